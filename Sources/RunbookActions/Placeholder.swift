@@ -1,0 +1,2 @@
+// Built-in actions: descriptors (and, later, implementations) by domain.
+import RunbookKit

@@ -1,0 +1,169 @@
+import Foundation
+
+/// A runtime value of the expression language and of action parameters and outputs.
+/// JSON maps to it one to one.
+public enum Value: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case list([Value])
+    case map([String: Value])
+
+    /// The type name used in messages: null, bool, int, number, string, list, map.
+    public var typeName: String {
+        switch self {
+        case .null: "null"
+        case .bool: "bool"
+        case .int: "int"
+        case .double: "number"
+        case .string: "string"
+        case .list: "list"
+        case .map: "map"
+        }
+    }
+
+    /// Truthiness for `when`, `until` and `assert`: false, null, 0, "" and empty collections are false.
+    public var isTruthy: Bool {
+        switch self {
+        case .null: false
+        case .bool(let b): b
+        case .int(let i): i != 0
+        case .double(let d): d != 0 && !d.isNaN
+        case .string(let s): !s.isEmpty
+        case .list(let l): !l.isEmpty
+        case .map(let m): !m.isEmpty
+        }
+    }
+
+    /// A number as Double (ints widen), or nil.
+    public var numberValue: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    /// Text for interpolation into a string: strings bare, everything else as compact JSON.
+    public var interpolationText: String {
+        switch self {
+        case .string(let s): s
+        case .null: "null"
+        case .bool(let b): b ? "true" : "false"
+        case .int(let i): String(i)
+        case .double(let d): Value.formatDouble(d)
+        case .list, .map: jsonText()
+        }
+    }
+
+    static func formatDouble(_ d: Double) -> String {
+        if d.isNaN { return "NaN" }
+        if d.isInfinite { return d > 0 ? "Infinity" : "-Infinity" }
+        if d == d.rounded(), abs(d) < 1e15 { return String(Int(d)) }
+        return String(d)
+    }
+
+    /// Compact JSON with sorted keys (stable for journals and golden files).
+    public func jsonText(pretty: Bool = false) -> String {
+        var out = ""
+        writeJSON(into: &out, pretty: pretty, indent: 0)
+        return out
+    }
+
+    private func writeJSON(into out: inout String, pretty: Bool, indent: Int) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .int(let i): out += String(i)
+        case .double(let d): out += d.isFinite ? Value.formatDouble(d) : "null"
+        case .string(let s): Value.writeJSONString(s, into: &out)
+        case .list(let items):
+            if items.isEmpty { out += "[]"; return }
+            out += "["
+            for (n, item) in items.enumerated() {
+                if n > 0 { out += "," }
+                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                item.writeJSON(into: &out, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            out += "]"
+        case .map(let m):
+            if m.isEmpty { out += "{}"; return }
+            out += "{"
+            for (n, key) in m.keys.sorted().enumerated() {
+                if n > 0 { out += "," }
+                if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
+                Value.writeJSONString(key, into: &out)
+                out += pretty ? ": " : ":"
+                m[key]!.writeJSON(into: &out, pretty: pretty, indent: indent + 1)
+            }
+            if pretty { out += "\n" + String(repeating: "  ", count: indent) }
+            out += "}"
+        }
+    }
+
+    /// Appends `s` as a JSON string literal.
+    public static func writeJSONString(_ s: String, into out: inout String) {
+        out += "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        out += "\""
+    }
+
+    /// Parses JSON text into a Value (numbers without fraction or exponent become ints).
+    public static func parseJSON(_ text: String) -> Value? {
+        parseJSON(data: Data(text.utf8))
+    }
+
+    /// Parses JSON bytes into a Value.
+    public static func parseJSON(data: Data) -> Value? {
+        try? JSONDecoder().decode(Value.self, from: data)
+    }
+}
+
+extension Value: Codable {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? c.decode(Int.self) { self = .int(i) }
+        else if let d = try? c.decode(Double.self) { self = .double(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let l = try? c.decode([Value].self) { self = .list(l) }
+        else { self = .map(try c.decode([String: Value].self)) }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .null: try c.encodeNil()
+        case .bool(let b): try c.encode(b)
+        case .int(let i): try c.encode(i)
+        case .double(let d): try c.encode(d)
+        case .string(let s): try c.encode(s)
+        case .list(let l): try c.encode(l)
+        case .map(let m): try c.encode(m)
+        }
+    }
+}

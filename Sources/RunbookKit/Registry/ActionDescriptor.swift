@@ -1,0 +1,154 @@
+/// The static type of a parameter, output or expression, as lint and the schema know it.
+public indirect enum ValueType: Sendable, Hashable, CustomStringConvertible {
+    case string
+    case int
+    case number
+    case bool
+    /// A duration string such as `90s`, `5m`, `1h30m` (or a number of seconds).
+    case duration
+    case url
+    case list(ValueType)
+    /// A mapping with string keys and values of the given type.
+    case map(ValueType)
+    /// Any of the given types (e.g. one status code or a list of them).
+    case oneOf([ValueType])
+    /// A string restricted to these values.
+    case enumeration([String])
+    /// Anything (e.g. a parsed JSON body).
+    case any
+
+    public var description: String {
+        switch self {
+        case .string: "string"
+        case .int: "int"
+        case .number: "number"
+        case .bool: "bool"
+        case .duration: "duration"
+        case .url: "url"
+        case .list(let t): "list of \(t)"
+        case .map(let t): t == .any ? "mapping" : "mapping of \(t)"
+        case .oneOf(let ts): ts.map(\.description).joined(separator: " or ")
+        case .enumeration(let vs): "one of " + vs.map { "'\($0)'" }.joined(separator: ", ")
+        case .any: "any"
+        }
+    }
+}
+
+/// One parameter of an action's `with:` block.
+public struct ParameterDescriptor: Sendable, Hashable {
+    public var name: String
+    public var type: ValueType
+    public var required: Bool
+    /// The default applied when the parameter is absent (nil: none).
+    public var defaultValue: Value?
+    public var summary: String
+    /// A secret parameter's value is masked everywhere; lint warns when it is not a `secrets.*` reference.
+    public var secret: Bool
+
+    public init(_ name: String, _ type: ValueType, required: Bool = false, default defaultValue: Value? = nil,
+                secret: Bool = false, _ summary: String) {
+        self.name = name
+        self.type = type
+        self.required = required
+        self.defaultValue = defaultValue
+        self.summary = summary
+        self.secret = secret
+    }
+}
+
+/// One output an action sets under `steps.<id>.outputs`.
+public struct OutputDescriptor: Sendable, Hashable {
+    public var name: String
+    public var type: ValueType
+    public var summary: String
+    public init(_ name: String, _ type: ValueType, _ summary: String) {
+        self.name = name
+        self.type = type
+        self.summary = summary
+    }
+}
+
+/// How an action behaves under `--dry-run`. Fails closed: anything that changes the world is never run.
+public enum DryRunBehavior: String, Sendable, Hashable {
+    /// Pure, local and side-effect free (log, assert): runs as usual.
+    case runs
+    /// Reads the world: returns simulated outputs (from the scenario, else declared defaults).
+    case simulated
+    /// Changes the world or notifies someone: never executed; the plan shows what it would do.
+    case skipped
+    /// Waits: completes instantly.
+    case instant
+}
+
+/// Self-description of an action: lint, `runbook schema`, `runbook docs` and the tests all read it.
+public struct ActionDescriptor: Sendable, Hashable {
+    /// Dotted id, e.g. `http.check`.
+    public var id: String
+    public var summary: String
+    public var parameters: [ParameterDescriptor]
+    public var outputs: [OutputDescriptor]
+    /// Changes something outside the run (lint wants an undo or `rollback: none`).
+    public var mutating: Bool
+    /// Safe to run again after a crash mid-step (resume re-runs it without asking).
+    public var idempotent: Bool
+    /// Sends a message to people (secrets must not flow into it; dry-run never sends).
+    public var notifies: Bool
+    public var dryRun: DryRunBehavior
+    /// Default step timeout in seconds when the step sets none.
+    public var defaultTimeout: Double
+    /// YAML snippets of steps using the action; each must lint clean.
+    public var examples: [String]
+    /// Parameters whose text is shown to people or logs (lint checks secrets do not flow there).
+    public var messageParameters: [String]
+
+    public init(id: String, summary: String, parameters: [ParameterDescriptor] = [], outputs: [OutputDescriptor] = [],
+                mutating: Bool, idempotent: Bool, notifies: Bool = false, dryRun: DryRunBehavior,
+                defaultTimeout: Double = 60, messageParameters: [String] = [], examples: [String] = []) {
+        self.id = id
+        self.summary = summary
+        self.parameters = parameters
+        self.outputs = outputs
+        self.mutating = mutating
+        self.idempotent = idempotent
+        self.notifies = notifies
+        self.dryRun = dryRun
+        self.defaultTimeout = defaultTimeout
+        self.messageParameters = messageParameters
+        self.examples = examples
+    }
+
+    public func parameter(named name: String) -> ParameterDescriptor? {
+        parameters.first { $0.name == name }
+    }
+
+    public func output(named name: String) -> OutputDescriptor? {
+        outputs.first { $0.name == name }
+    }
+}
+
+/// The set of known actions, keyed by id. Built once from one registration list.
+public struct ActionCatalog: Sendable {
+    public let descriptors: [ActionDescriptor]
+    private let byID: [String: Int]
+
+    /// Builds a catalog; duplicate ids are a programming error reported by `duplicateIDs`.
+    public init(_ descriptors: [ActionDescriptor]) {
+        self.descriptors = descriptors
+        var index: [String: Int] = [:]
+        for (n, d) in descriptors.enumerated() where index[d.id] == nil { index[d.id] = n }
+        self.byID = index
+    }
+
+    public subscript(id: String) -> ActionDescriptor? {
+        byID[id].map { descriptors[$0] }
+    }
+
+    public var ids: [String] { descriptors.map(\.id) }
+
+    /// Ids registered more than once (should be empty; a test checks).
+    public var duplicateIDs: [String] {
+        var seen = Set<String>(), dups: [String] = []
+        for d in descriptors where !seen.insert(d.id).inserted { dups.append(d.id) }
+        return dups
+    }
+}

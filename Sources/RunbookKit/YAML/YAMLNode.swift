@@ -1,0 +1,184 @@
+/// The YAML node tree produced by the libyaml front end. Every node knows where it was written.
+///
+/// Only `YAMLParser` builds these; lowering reads them. Aliases are already expanded
+/// (bounded by `YAMLLimits`), and merge keys (`<<`) are already applied.
+public struct YAMLNode: Sendable {
+    /// How a scalar was written; plain scalars are the only ones resolved as bool/int/float/null.
+    public enum ScalarStyle: String, Sendable {
+        case plain, singleQuoted, doubleQuoted, literal, folded
+    }
+
+    /// A scalar's text, exactly as YAML delivers it, plus how it was written.
+    public struct Scalar: Sendable {
+        public var text: String
+        public var style: ScalarStyle
+        /// The explicit tag (e.g. `!!str`), if any.
+        public var tag: String?
+        public init(text: String, style: ScalarStyle, tag: String? = nil) {
+            self.text = text
+            self.style = style
+            self.tag = tag
+        }
+    }
+
+    /// One key/value pair of a mapping, in document order.
+    public struct Pair: Sendable {
+        public var key: YAMLNode
+        public var value: YAMLNode
+        public init(key: YAMLNode, value: YAMLNode) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public enum Content: Sendable {
+        case scalar(Scalar)
+        case sequence([YAMLNode])
+        case mapping([Pair])
+    }
+
+    /// Set on nodes that were copied in by an alias: diagnostics point at the alias
+    /// and add a note at the anchor.
+    public struct AliasOrigin: Sendable, Hashable {
+        public var anchor: String
+        public var aliasLocation: SourceLocation
+        public var anchorLocation: SourceLocation
+        public init(anchor: String, aliasLocation: SourceLocation, anchorLocation: SourceLocation) {
+            self.anchor = anchor
+            self.aliasLocation = aliasLocation
+            self.anchorLocation = anchorLocation
+        }
+    }
+
+    public var content: Content
+    /// Where the node starts (for a scalar: its first character, quote or indicator).
+    public var location: SourceLocation
+    /// Where the node ends (exclusive), when known.
+    public var endLocation: SourceLocation
+    /// Non-nil when this node (or an ancestor) was reached through an alias.
+    public var aliasOrigin: AliasOrigin?
+
+    public init(content: Content, location: SourceLocation, endLocation: SourceLocation? = nil,
+                aliasOrigin: AliasOrigin? = nil) {
+        self.content = content
+        self.location = location
+        self.endLocation = endLocation ?? location
+        self.aliasOrigin = aliasOrigin
+    }
+
+    /// Where a diagnostic about this node should point: the alias for aliased content.
+    public var reportLocation: SourceLocation { aliasOrigin?.aliasLocation ?? location }
+
+    /// The note to attach to diagnostics about aliased content ("anchor 'x' defined here").
+    public var aliasNotes: [DiagnosticNote] {
+        guard let origin = aliasOrigin else { return [] }
+        return [DiagnosticNote("value comes from anchor '\(origin.anchor)' defined here", at: origin.anchorLocation)]
+    }
+
+    public var scalar: Scalar? {
+        if case .scalar(let s) = content { return s }
+        return nil
+    }
+
+    public var sequence: [YAMLNode]? {
+        if case .sequence(let s) = content { return s }
+        return nil
+    }
+
+    public var mapping: [Pair]? {
+        if case .mapping(let m) = content { return m }
+        return nil
+    }
+
+    /// A short name of the node's kind for messages: "a string", "a list", "a mapping", ...
+    public var kindDescription: String {
+        switch content {
+        case .sequence: return "a list"
+        case .mapping: return "a mapping"
+        case .scalar(let s):
+            switch YAMLNode.resolvePlain(s) {
+            case .null: return "null"
+            case .bool: return "a boolean"
+            case .int: return "an integer"
+            case .double: return "a number"
+            case .string: return "a string"
+            }
+        }
+    }
+
+    /// The core-schema resolution of a scalar. Only `true`/`false` are booleans; `yes/no/on/off` stay strings.
+    public enum ResolvedScalar: Sendable, Equatable {
+        case null
+        case bool(Bool)
+        case int(Int)
+        case double(Double)
+        case string(String)
+    }
+
+    /// Resolves a scalar with the YAML 1.2 core schema, restricted to `true`/`false` for booleans.
+    /// Quoted and block scalars, and scalars tagged `!!str`, are always strings.
+    public static func resolvePlain(_ s: Scalar) -> ResolvedScalar {
+        if let tag = s.tag {
+            switch tag {
+            case "tag:yaml.org,2002:str", "!!str": return .string(s.text)
+            default: break
+            }
+        }
+        guard s.style == .plain else { return .string(s.text) }
+        let t = s.text
+        switch t {
+        case "", "~", "null", "Null", "NULL": return .null
+        case "true", "True", "TRUE": return .bool(true)
+        case "false", "False", "FALSE": return .bool(false)
+        default: break
+        }
+        if let i = parseYAMLInt(t) { return .int(i) }
+        if let d = parseYAMLFloat(t) { return .double(d) }
+        return .string(t)
+    }
+
+    private static func parseYAMLInt(_ t: String) -> Int? {
+        var body = Substring(t)
+        var negative = false
+        if body.first == "-" || body.first == "+" {
+            negative = body.first == "-"
+            body = body.dropFirst()
+        }
+        guard let first = body.first, first.isASCII, first.isNumber else { return nil }
+        var radix = 10
+        if body.hasPrefix("0x") { radix = 16; body = body.dropFirst(2) }
+        else if body.hasPrefix("0o") { radix = 8; body = body.dropFirst(2) }
+        guard !body.isEmpty, body.allSatisfy({ $0.isASCII && $0.isHexDigit }) else { return nil }
+        guard let v = Int(body, radix: radix) else { return nil }
+        return negative ? -v : v
+    }
+
+    private static func parseYAMLFloat(_ t: String) -> Double? {
+        switch t {
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .infinity
+        case "-.inf", "-.Inf", "-.INF": return -.infinity
+        case ".nan", ".NaN", ".NAN": return .nan
+        default: break
+        }
+        // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
+        let scalars = Array(t.unicodeScalars)
+        var i = 0
+        func digits() -> Int {
+            let start = i
+            while i < scalars.count, ("0"..."9").contains(scalars[i]) { i += 1 }
+            return i - start
+        }
+        if i < scalars.count, scalars[i] == "-" || scalars[i] == "+" { i += 1 }
+        let intDigits = digits()
+        var fracDigits = 0
+        if i < scalars.count, scalars[i] == "." { i += 1; fracDigits = digits() }
+        guard intDigits + fracDigits > 0 else { return nil }
+        if i < scalars.count, scalars[i] == "e" || scalars[i] == "E" {
+            i += 1
+            if i < scalars.count, scalars[i] == "-" || scalars[i] == "+" { i += 1 }
+            guard digits() > 0 else { return nil }
+        }
+        guard i == scalars.count else { return nil }
+        return Double(t)
+    }
+}

@@ -1,0 +1,3 @@
+import RunbookCLI
+
+await RunbookCommand.main()
