@@ -33,9 +33,9 @@ let package = Package(
         ),
         .executableTarget(name: "runbook", dependencies: ["RunbookCLI"], swiftSettings: strict),
         .testTarget(name: "RunbookKitTests", dependencies: ["RunbookKit", "RunbookActions"],
-                    resources: [.copy("Fixtures")], swiftSettings: strict),
+                    exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions"], swiftSettings: strict),
-        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI"], swiftSettings: strict),
+        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunbookKit", "RunbookActions"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

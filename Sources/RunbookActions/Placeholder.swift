@@ -1,2 +1,3 @@
 // Built-in actions: descriptors (and, later, implementations) by domain.
 import RunbookKit
+public enum BuiltinActions { public static let catalog = ActionCatalog([]) }

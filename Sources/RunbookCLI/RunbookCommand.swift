@@ -1,11 +1,104 @@
 import ArgumentParser
+import Foundation
+import RunbookActions
+import RunbookKit
 
-/// The `runbook` command line.
+/// The `runbook` command line. Subcommands only parse, call RunbookKit and print.
 public struct RunbookCommand: AsyncParsableCommand {
+    public static let version = "0.1.0"
+
     public static let configuration = CommandConfiguration(
         commandName: "runbook",
-        abstract: "Lint and run declarative SRE runbooks.",
-        version: "0.1.0"
+        abstract: "Lint, drill and run declarative SRE runbooks.",
+        version: version,
+        subcommands: [LintCommand.self, SchemaCommand.self, ListCommand.self, ShowCommand.self]
     )
+
     public init() {}
+
+    /// Runs the CLI with the documented exit codes: usage errors exit 2 (not ArgumentParser's 64).
+    public static func runMain(_ arguments: [String]? = nil) async -> Never {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            Foundation.exit(0)
+        } catch let code as ExitCode {
+            Foundation.exit(code.rawValue)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                // --help, --version
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            Foundation.exit(Exit.usage)
+        }
+    }
+}
+
+/// The documented exit codes.
+public enum Exit {
+    public static let success: Int32 = 0
+    /// lint: errors found; run: failed (rollback ran).
+    public static let failure: Int32 = 1
+    /// Usage error, unreadable path or invalid runbook.
+    public static let usage: Int32 = 2
+    /// run: paused awaiting confirmation.
+    public static let paused: Int32 = 3
+    /// run: rollback itself failed.
+    public static let rollbackFailed: Int32 = 4
+}
+
+/// Prints to standard error.
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+}
+
+/// Writes to standard output without buffering surprises.
+func output(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// Options shared by commands that find runbooks by id.
+struct RunbookDirectoryOptions: ParsableArguments {
+    @Option(name: .long, help: "Directory of runbooks (default: runbooks.d).")
+    var runbooks: String = "runbooks.d"
+
+    /// Loads a runbook by id (from the directory) or by path; lint errors abort with exit 2.
+    func load(_ idOrPath: String, linter: Linter) throws -> (Runbook, LintedFile) {
+        let path: String
+        if idOrPath.hasSuffix(".yaml") || idOrPath.hasSuffix(".yml") || idOrPath.contains("/") {
+            path = idOrPath
+        } else {
+            let files = (try? Linter.expand([runbooks])) ?? []
+            if let match = files.first(where: { ($0 as NSString).lastPathComponent.hasPrefix(idOrPath + ".") }) {
+                path = match
+            } else if let match = linter.lint(files: files).first(where: { $0.runbook?.id.value == idOrPath }) {
+                path = match.path
+            } else {
+                printError("error: no runbook with id '\(idOrPath)' in \(runbooks)")
+                throw ExitCode(Exit.usage)
+            }
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            printError("error: \(path): no such file")
+            throw ExitCode(Exit.usage)
+        }
+        let linted = linter.lint(fileAt: path)
+        guard let runbook = linted.runbook, !linted.hasErrors else {
+            output(DiagnosticRenderer(format: .text).render([linted]))
+            throw ExitCode(Exit.usage)
+        }
+        return (runbook, linted)
+    }
+}
+
+extension Linter {
+    /// The linter over the built-in actions.
+    static var builtin: Linter { Linter(catalog: BuiltinActions.catalog) }
 }

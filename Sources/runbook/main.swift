@@ -1,3 +1,3 @@
 import RunbookCLI
 
-await RunbookCommand.main()
+await RunbookCommand.runMain()

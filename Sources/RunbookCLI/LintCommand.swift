@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import RunbookActions
+import RunbookKit
+
+extension DiagnosticFormat: ExpressibleByArgument {}
+
+/// `runbook lint [PATH...]`: YAML errors, schema, action parameters, expressions, references and semantics.
+struct LintCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lint",
+        abstract: "Check runbooks: YAML, schema, action parameters, expressions and runbook semantics.",
+        discussion: """
+        Exit status: 0 no errors (warnings allowed unless --strict), 1 errors found, 2 usage error or unreadable path.
+        Silence a rule on one line with '# runbook-lint: ignore RULE', in a file with '# runbook-lint: ignore-file RULE'.
+        """
+    )
+
+    @Argument(help: "Files or directories (default: runbooks.d).")
+    var paths: [String] = []
+
+    @Option(name: .long, help: "Output format: text, json, sarif or github.")
+    var format: DiagnosticFormat = .text
+
+    @Flag(name: .long, help: "Treat warnings as errors.")
+    var strict = false
+
+    @Option(name: .long, help: "Silence a rule everywhere (repeatable).")
+    var ignore: [String] = []
+
+    @Flag(name: .long, help: "List every rule id with its severity and summary, then exit.")
+    var rules = false
+
+    func run() async throws {
+        if rules {
+            for r in BuiltinRules.descriptions {
+                output("\(r.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(r.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)\n")
+            }
+            return
+        }
+        let known = Set(BuiltinRules.descriptions.map(\.id))
+        for rule in ignore where !known.contains(rule) {
+            printError("error: --ignore: unknown rule '\(rule)'" + Suggestions.hint(for: rule, in: Array(known)))
+            throw ExitCode(Exit.usage)
+        }
+        let files: [String]
+        do {
+            files = try Linter.expand(paths.isEmpty ? ["runbooks.d"] : paths)
+        } catch {
+            printError("error: \(error.message)")
+            throw ExitCode(Exit.usage)
+        }
+        var linter = Linter.builtin
+        linter.ignoredRules = Set(ignore)
+        let results = linter.lint(files: files)
+        let color = format == .text && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let renderer = DiagnosticRenderer(format: format, strict: strict, color: color, toolVersion: RunbookCommand.version)
+        output(renderer.render(results))
+        let failed = results.contains { file in file.diagnostics.contains { renderer.effectiveSeverity($0) == .error } }
+        if failed { throw ExitCode(Exit.failure) }
+    }
+}

@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import RunbookActions
+import RunbookKit
+
+/// `runbook list`: one row per runbook in the directory.
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List the runbooks in a directory.")
+
+    @OptionGroup var directory: RunbookDirectoryOptions
+
+    func run() async throws {
+        let files: [String]
+        do { files = try Linter.expand([directory.runbooks]) } catch {
+            printError("error: \(error.message)")
+            throw ExitCode(Exit.usage)
+        }
+        let results = Linter.builtin.lint(files: files)
+        var rows: [[String]] = [["ID", "SEVERITY", "AUTOMATION", "RECOVERY", "STEPS", "TITLE"]]
+        var broken: [String] = []
+        for r in results {
+            guard let rb = r.runbook, !r.hasErrors else { broken.append(r.path); continue }
+            rows.append([rb.id.value, rb.severity.value.displayName, rb.automation.value.rawValue,
+                         rb.expectedRecovery.map { $0.value.description } ?? "-", String(rb.steps.count), rb.title.value])
+        }
+        output(Table.render(rows))
+        for path in broken { printError("warning: \(path) has lint errors (run 'runbook lint \(path)')") }
+    }
+}
+
+/// Left-aligned columns separated by two spaces.
+enum Table {
+    static func render(_ rows: [[String]]) -> String {
+        guard let first = rows.first else { return "" }
+        var widths = [Int](repeating: 0, count: first.count)
+        for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        var out = ""
+        for row in rows {
+            var line = ""
+            for (i, cell) in row.enumerated() {
+                line += i == row.count - 1 ? cell : cell.padding(toLength: widths[i] + 2, withPad: " ", startingAt: 0)
+            }
+            out += line + "\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import RunbookActions
+import RunbookKit
+
+/// `runbook show ID`: a runbook's metadata, triggers, steps and rollback at a glance.
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a runbook: metadata, triggers, steps, rollback.")
+
+    @Argument(help: "Runbook id or path.")
+    var runbook: String
+
+    @OptionGroup var directory: RunbookDirectoryOptions
+
+    func run() async throws {
+        let (rb, _) = try directory.load(runbook, linter: .builtin)
+        output(RunbookSummary.text(rb))
+    }
+}
+
+/// Human-readable summaries of a runbook.
+enum RunbookSummary {
+    static func text(_ rb: Runbook) -> String {
+        var out = "\(rb.id.value): \(rb.title.value)\n"
+        out += "  severity: \(rb.severity.value.displayName)   automation: \(rb.automation.value.rawValue)"
+        if let r = rb.expectedRecovery { out += "   expected recovery: \(r.value)" }
+        out += "\n"
+        if let owner = rb.owner { out += "  owner: \(owner.value)\n" }
+        if !rb.components.isEmpty { out += "  components: \(rb.components.map(\.value).joined(separator: ", "))\n" }
+        if !rb.params.isEmpty {
+            out += "\nparams:\n"
+            for p in rb.params {
+                let def = p.defaultValue.map { " = \($0.value.interpolationText)" } ?? (p.required ? " (required)" : "")
+                out += "  \(p.name.value): \(p.type.rawValue)\(def)\(p.description.map { "  — \($0)" } ?? "")\n"
+            }
+        }
+        if let t = rb.triggers {
+            out += "\ntriggers (\(t.match.rawValue)):\n"
+            for c in t.conditions { out += "  - \(c.id.value): \(triggerText(c))\n" }
+        }
+        out += "\nsteps:\n"
+        for (n, s) in rb.steps.enumerated() { out += stepLine(n + 1, s) }
+        if !rb.rollback.isEmpty {
+            out += "\nrollback:\n"
+            for (n, s) in rb.rollback.enumerated() { out += stepLine(n + 1, s) }
+        }
+        return out
+    }
+
+    static func stepLine(_ n: Int, _ s: Step) -> String {
+        var line = "  \(n). \(s.id.value) [\(s.action.value)]"
+        if let name = s.name { line += " \(name)" }
+        var flags: [String] = []
+        if s.confirm != nil || s.action.value == "confirm" { flags.append("confirm") }
+        if let w = s.when { flags.append("when \(w.template.source)") }
+        if let r = s.retry { flags.append("retry \(r.attempts.value)x") }
+        if s.failureMode != .rollback { flags.append("on_failure \(s.failureMode.rawValue)") }
+        if !s.undoes.isEmpty { flags.append("undoes \(s.undoes.map(\.value).joined(separator: ", "))") }
+        if !flags.isEmpty { line += "  (" + flags.joined(separator: "; ") + ")" }
+        return line + "\n"
+    }
+
+    static func triggerText(_ c: TriggerCondition) -> String {
+        var text: String
+        switch c.probe {
+        case .http(let url, let statuses, let timeout):
+            text = "GET \(url.template.source)"
+            if !statuses.isEmpty { text += " expect \(statuses.map(String.init).joined(separator: "/"))" }
+            if let timeout { text += " timeout \(timeout)" }
+        case .prometheus(let query, _):
+            text = "prometheus \(query.template.source)"
+        case .alert(let matchers):
+            text = "alert " + matchers.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+        }
+        if let cmp = c.comparison { text += " \(cmp.text)" }
+        if let n = c.consecutiveFailures { text += " (\(n) consecutive failures)" }
+        if let f = c.forDuration { text += " for \(f.value)" }
+        return text
+    }
+}

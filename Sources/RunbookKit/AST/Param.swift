@@ -1,0 +1,90 @@
+/// A typed input of a runbook (`params:`), bound from `--param name=value`.
+public struct Param: Sendable {
+    public var name: Located<String>
+    public var type: ParamType
+    public var defaultValue: Located<Value>?
+    public var required: Bool
+    public var enumValues: [Value]?
+    public var description: String?
+    public var location: SourceLocation
+
+    public init(name: Located<String>, type: ParamType, defaultValue: Located<Value>? = nil, required: Bool,
+                enumValues: [Value]? = nil, description: String? = nil, location: SourceLocation) {
+        self.name = name
+        self.type = type
+        self.defaultValue = defaultValue
+        self.required = required
+        self.enumValues = enumValues
+        self.description = description
+        self.location = location
+    }
+}
+
+/// The type of a runbook parameter.
+public enum ParamType: String, Sendable, CaseIterable {
+    case string, int, number, bool, duration, url
+
+    /// The static type expressions see.
+    public var valueType: ValueType {
+        switch self {
+        case .string: .string
+        case .int: .int
+        case .number: .number
+        case .bool: .bool
+        case .duration: .duration
+        case .url: .url
+        }
+    }
+
+    /// Converts command-line text to a value of this type, or explains why it can't.
+    public func convert(_ text: String) -> Result<Value, ParamConversionError> {
+        switch self {
+        case .string:
+            return .success(.string(text))
+        case .int:
+            guard let i = Int(text.trimmingCharacters(in: .whitespaces)) else {
+                return .failure(ParamConversionError("expected an integer, got '\(text)'"))
+            }
+            return .success(.int(i))
+        case .number:
+            guard let d = Double(text.trimmingCharacters(in: .whitespaces)), d.isFinite else {
+                return .failure(ParamConversionError("expected a number, got '\(text)'"))
+            }
+            return .success(.double(d))
+        case .bool:
+            switch text {
+            case "true": return .success(.bool(true))
+            case "false": return .success(.bool(false))
+            default: return .failure(ParamConversionError("expected 'true' or 'false', got '\(text)'"))
+            }
+        case .duration:
+            guard RunbookDuration.parse(text) != nil else {
+                return .failure(ParamConversionError("expected a duration such as '90s', '5m' or '1h30m', got '\(text)'"))
+            }
+            return .success(.string(text))
+        case .url:
+            guard URLCheck.isValid(text) else {
+                return .failure(ParamConversionError("expected an http(s) URL, got '\(text)'"))
+            }
+            return .success(.string(text))
+        }
+    }
+}
+
+/// Why a parameter value was refused.
+public struct ParamConversionError: Error, Sendable, Hashable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// URL syntax check shared by params, lint and actions.
+public enum URLCheck {
+    /// An absolute http or https URL with a host.
+    public static func isValid(_ text: String) -> Bool {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else { return false }
+        return true
+    }
+}
+
+import Foundation

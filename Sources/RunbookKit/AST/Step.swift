@@ -1,0 +1,198 @@
+/// One step of a runbook's `steps:` or `rollback:` list.
+public struct Step: Sendable {
+    public var id: Located<String>
+    public var name: String?
+    public var action: Located<String>
+    /// The `with:` block in document order.
+    public var with: [WithArgument]
+    public var when: LocatedTemplate?
+    public var timeout: Located<RunbookDuration>?
+    public var onFailure: Located<OnFailure>?
+    public var confirm: Confirmation?
+    /// `rollback: none`: this mutating step needs no undo.
+    public var rollbackNone: Bool
+    public var retry: Retry?
+    public var until: LocatedTemplate?
+    /// For rollback steps: which steps this one undoes.
+    public var undoes: [Located<String>]
+    /// True for steps of the `rollback:` list.
+    public var isRollbackStep: Bool
+    /// Where the step's mapping starts.
+    public var location: SourceLocation
+
+    public init(id: Located<String>, name: String? = nil, action: Located<String>, with: [WithArgument] = [],
+                when: LocatedTemplate? = nil, timeout: Located<RunbookDuration>? = nil,
+                onFailure: Located<OnFailure>? = nil, confirm: Confirmation? = nil, rollbackNone: Bool = false,
+                retry: Retry? = nil, until: LocatedTemplate? = nil, undoes: [Located<String>] = [],
+                isRollbackStep: Bool = false, location: SourceLocation) {
+        self.id = id
+        self.name = name
+        self.action = action
+        self.with = with
+        self.when = when
+        self.timeout = timeout
+        self.onFailure = onFailure
+        self.confirm = confirm
+        self.rollbackNone = rollbackNone
+        self.retry = retry
+        self.until = until
+        self.undoes = undoes
+        self.isRollbackStep = isRollbackStep
+        self.location = location
+    }
+
+    /// The on_failure mode in force (default `rollback`).
+    public var failureMode: OnFailure { onFailure?.value ?? .rollback }
+
+    /// The `with:` argument of that name.
+    public func argument(_ name: String) -> WithArgument? { with.first { $0.name.value == name } }
+
+    /// A display title: the name, else the id.
+    public var title: String { name ?? id.value }
+}
+
+/// What happens when a step fails.
+public enum OnFailure: String, Sendable, CaseIterable {
+    case rollback, abort, `continue`
+}
+
+/// One `key: value` of a step's `with:` block.
+public struct WithArgument: Sendable {
+    public var name: Located<String>
+    public var value: TemplateValue
+    public init(name: Located<String>, value: TemplateValue) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// A YAML value whose strings may hold `${{ }}` expressions, resolved at run time.
+public indirect enum TemplateValue: Sendable {
+    case literal(Value, SourceLocation)
+    case template(LocatedTemplate)
+    case list([TemplateValue], SourceLocation)
+    case map([(key: Located<String>, value: TemplateValue)], SourceLocation)
+
+    public var location: SourceLocation {
+        switch self {
+        case .literal(_, let l), .list(_, let l), .map(_, let l): l
+        case .template(let t): t.location
+        }
+    }
+
+    /// Every template inside, depth first.
+    public var templates: [LocatedTemplate] {
+        switch self {
+        case .literal: []
+        case .template(let t): [t]
+        case .list(let items, _): items.flatMap(\.templates)
+        case .map(let pairs, _): pairs.flatMap(\.value.templates)
+        }
+    }
+
+    /// The value when it holds no expression.
+    public var staticValue: Value? {
+        switch self {
+        case .literal(let v, _): return v
+        case .template(let t): return t.template.hasExpressions ? nil : .string(t.template.source)
+        case .list(let items, _):
+            var out: [Value] = []
+            for item in items {
+                guard let v = item.staticValue else { return nil }
+                out.append(v)
+            }
+            return .list(out)
+        case .map(let pairs, _):
+            var out: [String: Value] = [:]
+            for p in pairs {
+                guard let v = p.value.staticValue else { return nil }
+                out[p.key.value] = v
+            }
+            return .map(out)
+        }
+    }
+}
+
+/// A parsed template plus where its string was written, so expression issues get exact columns.
+public struct LocatedTemplate: Sendable {
+    public var template: Template
+    /// Where the YAML scalar starts (its quote, if quoted).
+    public var location: SourceLocation
+    /// Maps a Unicode-scalar offset within the template source to a file location.
+    public var positions: TemplatePositions
+
+    public init(template: Template, location: SourceLocation, positions: TemplatePositions) {
+        self.template = template
+        self.location = location
+        self.positions = positions
+    }
+
+    public func location(ofOffset offset: Int) -> SourceLocation { positions.location(ofOffset: offset) }
+}
+
+/// Offset → line/column for text inside a scalar. Exact for plain and single-line quoted scalars
+/// without escapes before the offset; otherwise points at the scalar's start line.
+public struct TemplatePositions: Sendable {
+    /// Location of the first character of the scalar's content (after any quote).
+    public var contentStart: SourceLocation
+    /// Start column (1-based) of each content line after the first, for block scalars; empty otherwise.
+    public var lineStarts: [SourceLocation]
+    /// Offsets (in scalars) where each content line starts (parallel to `lineStarts`).
+    public var lineOffsets: [Int]
+
+    public init(contentStart: SourceLocation, lineStarts: [SourceLocation] = [], lineOffsets: [Int] = []) {
+        self.contentStart = contentStart
+        self.lineStarts = lineStarts
+        self.lineOffsets = lineOffsets
+    }
+
+    public func location(ofOffset offset: Int) -> SourceLocation {
+        if let n = lineOffsets.lastIndex(where: { $0 <= offset }) {
+            let start = lineStarts[n]
+            return SourceLocation(file: start.file, line: start.line, column: start.column + offset - lineOffsets[n])
+        }
+        return SourceLocation(file: contentStart.file, line: contentStart.line, column: contentStart.column + offset)
+    }
+}
+
+/// A step's confirmation gate.
+public struct Confirmation: Sendable {
+    public var message: LocatedTemplate
+    public var timeout: Located<RunbookDuration>?
+    public var location: SourceLocation
+    public init(message: LocatedTemplate, timeout: Located<RunbookDuration>? = nil, location: SourceLocation) {
+        self.message = message
+        self.timeout = timeout
+        self.location = location
+    }
+}
+
+/// `retry: {attempts, delay, backoff}`; `attempts` counts every try.
+public struct Retry: Sendable {
+    public var attempts: Located<Int>
+    public var delay: Located<RunbookDuration>?
+    public var backoff: Located<Double>?
+    public var location: SourceLocation
+    public init(attempts: Located<Int>, delay: Located<RunbookDuration>? = nil, backoff: Located<Double>? = nil,
+                location: SourceLocation) {
+        self.attempts = attempts
+        self.delay = delay
+        self.backoff = backoff
+        self.location = location
+    }
+
+    /// The delay before try number `attempt` (2-based: the first retry), with backoff applied.
+    public func delay(beforeAttempt attempt: Int) -> Double {
+        let base = delay?.value.seconds ?? 0
+        let factor = backoff?.value ?? 1
+        return base * pow(factor, Double(max(0, attempt - 2)))
+    }
+
+    /// Worst-case total wait between tries.
+    public var totalDelay: Double {
+        guard attempts.value > 1 else { return 0 }
+        return (2...attempts.value).reduce(0) { $0 + delay(beforeAttempt: $1) }
+    }
+}
+
+import Foundation

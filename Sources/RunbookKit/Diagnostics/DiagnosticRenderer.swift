@@ -1,0 +1,202 @@
+/// Output formats of `runbook lint`.
+public enum DiagnosticFormat: String, Sendable, CaseIterable {
+    case text, json, sarif, github
+}
+
+/// Turns lint results into text, JSON, SARIF 2.1.0 or GitHub workflow annotations.
+public struct DiagnosticRenderer: Sendable {
+    public var format: DiagnosticFormat
+    /// Treat warnings as errors (`--strict`): affects severities printed and the exit code.
+    public var strict: Bool
+    public var color: Bool
+    public var toolVersion: String
+
+    public init(format: DiagnosticFormat, strict: Bool = false, color: Bool = false, toolVersion: String = "0.0.0") {
+        self.format = format
+        self.strict = strict
+        self.color = color
+        self.toolVersion = toolVersion
+    }
+
+    /// The severity after `--strict`.
+    public func effectiveSeverity(_ d: Diagnostic) -> DiagnosticSeverity {
+        strict && d.severity == .warning ? .error : d.severity
+    }
+
+    public func render(_ files: [LintedFile], rules: [RuleDescription] = BuiltinRules.descriptions) -> String {
+        switch format {
+        case .text: return renderText(files)
+        case .json: return renderJSON(files)
+        case .sarif: return renderSARIF(files, rules: rules)
+        case .github: return renderGitHub(files)
+        }
+    }
+
+    // MARK: text
+
+    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    /// `path:line:col: severity: message [rule]`, then the source line and a caret, then notes.
+    public func renderText(_ files: [LintedFile]) -> String {
+        var out = ""
+        var errors = 0, warnings = 0
+        for file in files {
+            for d in file.diagnostics {
+                let severity = effectiveSeverity(d)
+                if severity == .error { errors += 1 } else if severity == .warning { warnings += 1 }
+                let label = severity == .error ? paint("error", "1;31") : severity == .warning ? paint("warning", "1;33") : paint("note", "1;36")
+                out += "\(d.location): \(label): \(d.message) [\(d.ruleID)]\n"
+                out += snippet(file.source, d.location)
+                for note in d.notes {
+                    if let at = note.location {
+                        out += "\(at): \(paint("note", "1;36")): \(note.message)\n"
+                        if at.file == file.path { out += snippet(file.source, at) }
+                    } else {
+                        out += "note: \(note.message)\n"
+                    }
+                }
+            }
+        }
+        let fileWord = files.count == 1 ? "file" : "files"
+        if errors + warnings == 0 {
+            out += "\(files.count) \(fileWord) checked, no problems\n"
+        } else {
+            out += "\(files.count) \(fileWord) checked: \(errors) error\(errors == 1 ? "" : "s"), \(warnings) warning\(warnings == 1 ? "" : "s")\n"
+        }
+        return out
+    }
+
+    /// The source line (tabs shown as spaces) and a caret under the column.
+    func snippet(_ source: SourceText?, _ at: SourceLocation) -> String {
+        guard let source, let raw = source.line(at.line) else { return "" }
+        let line = String(raw.unicodeScalars.prefix(400).map { $0 == "\t" ? " " : Character($0) })
+        let pad = String(repeating: " ", count: max(0, min(at.column - 1, line.unicodeScalars.count)))
+        return "    \(line)\n    \(pad)\(paint("^", "1;32"))\n"
+    }
+
+    // MARK: JSON
+
+    private func location(_ l: SourceLocation) -> Value {
+        .map(["file": .string(l.file), "line": .int(l.line), "column": .int(l.column)])
+    }
+
+    public func renderJSON(_ files: [LintedFile]) -> String {
+        var items: [Value] = []
+        var errors = 0, warnings = 0
+        for file in files {
+            for d in file.diagnostics {
+                let severity = effectiveSeverity(d)
+                if severity == .error { errors += 1 } else if severity == .warning { warnings += 1 }
+                var m: [String: Value] = [
+                    "file": .string(d.location.file), "line": .int(d.location.line), "column": .int(d.location.column),
+                    "severity": .string(severity.rawValue), "rule": .string(d.ruleID), "message": .string(d.message),
+                ]
+                m["notes"] = .list(d.notes.map { n in
+                    var note: [String: Value] = ["message": .string(n.message)]
+                    if let l = n.location { note["location"] = location(l) }
+                    return .map(note)
+                })
+                items.append(.map(m))
+            }
+        }
+        let summary: Value = .map(["files": .int(files.count), "errors": .int(errors), "warnings": .int(warnings)])
+        return Value.map(["diagnostics": .list(items), "summary": summary]).jsonText(pretty: true) + "\n"
+    }
+
+    // MARK: SARIF
+
+    private func sarifLevel(_ s: DiagnosticSeverity) -> String {
+        switch s {
+        case .error: "error"
+        case .warning: "warning"
+        case .note: "note"
+        }
+    }
+
+    private func sarifLocation(_ l: SourceLocation, message: String? = nil) -> Value {
+        var m: [String: Value] = [
+            "physicalLocation": .map([
+                "artifactLocation": .map(["uri": .string(Self.uri(l.file))]),
+                "region": .map(["startLine": .int(max(1, l.line)), "startColumn": .int(max(1, l.column))]),
+            ]),
+        ]
+        if let message { m["message"] = .map(["text": .string(message)]) }
+        return .map(m)
+    }
+
+    /// A relative path stays relative (GitHub resolves it against the checkout); spaces are escaped.
+    static func uri(_ path: String) -> String {
+        var p = path
+        while p.hasPrefix("./") { p.removeFirst(2) }
+        return p.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: " ", with: "%20")
+    }
+
+    public func renderSARIF(_ files: [LintedFile], rules: [RuleDescription]) -> String {
+        var ruleIndex: [String: Int] = [:]
+        var ruleValues: [Value] = []
+        for r in rules where ruleIndex[r.id] == nil {
+            ruleIndex[r.id] = ruleValues.count
+            ruleValues.append(.map([
+                "id": .string(r.id),
+                "shortDescription": .map(["text": .string(r.summary)]),
+                "defaultConfiguration": .map(["level": .string(sarifLevel(r.severity))]),
+            ]))
+        }
+        var results: [Value] = []
+        for file in files {
+            for d in file.diagnostics {
+                var m: [String: Value] = [
+                    "ruleId": .string(d.ruleID),
+                    "level": .string(sarifLevel(effectiveSeverity(d))),
+                    "message": .map(["text": .string(d.message)]),
+                    "locations": .list([sarifLocation(d.location)]),
+                ]
+                if let i = ruleIndex[d.ruleID] { m["ruleIndex"] = .int(i) }
+                let related = d.notes.compactMap { n in n.location.map { sarifLocation($0, message: n.message) } }
+                if !related.isEmpty { m["relatedLocations"] = .list(related) }
+                results.append(.map(m))
+            }
+        }
+        let driver: Value = .map([
+            "name": .string("runbook"),
+            "version": .string(toolVersion),
+            "informationUri": .string("https://github.com/runbook/runbook"),
+            "rules": .list(ruleValues),
+        ])
+        let sarif: Value = .map([
+            "$schema": .string("https://json.schemastore.org/sarif-2.1.0.json"),
+            "version": .string("2.1.0"),
+            "runs": .list([.map(["tool": .map(["driver": driver]), "results": .list(results)])]),
+        ])
+        return sarif.jsonText(pretty: true) + "\n"
+    }
+
+    // MARK: GitHub annotations
+
+    private static func escapeData(_ s: String) -> String {
+        s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
+            .replacingOccurrences(of: "\n", with: "%0A")
+    }
+
+    private static func escapeProperty(_ s: String) -> String {
+        escapeData(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
+    }
+
+    /// `::error file=…,line=…,col=…,title=rule::message` — one workflow command per finding.
+    public func renderGitHub(_ files: [LintedFile]) -> String {
+        var out = ""
+        for file in files {
+            for d in file.diagnostics {
+                let command: String
+                switch effectiveSeverity(d) {
+                case .error: command = "error"
+                case .warning: command = "warning"
+                case .note: command = "notice"
+                }
+                let l = d.location
+                out += "::\(command) file=\(Self.escapeProperty(l.file)),line=\(l.line),col=\(l.column),title=\(Self.escapeProperty(d.ruleID))::\(Self.escapeData(d.message + " [\(d.ruleID)]"))\n"
+            }
+        }
+        return out
+    }
+}

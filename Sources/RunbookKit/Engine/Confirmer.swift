@@ -1,0 +1,97 @@
+import Foundation
+
+/// The answer to a confirmation. Never assumed: without an answer the run pauses.
+public enum ConfirmationAnswer: Sendable, Equatable {
+    case approved(by: String, how: String)
+    case declined(by: String, how: String)
+    /// Nobody could answer now (no terminal, no approval): the run pauses.
+    case pending
+}
+
+/// Asks a human (or a policy) whether a step may go ahead.
+public protocol Confirmer: Sendable {
+    func confirm(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer
+}
+
+/// Answers from flags, a scenario or a terminal, in that order; otherwise pending.
+public struct ConfirmationPolicy: Confirmer {
+    /// `--yes`: approve everything.
+    public var approveAll: Bool
+    /// `--approve STEP`.
+    public var approved: Set<String>
+    /// `--decline STEP`.
+    public var declined: Set<String>
+    /// Answers from a scenario file.
+    public var scenarioAnswers: [String: Bool]
+    /// Ask on the controlling terminal when one is there.
+    public var interactive: Bool
+    /// Who answers: the operator's user name.
+    public var operatorName: String
+
+    public init(approveAll: Bool = false, approved: Set<String> = [], declined: Set<String> = [],
+                scenarioAnswers: [String: Bool] = [:], interactive: Bool = false,
+                operatorName: String = ConfirmationPolicy.currentUser()) {
+        self.approveAll = approveAll
+        self.approved = approved
+        self.declined = declined
+        self.scenarioAnswers = scenarioAnswers
+        self.interactive = interactive
+        self.operatorName = operatorName
+    }
+
+    public static func currentUser() -> String {
+        let env = ProcessInfo.processInfo.environment
+        return env["SUDO_USER"] ?? env["USER"] ?? env["LOGNAME"] ?? "uid \(getuid())"
+    }
+
+    public func confirm(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
+        if declined.contains(step) { return .declined(by: operatorName, how: "--decline \(step)") }
+        if approved.contains(step) { return .approved(by: operatorName, how: "--approve \(step)") }
+        if approveAll { return .approved(by: operatorName, how: "--yes") }
+        if let answer = scenarioAnswers[step] {
+            return answer ? .approved(by: "scenario", how: "scenario") : .declined(by: "scenario", how: "scenario")
+        }
+        guard interactive else { return .pending }
+        return await TerminalPrompt.ask(message, timeout: timeout, operatorName: operatorName)
+    }
+}
+
+/// y/N on the controlling terminal, with an optional expiry (expired = declined).
+enum TerminalPrompt {
+    static func ask(_ message: String, timeout: Double?, operatorName: String) async -> ConfirmationAnswer {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(returning: askBlocking(message, timeout: timeout, operatorName: operatorName))
+            }
+        }
+    }
+
+    private static func askBlocking(_ message: String, timeout: Double?, operatorName: String) -> ConfirmationAnswer {
+        let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return .pending }
+        defer { close(fd) }
+        let expiry = timeout.map { " (expires in \(RunbookDuration(seconds: $0)))" } ?? ""
+        let prompt = "\n\(message)\nProceed? [y/N]\(expiry) "
+        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        let deadline = timeout.map { Date().addingTimeInterval($0) }
+        var line = [UInt8]()
+        while true {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let remaining = deadline.map { max(0, Int32($0.timeIntervalSinceNow * 1000)) } ?? -1
+            let ready = poll(&pfd, 1, remaining)
+            if ready == 0 {
+                _ = "\nconfirmation expired: declined\n".withCString { write(fd, $0, strlen($0)) }
+                return .declined(by: "timeout", how: "expired")
+            }
+            if ready < 0 { if errno == EINTR { continue }; return .pending }
+            var byte: UInt8 = 0
+            let n = read(fd, &byte, 1)
+            if n <= 0 { return .declined(by: operatorName, how: "terminal closed") }
+            if byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        let answer = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespaces).lowercased()
+        return answer == "y" || answer == "yes" ? .approved(by: operatorName, how: "terminal")
+                                                  : .declined(by: operatorName, how: "terminal")
+    }
+}

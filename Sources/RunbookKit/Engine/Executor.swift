@@ -1,0 +1,608 @@
+import Foundation
+
+/// Receives run events as they happen (terminal output, JSON lines, tests).
+public protocol RunReporter: Sendable {
+    func report(_ event: RunEvent)
+}
+
+/// Set by SIGINT/SIGTERM: cancels the step in flight; the executor then treats it as a failure.
+public final class InterruptSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    private var cancelCurrent: (@Sendable () -> Void)?
+    public private(set) var signalName = "SIGINT"
+
+    public init() {}
+
+    public var isTriggered: Bool { lock.withLock { count > 0 } }
+    /// A second signal means "stop now, even the rollback".
+    public var isRepeated: Bool { lock.withLock { count > 1 } }
+
+    public func trigger(_ name: String = "SIGINT") {
+        let cancel: (@Sendable () -> Void)? = lock.withLock {
+            count += 1
+            signalName = name
+            return cancelCurrent
+        }
+        cancel?()
+    }
+
+    func setCurrent(_ cancel: (@Sendable () -> Void)?) {
+        lock.withLock { cancelCurrent = cancel }
+    }
+}
+
+/// Everything a run needs besides the runbook.
+public struct RunOptions: Sendable {
+    public var dryRun: Bool
+    /// Bound, typed params.
+    public var params: [String: Value]
+    public var scenario: Scenario?
+    public var confirmer: any Confirmer
+    public var secrets: SecretStore
+    public var environment: [String: String]
+    /// Labels/annotations of the alert that fired the run (`trigger` context).
+    public var trigger: [String: Value]
+    public var interrupt: InterruptSignal
+    /// Ask on the terminal before a rollback that an interrupt caused.
+    public var interactive: Bool
+
+    public init(dryRun: Bool = false, params: [String: Value] = [:], scenario: Scenario? = nil,
+                confirmer: any Confirmer = ConfirmationPolicy(), secrets: SecretStore = SecretStore(),
+                environment: [String: String] = ProcessInfo.processInfo.environment, trigger: [String: Value] = [:],
+                interrupt: InterruptSignal = InterruptSignal(), interactive: Bool = false) {
+        self.dryRun = dryRun
+        self.params = params
+        self.scenario = scenario
+        self.confirmer = confirmer
+        self.secrets = secrets
+        self.environment = environment
+        self.trigger = trigger
+        self.interrupt = interrupt
+        self.interactive = interactive
+    }
+}
+
+/// The state a run can be resumed from, rebuilt from its journal.
+public struct ResumePoint: Sendable {
+    public struct StepRecord: Sendable {
+        public var status: StepStatus
+        public var outputs: [String: Value]
+        public var error: String?
+    }
+    public var runID: String
+    public var runbookID: String
+    public var file: String
+    public var dryRun: Bool
+    public var params: [String: Value]
+    /// Finished steps (main and rollback).
+    public var finished: [String: StepRecord]
+    /// A step that started but never finished (crash or pause).
+    public var inFlight: String?
+    /// The rollback had started, with this reason.
+    public var rollbackReason: String?
+    /// The run had already ended (not paused): nothing to resume.
+    public var endedWith: RunStatus?
+    /// Confirmation answers already given.
+    public var answers: [String: Bool]
+
+    /// Rebuilds the state from journal records.
+    public static func from(records: [[String: Value]]) throws(JournalError) -> ResumePoint {
+        guard let start = records.first(where: { $0["type"] == .string("run_started") }),
+              case .string(let runID)? = start["run_id"], case .string(let runbook)? = start["runbook"] else {
+            throw JournalError("the journal has no run_started record")
+        }
+        var point = ResumePoint(runID: runID, runbookID: runbook, file: start["file"]?.stringValue ?? "",
+                                dryRun: start["dry_run"] == .bool(true), params: [:], finished: [:], inFlight: nil,
+                                rollbackReason: nil, endedWith: nil, answers: [:])
+        if case .map(let p)? = start["params"] { point.params = p }
+        for record in records {
+            let step = record["step"]?.stringValue
+            switch record["type"]?.stringValue {
+            case "step_started": point.inFlight = step
+            case "step_finished":
+                if let step, let statusText = record["status"]?.stringValue, let status = StepStatus(rawValue: statusText) {
+                    var outputs: [String: Value] = [:]
+                    if case .map(let o)? = record["outputs"] { outputs = o }
+                    point.finished[step] = StepRecord(status: status, outputs: outputs, error: record["error"]?.stringValue)
+                }
+                point.inFlight = nil
+            case "confirmation_answered":
+                if let step { point.answers[step] = record["approved"] == .bool(true) }
+            case "rollback_started": point.rollbackReason = record["reason"]?.stringValue ?? "rollback"
+            case "run_finished":
+                let status = record["status"]?.stringValue.flatMap(RunStatus.init(rawValue:))
+                point.endedWith = status == .paused ? nil : status
+            case "run_started": point.endedWith = nil
+            default: break
+            }
+        }
+        return point
+    }
+}
+
+/// What a run did, for the summary and the exit code.
+public struct RunOutcome: Sendable {
+    public var runID: String
+    public var status: RunStatus
+    public var executed: [String] = []
+    public var skipped: [String] = []
+    public var failed: [String] = []
+    public var rolledBack: [String] = []
+    public var rollbackFailed: [String] = []
+    /// The step waiting for a confirmation (paused runs).
+    public var pausedAt: String?
+    public var pauseReason: String?
+    public var durationMS: Int = 0
+}
+
+/// Runs a runbook's steps in order with when/confirm/retry/until/timeout/on_failure, then the rollback
+/// list on failure. Every event goes to the journal (masked, fsync'd) and the reporters.
+public struct Executor: Sendable {
+    public let runbook: Runbook
+    public let registry: ActionRegistry
+    public let options: RunOptions
+    public let runID: String
+    public let journal: Journal?
+    public let reporters: [any RunReporter]
+    public let stateDirectory: String
+
+    public init(runbook: Runbook, registry: ActionRegistry, options: RunOptions, runID: String, journal: Journal?,
+                reporters: [any RunReporter], stateDirectory: String) {
+        self.runbook = runbook
+        self.registry = registry
+        self.options = options
+        self.runID = runID
+        self.journal = journal
+        self.reporters = reporters
+        self.stateDirectory = stateDirectory
+    }
+
+    private var masker: SecretMasker { options.secrets.masker }
+
+    /// Masks and records an event, then shows it.
+    func emit(_ event: RunEvent) {
+        journal?.append(event)
+        for r in reporters { r.report(event) }
+    }
+
+    /// Mutable bookkeeping of one run, confined to the executing task.
+    final class RunState: @unchecked Sendable {
+        var steps: [String: ResumePoint.StepRecord] = [:]
+        var outcome: RunOutcome
+        let started = Date()
+        init(runID: String) { outcome = RunOutcome(runID: runID, status: .succeeded) }
+    }
+
+    /// Runs from the start, or continues from `resume`.
+    public func run(resume: ResumePoint? = nil) async -> RunOutcome {
+        let state = RunState(runID: runID)
+        if let resume { for (id, record) in resume.finished { state.steps[id] = record } }
+        emit(.runStarted(runID: runID, runbook: runbook.id.value, file: runbook.file, dryRun: options.dryRun,
+                         params: masker.mask(Value.map(options.params)).mapValue, resumed: resume != nil))
+        var rollbackReason = resume?.rollbackReason
+        if rollbackReason == nil {
+            for step in runbook.steps {
+                if let done = resume?.finished[step.id.value] {
+                    record(done.status, step.id.value, state, rollback: false)
+                    continue
+                }
+                let result = await runStep(step, phase: .main, state: state,
+                                           crashedInFlight: resume?.inFlight == step.id.value,
+                                           earlierAnswer: resume?.answers[step.id.value])
+                switch result {
+                case .succeeded, .skipped: continue
+                case .paused(let reason):
+                    return finish(state, .paused, pausedAt: step.id.value, reason: reason)
+                case .failed(let message):
+                    let interrupted = options.interrupt.isTriggered
+                    switch step.failureMode {
+                    case .continue where !interrupted:
+                        continue
+                    case .abort:
+                        return finish(state, .aborted)
+                    case .rollback, .continue:
+                        if interrupted, options.interactive {
+                            let answer = await options.confirmer.confirm(
+                                step: "rollback", message: "Run interrupted during '\(step.id.value)'. Run the rollback steps now?", timeout: nil)
+                            if case .approved = answer {} else { return finish(state, .aborted) }
+                        }
+                        rollbackReason = "step '\(step.id.value)' failed: \(message)"
+                    }
+                }
+                if rollbackReason != nil { break }
+            }
+        }
+        guard let reason = rollbackReason else { return finish(state, .succeeded) }
+        if resume?.rollbackReason == nil { emit(.rollbackStarted(reason: masker.mask(reason))) }
+        var rollbackOK = true
+        for step in runbook.rollback {
+            if options.interrupt.isRepeated { rollbackOK = false; break }
+            if let done = resume?.finished[step.id.value] {
+                record(done.status, step.id.value, state, rollback: true)
+                if done.status == .failed { rollbackOK = false }
+                continue
+            }
+            let result = await runStep(step, phase: .rollback, state: state,
+                                       crashedInFlight: resume?.inFlight == step.id.value,
+                                       earlierAnswer: resume?.answers[step.id.value])
+            switch result {
+            case .failed: rollbackOK = false
+            case .paused(let why): return finish(state, .paused, pausedAt: step.id.value, reason: why)
+            default: break
+            }
+        }
+        return finish(state, rollbackOK ? .failed : .rollbackFailed)
+    }
+
+    private func record(_ status: StepStatus, _ id: String, _ state: RunState, rollback: Bool) {
+        switch (status, rollback) {
+        case (.succeeded, false): state.outcome.executed.append(id)
+        case (.succeeded, true): state.outcome.rolledBack.append(id)
+        case (.skipped, _): state.outcome.skipped.append(id)
+        case (.failed, false): state.outcome.failed.append(id)
+        case (.failed, true): state.outcome.rollbackFailed.append(id)
+        }
+    }
+
+    private func finish(_ state: RunState, _ status: RunStatus, pausedAt: String? = nil, reason: String? = nil) -> RunOutcome {
+        state.outcome.status = status
+        state.outcome.pausedAt = pausedAt
+        state.outcome.pauseReason = reason
+        state.outcome.durationMS = Int(Date().timeIntervalSince(state.started) * 1000)
+        if let pausedAt { emit(.runPaused(step: pausedAt, reason: masker.mask(reason ?? "awaiting confirmation"))) }
+        emit(.runFinished(status: status, durationMS: state.outcome.durationMS))
+        return state.outcome
+    }
+
+    // MARK: one step
+
+    enum StepResult: Sendable {
+        case succeeded, skipped, failed(String), paused(String)
+    }
+
+    /// The expression context at this point of the run.
+    func evaluationContext(_ state: RunState, own: (String, [String: Value])? = nil) -> EvaluationContext {
+        var steps: [String: Value] = [:]
+        for (id, r) in state.steps {
+            steps[id] = .map(["status": .string(r.status.rawValue), "outputs": .map(r.outputs),
+                              "error": r.error.map(Value.string) ?? .null])
+        }
+        if let (id, outputs) = own {
+            steps[id] = .map(["status": .string("running"), "outputs": .map(outputs), "error": .null])
+        }
+        let run: [String: Value] = ["id": .string(runID), "runbook": .string(runbook.id.value),
+                                    "dry_run": .bool(options.dryRun),
+                                    "started_at": .string(Journal.timestamp(state.started))]
+        return EvaluationContext(root: [
+            "params": .map(options.params), "steps": .map(steps),
+            "env": .map(options.environment.mapValues(Value.string)),
+            "secrets": .map(options.secrets.values.mapValues(Value.string)),
+            "run": .map(run), "trigger": .map(options.trigger),
+        ])
+    }
+
+    private func finishStep(_ step: Step, _ state: RunState, _ status: StepStatus, outputs: [String: Value] = [:],
+                            error: String? = nil, reason: String? = nil, started: Date) -> StepResult {
+        let id = step.id.value
+        let maskedOutputs = masker.mask(Value.map(outputs)).mapValue
+        let maskedError = error.map(masker.mask)
+        state.steps[id] = ResumePoint.StepRecord(status: status, outputs: outputs, error: maskedError)
+        record(status, id, state, rollback: step.isRollbackStep)
+        emit(.stepFinished(step: id, status: status, outputs: maskedOutputs, error: maskedError,
+                           durationMS: Int(Date().timeIntervalSince(started) * 1000), reason: reason.map(masker.mask)))
+        switch status {
+        case .succeeded: return .succeeded
+        case .skipped: return .skipped
+        case .failed: return .failed(maskedError ?? "failed")
+        }
+    }
+
+    /// Runs one step: when → confirm → tries (with timeout, until, retry) → outputs.
+    func runStep(_ step: Step, phase: RunEvent.Phase, state: RunState, crashedInFlight: Bool,
+                 earlierAnswer: Bool?) async -> StepResult {
+        let id = step.id.value
+        let started = Date()
+        let descriptor = registry.catalog[step.action.value]
+        emit(.stepStarted(step: id, title: step.title, action: step.action.value, phase: phase))
+        guard let descriptor else {
+            return finishStep(step, state, .failed, error: "unknown action '\(step.action.value)'", started: started)
+        }
+
+        // when
+        var conditionValue: Bool?
+        if let when = step.when {
+            do {
+                let v = try when.template.evaluate(in: evaluationContext(state))
+                conditionValue = v.isTruthy
+            } catch {
+                if options.dryRun {
+                    conditionValue = true
+                    emit(.log(step: id, level: "warning", message: masker.mask("when: \(error.message) (simulated outputs; assuming true)")))
+                } else {
+                    return finishStep(step, state, .failed, error: "when: \(error.message)", started: started)
+                }
+            }
+            if conditionValue == false {
+                if options.dryRun {
+                    emit(.stepPlanned(step: id, arguments: [:], condition: false, note: "skipped: condition is false"))
+                }
+                return finishStep(step, state, .skipped, reason: "when \(when.template.source.trimmingCharacters(in: .whitespaces)) is false",
+                                  started: started)
+            }
+        }
+
+        // A step interrupted by a crash: re-run only idempotent actions without asking.
+        if crashedInFlight && !descriptor.idempotent && !options.dryRun {
+            let message = "Step '\(id)' (\(descriptor.id)) was in flight when the run stopped and is not idempotent: it may or may not have taken effect. Run it again?"
+            let answer: ConfirmationAnswer
+            if let earlierAnswer {
+                answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
+            } else {
+                emit(.confirmationAsked(step: id, message: message, kind: "rerun"))
+                answer = await options.confirmer.confirm(step: id, message: message, timeout: nil)
+            }
+            switch answer {
+            case .pending:
+                return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)")
+            case .declined(let by, let how):
+                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how))
+                return finishStep(step, state, .failed, error: "not re-run after the run stopped mid-step (declined by \(by))", started: started)
+            case .approved(let by, let how):
+                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how))
+            }
+        }
+
+        // confirm: a gate before the step, or the `confirm` action itself
+        var confirmText: String?
+        var confirmTimeout = step.confirm?.timeout?.value.seconds
+        if let c = step.confirm {
+            do { confirmText = try c.message.template.evaluate(in: evaluationContext(state)).interpolationText }
+            catch { confirmText = c.message.template.source }
+        } else if descriptor.id == "confirm" {
+            let args = (try? resolveArguments(step, descriptor, state)) ?? [:]
+            confirmText = args["message"]?.interpolationText ?? step.title
+            if case .string(let t)? = args["timeout"] { confirmTimeout = RunbookDuration.parse(t)?.seconds }
+        }
+        var approvedOutput = false
+        if let text = confirmText {
+            let shown = masker.mask(text)
+            let answer: ConfirmationAnswer
+            if let earlierAnswer, !crashedInFlight {
+                answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
+            } else {
+                emit(.confirmationAsked(step: id, message: shown, kind: "confirm"))
+                var a = await options.confirmer.confirm(step: id, message: shown, timeout: confirmTimeout)
+                if a == .pending && options.dryRun { a = .approved(by: "dry-run", how: "assumed for the plan") }
+                answer = a
+            }
+            switch answer {
+            case .pending:
+                return .paused("waiting for confirmation of step '\(id)': resume with --approve \(id) or --decline \(id)")
+            case .declined(let by, let how):
+                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how))
+                let why = how == "expired" ? "confirmation expired (counts as declined)" : "confirmation declined by \(by)"
+                return finishStep(step, state, .failed, outputs: descriptor.id == "confirm" ? ["approved": .bool(false)] : [:],
+                                  error: why, started: started)
+            case .approved(let by, let how):
+                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how))
+                approvedOutput = true
+            }
+        }
+        if descriptor.id == "confirm" {
+            return finishStep(step, state, .succeeded, outputs: ["approved": .bool(approvedOutput)], started: started)
+        }
+
+        // tries
+        let attempts = step.retry?.attempts.value ?? 1
+        var lastError = "failed"
+        var lastOutputs: [String: Value] = [:]
+        for attempt in 1...attempts {
+            if options.interrupt.isTriggered {
+                lastError = "interrupted by \(options.interrupt.signalName)"
+                break
+            }
+            if attempts > 1 { emit(.attempt(step: id, number: attempt, of: attempts)) }
+            let arguments: [String: Value]
+            do {
+                arguments = try resolveArguments(step, descriptor, state)
+            } catch {
+                if options.dryRun {
+                    emit(.log(step: id, level: "warning", message: masker.mask("\(error) (simulated outputs)")))
+                    arguments = [:]
+                } else {
+                    return finishStep(step, state, .failed, error: "\(error)", started: started)
+                }
+            }
+            let timeout = step.timeout?.value.seconds ?? descriptor.defaultTimeout
+            let tryResult = await performTry(step, descriptor, arguments, timeout: timeout, attempt: attempt)
+            switch tryResult {
+            case .success(let result):
+                lastOutputs = result.outputs
+                if let until = step.until {
+                    var holds = true
+                    do {
+                        holds = try until.template.evaluate(in: evaluationContext(state, own: (id, result.outputs))).isTruthy
+                    } catch {
+                        if !options.dryRun {
+                            lastError = "until: \(error.message)"
+                            holds = false
+                        }
+                    }
+                    if !holds {
+                        if lastError.hasPrefix("until: ") == false {
+                            lastError = "until \(until.template.source.trimmingCharacters(in: .whitespaces)) did not hold"
+                        }
+                        emit(.attemptFailed(step: id, number: attempt, message: masker.mask(lastError)))
+                        if attempt < attempts { await delay(step, before: attempt + 1) }
+                        continue
+                    }
+                }
+                return finishStep(step, state, .succeeded, outputs: result.outputs, reason: result.summary, started: started)
+            case .failure(let failure):
+                lastError = failure.message
+                lastOutputs = failure.outputs
+                emit(.attemptFailed(step: id, number: attempt, message: masker.mask(failure.message)))
+                if attempt < attempts && !options.interrupt.isTriggered { await delay(step, before: attempt + 1) }
+            }
+        }
+        if attempts > 1 && !options.interrupt.isTriggered { lastError += " (after \(attempts) attempts)" }
+        return finishStep(step, state, .failed, outputs: lastOutputs, error: lastError, started: started)
+    }
+
+    private func delay(_ step: Step, before attempt: Int) async {
+        guard let retry = step.retry, !options.dryRun else { return }
+        let seconds = retry.delay(beforeAttempt: attempt)
+        guard seconds > 0 else { return }
+        let interrupt = options.interrupt
+        let task = Task { try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000)) }
+        interrupt.setCurrent { task.cancel() }
+        await task.value
+        interrupt.setCurrent(nil)
+    }
+
+    /// One try: real, simulated or skipped according to dry-run and the action's declaration.
+    private func performTry(_ step: Step, _ descriptor: ActionDescriptor, _ arguments: [String: Value],
+                            timeout: Double, attempt: Int) async -> Result<ActionResult, ActionFailure> {
+        let id = step.id.value
+        if options.dryRun {
+            let scripted = options.scenario?.steps[id]
+            let note: String
+            switch descriptor.dryRun {
+            case .skipped: note = descriptor.notifies ? "would notify (never sent in dry-run)" : "would change the system (not run in dry-run)"
+            case .simulated: note = scripted != nil ? "simulated from scenario" : "simulated (no scenario outputs)"
+            case .instant: note = "instant in dry-run"
+            case .runs: note = "runs (no side effects)"
+            }
+            if attempt == 1 {
+                emit(.stepPlanned(step: id, arguments: masker.mask(Value.map(arguments)).mapValue, condition: step.when == nil ? nil : true,
+                                  note: note))
+            }
+            if descriptor.dryRun != .runs {
+                if let failure = scripted?.failure {
+                    return .failure(ActionFailure(failure, outputs: scripted?.outputs ?? [:]))
+                }
+                var outputs: [String: Value] = [:]
+                for o in descriptor.outputs { outputs[o.name] = .null }
+                for (k, v) in scripted?.outputs ?? [:] { outputs[k] = v }
+                return .success(ActionResult(outputs: outputs, summary: note))
+            }
+        }
+        guard let implementation = registry.implementation(descriptor.id) else {
+            return .failure(ActionFailure("action '\(descriptor.id)' is declared but not implemented in this build"))
+        }
+        let context = ActionContext(runID: runID, runbookID: runbook.id.value, stateDirectory: stateDirectory,
+                                    environment: options.environment, masker: masker,
+                                    emit: { [self] level, message in emit(.log(step: id, level: level, message: masker.mask(message))) })
+        let invocation = ActionInvocation(stepID: id, arguments: arguments, timeout: timeout, context: context)
+        let interrupt = options.interrupt
+        let task = Task { () -> Result<ActionResult, ActionFailure> in
+            do {
+                let result = try await withThrowingTaskGroup(of: ActionResult.self) { group in
+                    group.addTask { try await implementation.run(invocation) }
+                    group.addTask {
+                        try await Task.sleep(nanoseconds: UInt64(max(0.001, timeout) * 1_000_000_000))
+                        throw ActionFailure("timed out after \(RunbookDuration(seconds: timeout))")
+                    }
+                    defer { group.cancelAll() }
+                    return try await group.next()!
+                }
+                return .success(result)
+            } catch let failure as ActionFailure {
+                return .failure(failure)
+            } catch is CancellationError {
+                return .failure(ActionFailure("interrupted by \(interrupt.signalName)"))
+            } catch {
+                return .failure(ActionFailure("\(error)"))
+            }
+        }
+        interrupt.setCurrent { task.cancel() }
+        if interrupt.isTriggered { task.cancel() }
+        let result = await task.value
+        interrupt.setCurrent(nil)
+        if interrupt.isTriggered, case .failure = result {
+            return .failure(ActionFailure("interrupted by \(interrupt.signalName)"))
+        }
+        return result
+    }
+
+    /// Evaluates `with:` templates, applies defaults and converts to the declared types.
+    func resolveArguments(_ step: Step, _ descriptor: ActionDescriptor, _ state: RunState) throws -> [String: Value] {
+        let context = evaluationContext(state)
+        var out: [String: Value] = [:]
+        for argument in step.with {
+            let value: Value
+            do { value = try evaluate(argument.value, context) } catch let e as ExpressionError {
+                throw ArgumentError("parameter '\(argument.name.value)': \(e.message)")
+            }
+            guard let parameter = descriptor.parameter(named: argument.name.value) else { continue }
+            out[parameter.name] = try ArgumentConversion.convert(value, to: parameter.type, name: parameter.name, action: descriptor.id)
+        }
+        for p in descriptor.parameters where out[p.name] == nil {
+            if let d = p.defaultValue { out[p.name] = d }
+            else if p.required { throw ArgumentError("parameter '\(p.name)' of '\(descriptor.id)' is required") }
+        }
+        return out
+    }
+
+    private func evaluate(_ value: TemplateValue, _ context: EvaluationContext) throws -> Value {
+        switch value {
+        case .literal(let v, _): return v
+        case .template(let t): return try t.template.evaluate(in: context)
+        case .list(let items, _): return .list(try items.map { try evaluate($0, context) })
+        case .map(let pairs, _):
+            var m: [String: Value] = [:]
+            for p in pairs { m[p.key.value] = try evaluate(p.value, context) }
+            return .map(m)
+        }
+    }
+}
+
+/// An argument that could not be resolved.
+public struct ArgumentError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    public init(_ message: String) { description = message }
+}
+
+/// Converts evaluated values to declared parameter types (e.g. "8" → 8 for an int).
+public enum ArgumentConversion {
+    public static func convert(_ value: Value, to type: ValueType, name: String, action: String) throws -> Value {
+        func fail() -> ArgumentError {
+            ArgumentError("parameter '\(name)' of '\(action)' must be \(type), got \(value.typeName) '\(value.interpolationText.prefix(80))'")
+        }
+        switch (type, value) {
+        case (.any, _): return value
+        case (_, .null): return .null
+        case (.string, .string), (.int, .int), (.bool, .bool), (.number, .double): return value
+        case (.string, _): return .string(value.interpolationText)
+        case (.number, .int(let i)): return .double(Double(i))
+        case (.int, .double(let d)) where d == d.rounded() && abs(d) < 1e15: return .int(Int(d))
+        case (.int, .string(let s)): if let i = Int(s.trimmingCharacters(in: .whitespaces)) { return .int(i) }; throw fail()
+        case (.number, .string(let s)): if let d = Double(s.trimmingCharacters(in: .whitespaces)) { return .double(d) }; throw fail()
+        case (.bool, .string(let s)):
+            if s == "true" { return .bool(true) }
+            if s == "false" { return .bool(false) }
+            throw fail()
+        case (.duration, .string(let s)): if RunbookDuration.parse(s) != nil { return value }; throw fail()
+        case (.duration, .int), (.duration, .double): return .string(RunbookDuration(seconds: value.numberValue!).description)
+        case (.url, .string(let s)): if URLCheck.isValid(s) { return value }; throw fail()
+        case (.enumeration(let allowed), .string(let s)): if allowed.contains(s) { return value }; throw fail()
+        case (.list(let element), .list(let items)):
+            return .list(try items.map { try convert($0, to: element, name: name, action: action) })
+        case (.map(let element), .map(let m)):
+            return .map(try m.mapValues { try convert($0, to: element, name: name, action: action) })
+        case (.oneOf(let types), _):
+            for t in types { if let v = try? convert(value, to: t, name: name, action: action) { return v } }
+            throw fail()
+        default: throw fail()
+        }
+    }
+}
+
+extension Value {
+    /// The map inside, or empty.
+    public var mapValue: [String: Value] {
+        if case .map(let m) = self { return m }
+        return [:]
+    }
+}

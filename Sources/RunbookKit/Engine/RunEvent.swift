@@ -1,0 +1,104 @@
+import Foundation
+
+/// Everything that happens in a run, in order. The journal stores each as one JSON line;
+/// reporters turn them into terminal output. Values are already masked when they get here.
+public enum RunEvent: Sendable {
+    case runStarted(runID: String, runbook: String, file: String, dryRun: Bool, params: [String: Value], resumed: Bool)
+    case stepStarted(step: String, title: String, action: String, phase: Phase)
+    case stepPlanned(step: String, arguments: [String: Value], condition: Bool?, note: String)
+    case attempt(step: String, number: Int, of: Int)
+    case attemptFailed(step: String, number: Int, message: String)
+    case log(step: String, level: String, message: String)
+    case confirmationAsked(step: String, message: String, kind: String)
+    case confirmationAnswered(step: String, approved: Bool, by: String, how: String)
+    case stepFinished(step: String, status: StepStatus, outputs: [String: Value], error: String?, durationMS: Int, reason: String?)
+    case rollbackStarted(reason: String)
+    case runPaused(step: String, reason: String)
+    case runFinished(status: RunStatus, durationMS: Int)
+
+    /// Main steps or rollback steps.
+    public enum Phase: String, Sendable { case main, rollback }
+
+    /// The journal's `type` field.
+    public var type: String {
+        switch self {
+        case .runStarted: "run_started"
+        case .stepStarted: "step_started"
+        case .stepPlanned: "step_planned"
+        case .attempt: "attempt"
+        case .attemptFailed: "attempt_failed"
+        case .log: "log"
+        case .confirmationAsked: "confirmation_asked"
+        case .confirmationAnswered: "confirmation_answered"
+        case .stepFinished: "step_finished"
+        case .rollbackStarted: "rollback_started"
+        case .runPaused: "run_paused"
+        case .runFinished: "run_finished"
+        }
+    }
+
+    /// The fields of the journal record (besides `seq`, `time`, `type`).
+    public var fields: [String: Value] {
+        switch self {
+        case let .runStarted(runID, runbook, file, dryRun, params, resumed):
+            return ["run_id": .string(runID), "runbook": .string(runbook), "file": .string(file),
+                    "dry_run": .bool(dryRun), "params": .map(params), "resumed": .bool(resumed)]
+        case let .stepStarted(step, title, action, phase):
+            return ["step": .string(step), "title": .string(title), "action": .string(action), "phase": .string(phase.rawValue)]
+        case let .stepPlanned(step, arguments, condition, note):
+            var m: [String: Value] = ["step": .string(step), "arguments": .map(arguments), "note": .string(note)]
+            if let condition { m["condition"] = .bool(condition) }
+            return m
+        case let .attempt(step, number, of):
+            return ["step": .string(step), "attempt": .int(number), "of": .int(of)]
+        case let .attemptFailed(step, number, message):
+            return ["step": .string(step), "attempt": .int(number), "message": .string(message)]
+        case let .log(step, level, message):
+            return ["step": .string(step), "level": .string(level), "message": .string(message)]
+        case let .confirmationAsked(step, message, kind):
+            return ["step": .string(step), "message": .string(message), "kind": .string(kind)]
+        case let .confirmationAnswered(step, approved, by, how):
+            return ["step": .string(step), "approved": .bool(approved), "by": .string(by), "how": .string(how)]
+        case let .stepFinished(step, status, outputs, error, durationMS, reason):
+            var m: [String: Value] = ["step": .string(step), "status": .string(status.rawValue), "outputs": .map(outputs),
+                                      "duration_ms": .int(durationMS)]
+            if let error { m["error"] = .string(error) }
+            if let reason { m["reason"] = .string(reason) }
+            return m
+        case let .rollbackStarted(reason):
+            return ["reason": .string(reason)]
+        case let .runPaused(step, reason):
+            return ["step": .string(step), "reason": .string(reason)]
+        case let .runFinished(status, durationMS):
+            return ["status": .string(status.rawValue), "duration_ms": .int(durationMS)]
+        }
+    }
+}
+
+/// A step's final state, readable as `steps.<id>.status`.
+public enum StepStatus: String, Sendable {
+    case succeeded, failed, skipped
+}
+
+/// How a run ended (or stopped for now).
+public enum RunStatus: String, Sendable {
+    case succeeded
+    /// A step failed; rollback ran (or was not wanted) and succeeded.
+    case failed
+    /// Waiting for a confirmation; resume continues.
+    case paused
+    /// A rollback step failed.
+    case rollbackFailed = "rollback_failed"
+    /// A step failed with on_failure: abort.
+    case aborted
+
+    /// The documented exit code.
+    public var exitCode: Int32 {
+        switch self {
+        case .succeeded: 0
+        case .failed, .aborted: 1
+        case .paused: 3
+        case .rollbackFailed: 4
+        }
+    }
+}

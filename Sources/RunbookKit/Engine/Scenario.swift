@@ -1,0 +1,110 @@
+import Foundation
+
+/// Simulated outcomes per step id, for `--dry-run --scenario FILE` and `runbook test`.
+///
+/// ```yaml
+/// runbook: qwen_failure_downshift     # runbook test only
+/// params: {api_url: "http://127.0.0.1:8000"}
+/// steps:
+///   verify_failure:
+///     outputs: {status: 503}
+///   check_balanced:
+///     fail: "balanced mode unhealthy"  # this step fails
+///   confirm_rollback:
+///     confirm: approve                  # or decline
+/// expect:                               # runbook test only
+///   status: succeeded                   # succeeded | failed | aborted | paused | rollback_failed
+///   executed: [verify_failure, open_breaker]
+///   skipped: [restart]
+///   rolled_back: [close_breaker]
+/// ```
+public struct Scenario: Sendable {
+    public struct StepOutcome: Sendable {
+        public var outputs: [String: Value]
+        public var failure: String?
+        public var confirm: Bool?
+    }
+
+    public struct Expectation: Sendable {
+        public var status: RunStatus?
+        public var executed: [String]?
+        public var skipped: [String]?
+        public var rolledBack: [String]?
+        public var location: SourceLocation
+    }
+
+    public var file: String
+    public var runbook: String?
+    public var params: [String: String]
+    public var steps: [String: StepOutcome]
+    public var expect: Expectation?
+
+    public init(file: String = "<none>", runbook: String? = nil, params: [String: String] = [:],
+                steps: [String: StepOutcome] = [:], expect: Expectation? = nil) {
+        self.file = file
+        self.runbook = runbook
+        self.params = params
+        self.steps = steps
+        self.expect = expect
+    }
+
+    /// Reads a scenario file; problems come back as located diagnostics.
+    public static func load(path: String) -> (Scenario?, [Diagnostic]) {
+        let parsed = YAMLParser.parse(fileAt: path)
+        guard let root = parsed.root, !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
+            return (nil, parsed.diagnostics)
+        }
+        var r = NodeReader(source: nil)
+        guard let map = r.mapping(root, what: "a scenario", allowed: ["runbook", "description", "params", "steps", "expect"]) else {
+            return (nil, r.bag.diagnostics)
+        }
+        var scenario = Scenario(file: path)
+        scenario.runbook = map["runbook"].flatMap { r.string($0, what: "'runbook'")?.value }
+        if let p = map["params"], let pairs = p.mapping {
+            for pair in pairs {
+                guard let k = pair.key.scalar?.text else { continue }
+                scenario.params[k] = r.value(of: pair.value).interpolationText
+            }
+        } else if let p = map["params"] {
+            r.error("wrong-type", "'params' must be a mapping, found \(p.kindDescription)", p)
+        }
+        if let s = map["steps"] {
+            if let pairs = s.mapping {
+                for pair in pairs {
+                    guard let id = pair.key.scalar?.text,
+                          let m = r.mapping(pair.value, what: "scenario step '\(id)'", allowed: ["outputs", "fail", "confirm"]) else { continue }
+                    var outcome = StepOutcome(outputs: [:], failure: nil, confirm: nil)
+                    if let o = m["outputs"] {
+                        if case .map(let values) = r.value(of: o) { outcome.outputs = values }
+                        else { r.error("wrong-type", "'outputs' must be a mapping, found \(o.kindDescription)", o) }
+                    }
+                    if let f = m["fail"] { outcome.failure = r.string(f, what: "'fail'")?.value }
+                    if let c = m["confirm"], let text = r.string(c, what: "'confirm'") {
+                        switch text.value {
+                        case "approve", "approved", "true": outcome.confirm = true
+                        case "decline", "declined", "false": outcome.confirm = false
+                        default: r.error("invalid-enum", "'confirm' must be 'approve' or 'decline'", c)
+                        }
+                    }
+                    scenario.steps[id] = outcome
+                }
+            } else {
+                r.error("wrong-type", "'steps' must be a mapping of step id to outcome, found \(s.kindDescription)", s)
+            }
+        }
+        if let e = map["expect"],
+           let m = r.mapping(e, what: "'expect'", allowed: ["status", "executed", "skipped", "rolled_back"]) {
+            var x = Expectation(location: e.location)
+            if let s = m["status"], let text = r.string(s, what: "'status'") {
+                if let status = RunStatus(rawValue: text.value) { x.status = status }
+                else { r.error("invalid-enum", "unknown status '\(text.value)'; expected succeeded, failed, aborted, paused or rollback_failed", s) }
+            }
+            x.executed = m["executed"].map { r.stringList($0, what: "'executed'").map(\.value) }
+            x.skipped = m["skipped"].map { r.stringList($0, what: "'skipped'").map(\.value) }
+            x.rolledBack = m["rolled_back"].map { r.stringList($0, what: "'rolled_back'").map(\.value) }
+            scenario.expect = x
+        }
+        let diagnostics = parsed.diagnostics + r.bag.diagnostics
+        return (diagnostics.contains { $0.severity == .error } ? nil : scenario, diagnostics)
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+
+/// The state directory: `runs/<run-id>/journal.jsonl` (+ the runbook as it ran), `locks/`, and later the
+/// state store and incidents. Default `.runbook/`; `--state-dir` or `RUNBOOK_STATE_DIR` change it.
+public struct StateDirectory: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// `--state-dir`, else `RUNBOOK_STATE_DIR`, else `.runbook`.
+    public static func resolve(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> StateDirectory {
+        StateDirectory(path: option ?? environment["RUNBOOK_STATE_DIR"] ?? ".runbook")
+    }
+
+    public var runsPath: String { path + "/runs" }
+    public func runPath(_ runID: String) -> String { runsPath + "/" + runID }
+    public func journalPath(_ runID: String) -> String { runPath(runID) + "/journal.jsonl" }
+    public func runbookCopyPath(_ runID: String) -> String { runPath(runID) + "/runbook.yaml" }
+
+    /// Creates the directories (owner-only: journals describe incidents).
+    public func prepare() throws {
+        for dir in [path, runsPath, path + "/locks"] {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw JournalError("cannot create state directory \(dir): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// A new run id: `<runbook>-<UTC yyyyMMdd-HHmmss>-<4 hex>`, sortable by time.
+    public func newRunID(runbook: String, date: Date = Date()) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        return "\(runbook)-\(f.string(from: date))-\(String(repeating: "0", count: 4 - suffix.count) + suffix)"
+    }
+
+    /// Run ids present, oldest first.
+    public func runIDs() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runsPath)) ?? []
+        return names.filter { FileManager.default.fileExists(atPath: journalPath($0)) }
+            .sorted { a, b in
+                let ta = (try? FileManager.default.attributesOfItem(atPath: journalPath(a))[.creationDate] as? Date) ?? nil
+                let tb = (try? FileManager.default.attributesOfItem(atPath: journalPath(b))[.creationDate] as? Date) ?? nil
+                if let ta, let tb, ta != tb { return ta < tb }
+                return a < b
+            }
+    }
+
+    /// Takes the per-runbook lock (one run at a time per runbook id). Held until `release` or process exit.
+    public func lock(runbook: String) throws -> RunLock {
+        let lockPath = path + "/locks/" + runbook + ".lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw JournalError("cannot open lock \(lockPath)") }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var holder = ""
+            if let data = FileManager.default.contents(atPath: lockPath) { holder = String(decoding: data, as: UTF8.self) }
+            close(fd)
+            throw RunLockBusy(runbook: runbook, holder: holder.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        ftruncate(fd, 0)
+        let text = "pid \(getpid())\n"
+        _ = text.withCString { write(fd, $0, strlen($0)) }
+        return RunLock(fd: fd)
+    }
+}
+
+/// A held run lock; the kernel releases it when the process dies.
+public final class RunLock: @unchecked Sendable {
+    private var fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    public func release() {
+        guard fd >= 0 else { return }
+        flock(fd, LOCK_UN)
+        close(fd)
+        fd = -1
+    }
+    deinit { release() }
+}
+
+/// Another run of the same runbook holds the lock.
+public struct RunLockBusy: Error, Sendable, CustomStringConvertible {
+    public var runbook: String
+    public var holder: String
+    public var description: String {
+        "another run of '\(runbook)' is in progress (\(holder.isEmpty ? "lock held" : holder)); wait for it or pass --allow-concurrent"
+    }
+}

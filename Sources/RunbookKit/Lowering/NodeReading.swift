@@ -1,0 +1,247 @@
+/// Small typed readers over YAML nodes that turn every surprise into a located diagnostic.
+struct NodeReader {
+    var bag = DiagnosticBag()
+    let source: SourceText?
+
+    init(source: SourceText?) { self.source = source }
+
+    mutating func error(_ rule: String, _ message: String, _ node: YAMLNode, notes: [DiagnosticNote] = []) {
+        bag.error(rule, message, at: node.reportLocation, notes: notes + node.aliasNotes)
+    }
+
+    mutating func warning(_ rule: String, _ message: String, _ node: YAMLNode, notes: [DiagnosticNote] = []) {
+        bag.warning(rule, message, at: node.reportLocation, notes: notes + node.aliasNotes)
+    }
+
+    /// A mapping's pairs keyed by scalar key text, with unknown keys reported.
+    mutating func mapping(_ node: YAMLNode, what: String, allowed: [String]) -> Mapping? {
+        guard let pairs = node.mapping else {
+            error("wrong-type", "\(what) must be a mapping, found \(node.kindDescription)", node)
+            return nil
+        }
+        var map = Mapping(node: node)
+        for pair in pairs {
+            guard let key = pair.key.scalar?.text else { continue }
+            if !allowed.contains(key) {
+                error("unknown-key", "unknown key '\(key)' in \(what)" + Suggestions.hint(for: key, in: allowed), pair.key)
+                continue
+            }
+            map.entries[key] = (pair.key, pair.value)
+        }
+        return map
+    }
+
+    mutating func requireKey(_ map: Mapping, _ key: String, what: String) -> YAMLNode? {
+        if let v = map[key] { return v }
+        error("missing-key", "\(what) is missing required key '\(key)'", map.node)
+        return nil
+    }
+
+    mutating func string(_ node: YAMLNode, what: String) -> Located<String>? {
+        guard let s = node.scalar else {
+            error("wrong-type", "\(what) must be a string, found \(node.kindDescription)", node)
+            return nil
+        }
+        if case .null = YAMLNode.resolvePlain(s) {
+            error("wrong-type", "\(what) must be a string, found null", node)
+            return nil
+        }
+        return Located(s.text, at: node.reportLocation)
+    }
+
+    mutating func int(_ node: YAMLNode, what: String) -> Located<Int>? {
+        if let s = node.scalar, case .int(let i) = YAMLNode.resolvePlain(s) { return Located(i, at: node.reportLocation) }
+        error("wrong-type", "\(what) must be an integer, found \(node.kindDescription)", node)
+        return nil
+    }
+
+    mutating func number(_ node: YAMLNode, what: String) -> Located<Double>? {
+        if let s = node.scalar {
+            switch YAMLNode.resolvePlain(s) {
+            case .int(let i): return Located(Double(i), at: node.reportLocation)
+            case .double(let d) where d.isFinite: return Located(d, at: node.reportLocation)
+            default: break
+            }
+        }
+        error("wrong-type", "\(what) must be a number, found \(node.kindDescription)", node)
+        return nil
+    }
+
+    mutating func bool(_ node: YAMLNode, what: String) -> Located<Bool>? {
+        if let s = node.scalar {
+            switch YAMLNode.resolvePlain(s) {
+            case .bool(let b): return Located(b, at: node.reportLocation)
+            case .string(let t) where Self.boolLike.contains(t.lowercased()):
+                warning("yaml11-bool", "'\(t)' is a string in YAML 1.2, not a boolean; write true or false for \(what)", node)
+                return nil
+            default: break
+            }
+        }
+        error("wrong-type", "\(what) must be true or false, found \(node.kindDescription)", node)
+        return nil
+    }
+
+    static let boolLike: Set<String> = ["yes", "no", "on", "off", "y", "n"]
+
+    mutating func duration(_ node: YAMLNode, what: String) -> Located<RunbookDuration>? {
+        guard let s = node.scalar else {
+            error("wrong-type", "\(what) must be a duration such as '90s', '5m' or '1h30m', found \(node.kindDescription)", node)
+            return nil
+        }
+        if case .string = YAMLNode.resolvePlain(s), let d = RunbookDuration.parse(s.text) {
+            return Located(d, at: node.reportLocation)
+        }
+        error("invalid-duration", "invalid duration '\(s.text)' for \(what); write e.g. '90s', '5m' or '1h30m'", node)
+        return nil
+    }
+
+    mutating func enumeration<E: RawRepresentable & CaseIterable>(_ node: YAMLNode, _: E.Type, what: String) -> Located<E>?
+    where E.RawValue == String {
+        guard let s = string(node, what: what) else { return nil }
+        if let e = E(rawValue: s.value) { return Located(e, at: s.location) }
+        let allowed = E.allCases.map(\.rawValue)
+        error("invalid-enum", "invalid \(what) '\(s.value)'; expected one of " + allowed.map { "'\($0)'" }.joined(separator: ", ")
+              + Suggestions.hint(for: s.value, in: allowed), node)
+        return nil
+    }
+
+    mutating func list(_ node: YAMLNode, what: String) -> [YAMLNode]? {
+        guard let items = node.sequence else {
+            error("wrong-type", "\(what) must be a list, found \(node.kindDescription)", node)
+            return nil
+        }
+        return items
+    }
+
+    mutating func stringList(_ node: YAMLNode, what: String) -> [Located<String>] {
+        guard let items = list(node, what: what) else { return [] }
+        return items.compactMap { string($0, what: "each item of \(what)") }
+    }
+
+    static func idPattern(_ id: String) -> Bool {
+        guard let first = id.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return id.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    mutating func identifier(_ node: YAMLNode, what: String) -> Located<String>? {
+        guard let s = string(node, what: what) else { return nil }
+        if !Self.idPattern(s.value) {
+            error("invalid-id", "invalid \(what) '\(s.value)': use lowercase letters, digits and '_', starting with a letter", node)
+        }
+        return s
+    }
+
+    /// A plain YAML value (no templates): scalars resolved, collections recursively.
+    func value(of node: YAMLNode) -> Value {
+        switch node.content {
+        case .scalar(let s):
+            switch YAMLNode.resolvePlain(s) {
+            case .null: return .null
+            case .bool(let b): return .bool(b)
+            case .int(let i): return .int(i)
+            case .double(let d): return .double(d)
+            case .string(let t): return .string(t)
+            }
+        case .sequence(let items): return .list(items.map { value(of: $0) })
+        case .mapping(let pairs):
+            var m: [String: Value] = [:]
+            for p in pairs { if let k = p.key.scalar?.text { m[k] = value(of: p.value) } }
+            return .map(m)
+        }
+    }
+
+    // MARK: templates
+
+    /// Parses a string scalar that may hold `${{ }}` parts; issues become diagnostics at exact columns.
+    mutating func template(_ node: YAMLNode, text: String) -> LocatedTemplate? {
+        let positions = positionsOfContent(node)
+        let (template, issues) = Template.parse(text)
+        for issue in issues {
+            let at = node.aliasOrigin == nil ? positions.location(ofOffset: issue.offset) : node.reportLocation
+            bag.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: at, notes: node.aliasNotes))
+        }
+        guard let template else { return nil }
+        return LocatedTemplate(template: template, location: node.reportLocation, positions: positions)
+    }
+
+    /// A condition (`when`, `until`): `${{ expr }}`, a bare expression, or true/false.
+    mutating func condition(_ node: YAMLNode, what: String) -> LocatedTemplate? {
+        guard let s = node.scalar else {
+            error("wrong-type", "\(what) must be an expression string, found \(node.kindDescription)", node)
+            return nil
+        }
+        if s.text.contains("${{") { return template(node, text: s.text) }
+        // A bare expression: wrap it so evaluation keeps its type, and shift positions back by "${{".
+        var positions = positionsOfContent(node)
+        positions.contentStart.column -= 3
+        positions.lineOffsets = positions.lineOffsets.map { $0 + 3 }
+        let (template, issues) = Template.parse("${{" + s.text + "}}")
+        for issue in issues {
+            let at = node.aliasOrigin == nil ? positions.location(ofOffset: issue.offset) : node.reportLocation
+            bag.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: at, notes: node.aliasNotes))
+        }
+        guard let template else { return nil }
+        return LocatedTemplate(template: template, location: node.reportLocation, positions: positions)
+    }
+
+    /// Where the content of a scalar starts, and for block scalars where each line starts.
+    func positionsOfContent(_ node: YAMLNode) -> TemplatePositions {
+        let start = node.location
+        guard let s = node.scalar else { return TemplatePositions(contentStart: start) }
+        switch s.style {
+        case .plain:
+            return TemplatePositions(contentStart: start)
+        case .singleQuoted, .doubleQuoted:
+            return TemplatePositions(contentStart: start.advanced(byColumns: 1))
+        case .literal, .folded:
+            guard let source else { return TemplatePositions(contentStart: start) }
+            // Content lines follow the indicator line; their indentation is the first non-blank line's.
+            var lineStarts: [SourceLocation] = [], lineOffsets: [Int] = []
+            var offset = 0
+            var indent: Int?
+            var lineNo = start.line + 1
+            let contentLines = s.text.split(separator: "\n", omittingEmptySubsequences: false)
+            for content in contentLines {
+                guard let raw = source.line(lineNo) else { break }
+                if indent == nil, !raw.allSatisfy({ $0 == " " }) {
+                    indent = raw.prefix { $0 == " " }.count
+                }
+                lineStarts.append(SourceLocation(file: start.file, line: lineNo, column: (indent ?? 0) + 1))
+                lineOffsets.append(offset)
+                offset += content.unicodeScalars.count + 1
+                lineNo += 1
+            }
+            let first = lineStarts.first ?? start
+            return TemplatePositions(contentStart: first, lineStarts: lineStarts, lineOffsets: lineOffsets)
+        }
+    }
+
+    /// A `with:` value: strings become templates, collections recurse.
+    mutating func templateValue(_ node: YAMLNode) -> TemplateValue? {
+        switch node.content {
+        case .scalar(let s):
+            if case .string(let text) = YAMLNode.resolvePlain(s), text.contains("${{") {
+                return template(node, text: text).map(TemplateValue.template)
+            }
+            return .literal(value(of: node), node.reportLocation)
+        case .sequence(let items):
+            return .list(items.compactMap { templateValue($0) }, node.reportLocation)
+        case .mapping(let pairs):
+            var out: [(key: Located<String>, value: TemplateValue)] = []
+            for p in pairs {
+                guard let k = p.key.scalar?.text, let v = templateValue(p.value) else { continue }
+                out.append((Located(k, at: p.key.reportLocation), v))
+            }
+            return .map(out, node.reportLocation)
+        }
+    }
+}
+
+/// A mapping's known entries by key.
+struct Mapping {
+    let node: YAMLNode
+    var entries: [String: (key: YAMLNode, value: YAMLNode)] = [:]
+    init(node: YAMLNode) { self.node = node }
+    subscript(key: String) -> YAMLNode? { entries[key]?.value }
+    func keyNode(_ key: String) -> YAMLNode? { entries[key]?.key }
+}

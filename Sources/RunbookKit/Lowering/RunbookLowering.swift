@@ -1,0 +1,340 @@
+/// Lowers a YAML node tree to a `Runbook` by hand, so every diagnostic keeps its position.
+public enum RunbookLowering {
+    /// The keys a runbook's top-level mapping may have.
+    public static let runbookKeys = ["version", "id", "title", "description", "severity", "automation",
+                                     "expected_recovery", "owner", "components", "params", "triggers", "steps",
+                                     "rollback", "manual_recovery", "prevention"]
+    /// The keys a step may have.
+    public static let stepKeys = ["id", "name", "action", "with", "when", "timeout", "on_failure", "confirm",
+                                  "rollback", "retry", "until", "undoes"]
+    public static let paramKeys = ["type", "default", "required", "enum", "description"]
+    public static let triggerKeys = ["match", "conditions"]
+    public static let conditionKeys = ["id", "description", "http", "prometheus", "alert", "consecutive_failures",
+                                       "above", "below", "equals", "for"]
+    public static let supportedVersions = [1]
+
+    /// The runbook (nil if a required part could not be read) and every diagnostic found.
+    public struct Result: Sendable {
+        public var runbook: Runbook?
+        public var diagnostics: [Diagnostic]
+    }
+
+    public static func lower(_ root: YAMLNode, source: SourceText? = nil) -> Result {
+        var r = NodeReader(source: source)
+        let runbook = lowerRunbook(root, &r)
+        return Result(runbook: runbook, diagnostics: r.bag.diagnostics)
+    }
+
+    private static func lowerRunbook(_ root: YAMLNode, _ r: inout NodeReader) -> Runbook? {
+        guard let map = r.mapping(root, what: "a runbook", allowed: runbookKeys) else { return nil }
+        let file = root.location.file
+
+        var version: Located<Int>?
+        if let v = r.requireKey(map, "version", what: "the runbook"), let n = r.int(v, what: "'version'") {
+            version = n
+            if !supportedVersions.contains(n.value) {
+                r.error("unsupported-version", "unsupported format version \(n.value); this runbook supports version 1", v)
+            }
+        }
+        let id = r.requireKey(map, "id", what: "the runbook").flatMap { r.identifier($0, what: "runbook id") }
+        let title = r.requireKey(map, "title", what: "the runbook").flatMap { r.string($0, what: "'title'") }
+        let description = map["description"].flatMap { r.string($0, what: "'description'") }
+        let severity = r.requireKey(map, "severity", what: "the runbook").flatMap { r.enumeration($0, Severity.self, what: "severity") }
+        let automation = r.requireKey(map, "automation", what: "the runbook").flatMap { r.enumeration($0, Automation.self, what: "automation") }
+        let expected = map["expected_recovery"].flatMap { r.duration($0, what: "'expected_recovery'") }
+        let owner = map["owner"].flatMap { r.string($0, what: "'owner'") }
+        let components = map["components"].map { r.stringList($0, what: "'components'") } ?? []
+        let params = map["params"].map { lowerParams($0, &r) } ?? []
+        let triggers = map["triggers"].flatMap { lowerTriggers($0, &r) }
+        var steps: [Step] = []
+        if let node = r.requireKey(map, "steps", what: "the runbook"), let items = r.list(node, what: "'steps'") {
+            if items.isEmpty { r.error("empty-steps", "'steps' must list at least one step", node) }
+            steps = items.compactMap { lowerStep($0, isRollback: false, &r) }
+        }
+        let rollback = map["rollback"].flatMap { r.list($0, what: "'rollback'") }?
+            .compactMap { lowerStep($0, isRollback: true, &r) } ?? []
+        let manual = map["manual_recovery"].flatMap { r.string($0, what: "'manual_recovery'") }
+        let prevention = map["prevention"].map { r.stringList($0, what: "'prevention'") } ?? []
+
+        checkDuplicateStepIDs(steps + rollback, &r)
+
+        guard let version, let id, let title, let severity, let automation else { return nil }
+        return Runbook(file: file, location: root.location, version: version, id: id, title: title,
+                       description: description, severity: severity, automation: automation,
+                       expectedRecovery: expected, owner: owner, components: components, params: params,
+                       triggers: triggers, steps: steps, rollback: rollback, manualRecovery: manual,
+                       prevention: prevention)
+    }
+
+    private static func checkDuplicateStepIDs(_ steps: [Step], _ r: inout NodeReader) {
+        var first: [String: SourceLocation] = [:]
+        for step in steps {
+            if let earlier = first[step.id.value] {
+                r.bag.error("duplicate-step-id", "duplicate step id '\(step.id.value)'", at: step.id.location,
+                            notes: [DiagnosticNote("first defined here", at: earlier)])
+            } else {
+                first[step.id.value] = step.id.location
+            }
+        }
+    }
+
+    // MARK: params
+
+    private static func lowerParams(_ node: YAMLNode, _ r: inout NodeReader) -> [Param] {
+        guard let pairs = node.mapping else {
+            r.error("wrong-type", "'params' must be a mapping of name to definition, found \(node.kindDescription)", node)
+            return []
+        }
+        var params: [Param] = []
+        for pair in pairs {
+            guard let name = r.identifier(pair.key, what: "param name") else { continue }
+            guard let map = r.mapping(pair.value, what: "param '\(name.value)'", allowed: paramKeys) else { continue }
+            var type = ParamType.string
+            if let t = r.requireKey(map, "type", what: "param '\(name.value)'"),
+               let parsed = r.enumeration(t, ParamType.self, what: "param type") {
+                type = parsed.value
+            }
+            var enumValues: [Value]?
+            if let e = map["enum"], let items = r.list(e, what: "'enum' of param '\(name.value)'") {
+                enumValues = items.map { r.value(of: $0) }
+                for item in items { checkParamValue(item, type: type, param: name.value, &r) }
+            }
+            var defaultValue: Located<Value>?
+            if let d = map["default"] {
+                if checkParamValue(d, type: type, param: name.value, &r) {
+                    let v = r.value(of: d)
+                    defaultValue = Located(v, at: d.reportLocation)
+                    if let enumValues, !enumValues.contains(v) {
+                        r.error("invalid-enum", "default of param '\(name.value)' is not one of its 'enum' values", d)
+                    }
+                }
+            }
+            var required = defaultValue == nil
+            if let req = map["required"], let b = r.bool(req, what: "'required'") {
+                if b.value && defaultValue != nil {
+                    r.warning("required-with-default", "param '\(name.value)' is required but has a default; the default is never used", req)
+                }
+                required = b.value || defaultValue == nil
+            }
+            let description = map["description"].flatMap { r.string($0, what: "'description'")?.value }
+            params.append(Param(name: name, type: type, defaultValue: defaultValue, required: required,
+                                enumValues: enumValues, description: description, location: pair.key.reportLocation))
+        }
+        return params
+    }
+
+    /// Checks a literal against a param type; returns false (with a diagnostic) when it does not fit.
+    @discardableResult
+    private static func checkParamValue(_ node: YAMLNode, type: ParamType, param: String, _ r: inout NodeReader) -> Bool {
+        let value = r.value(of: node)
+        let ok: Bool
+        switch (type, value) {
+        case (.string, .string), (.int, .int), (.number, .int), (.number, .double), (.bool, .bool): ok = true
+        case (.duration, .string(let s)): ok = RunbookDuration.parse(s) != nil
+        case (.url, .string(let s)): ok = URLCheck.isValid(s) || s.contains("${{")
+        default: ok = false
+        }
+        if !ok {
+            r.error("wrong-type", "value of param '\(param)' must be of type \(type.rawValue), found \(describe(value))", node)
+        }
+        return ok
+    }
+
+    static func describe(_ value: Value) -> String {
+        switch value {
+        case .string(let s): return "'\(s.prefix(60))'"
+        default: return value.typeName
+        }
+    }
+
+    // MARK: triggers
+
+    private static func lowerTriggers(_ node: YAMLNode, _ r: inout NodeReader) -> Triggers? {
+        var match = Triggers.Match.any
+        let conditionNodes: [YAMLNode]
+        if node.sequence != nil {
+            conditionNodes = r.list(node, what: "'triggers'") ?? []
+        } else {
+            guard let map = r.mapping(node, what: "'triggers'", allowed: triggerKeys) else { return nil }
+            if let m = map["match"], let parsed = r.enumeration(m, Triggers.Match.self, what: "trigger match") {
+                match = parsed.value
+            }
+            guard let c = r.requireKey(map, "conditions", what: "'triggers'"),
+                  let items = r.list(c, what: "'conditions'") else { return nil }
+            conditionNodes = items
+        }
+        var conditions: [TriggerCondition] = []
+        var seen: [String: SourceLocation] = [:]
+        for item in conditionNodes {
+            guard let c = lowerCondition(item, &r) else { continue }
+            if let first = seen[c.id.value] {
+                r.bag.error("duplicate-trigger-id", "duplicate trigger condition id '\(c.id.value)'", at: c.id.location,
+                            notes: [DiagnosticNote("first defined here", at: first)])
+            }
+            seen[c.id.value] = c.id.location
+            conditions.append(c)
+        }
+        return Triggers(match: match, conditions: conditions, location: node.reportLocation)
+    }
+
+    private static func lowerCondition(_ node: YAMLNode, _ r: inout NodeReader) -> TriggerCondition? {
+        guard let map = r.mapping(node, what: "a trigger condition", allowed: conditionKeys) else { return nil }
+        guard let idNode = r.requireKey(map, "id", what: "the trigger condition"),
+              let id = r.identifier(idNode, what: "trigger id") else { return nil }
+        let what = "trigger '\(id.value)'"
+        let probes = ["http", "prometheus", "alert"].filter { map[$0] != nil }
+        if probes.count != 1 {
+            r.error(probes.isEmpty ? "missing-key" : "conflicting-keys",
+                    probes.isEmpty ? "\(what) needs one of 'http', 'prometheus' or 'alert'"
+                                   : "\(what) has more than one probe (\(probes.joined(separator: ", "))); use one", node)
+            return nil
+        }
+        var comparison: TriggerCondition.Comparison?
+        let comparisons = ["above", "below", "equals"].filter { map[$0] != nil }
+        if comparisons.count > 1 {
+            r.error("conflicting-keys", "\(what) has more than one of 'above', 'below', 'equals'; use one", node)
+        } else if let key = comparisons.first, let n = r.number(map[key]!, what: "'\(key)'") {
+            comparison = key == "above" ? .above(n.value) : key == "below" ? .below(n.value) : .equals(n.value)
+        }
+        let probe: TriggerCondition.Probe
+        switch probes[0] {
+        case "http":
+            guard let h = r.mapping(map["http"]!, what: "'http' probe", allowed: ["url", "expect_status", "timeout"]),
+                  let urlNode = r.requireKey(h, "url", what: "the 'http' probe"),
+                  let urlText = r.string(urlNode, what: "'url'"),
+                  let url = r.template(urlNode, text: urlText.value) else { return nil }
+            var statuses: [Int] = []
+            if let s = h["expect_status"] {
+                if s.sequence != nil {
+                    statuses = (r.list(s, what: "'expect_status'") ?? []).compactMap { r.int($0, what: "a status code")?.value }
+                } else if let one = r.int(s, what: "'expect_status'") {
+                    statuses = [one.value]
+                }
+            }
+            let timeout = h["timeout"].flatMap { r.duration($0, what: "'timeout'") }?.value
+            probe = .http(url: url, expectStatus: statuses, timeout: timeout)
+            if comparison != nil {
+                r.error("conflicting-keys", "\(what): 'above', 'below' and 'equals' apply to prometheus probes only", node)
+            }
+        case "prometheus":
+            guard let p = r.mapping(map["prometheus"]!, what: "'prometheus' probe", allowed: ["query", "url"]),
+                  let qNode = r.requireKey(p, "query", what: "the 'prometheus' probe"),
+                  let qText = r.string(qNode, what: "'query'"),
+                  let query = r.template(qNode, text: qText.value) else { return nil }
+            var url: LocatedTemplate?
+            if let u = p["url"], let text = r.string(u, what: "'url'") { url = r.template(u, text: text.value) }
+            probe = .prometheus(query: query, url: url)
+            if comparison == nil {
+                r.error("missing-key", "\(what) needs 'above', 'below' or 'equals' to compare the query's value", node)
+            }
+        default:
+            guard let pairs = map["alert"]!.mapping else {
+                r.error("wrong-type", "'alert' must be a mapping of label matchers, found \(map["alert"]!.kindDescription)", map["alert"]!)
+                return nil
+            }
+            var matchers: [(key: String, value: String)] = []
+            for pair in pairs {
+                guard let k = pair.key.scalar?.text, let v = r.string(pair.value, what: "label '\(k)'") else { continue }
+                matchers.append((k, v.value))
+            }
+            if matchers.isEmpty { r.error("missing-key", "\(what): 'alert' needs at least one label matcher", map["alert"]!) }
+            probe = .alert(matchers: matchers)
+        }
+        var consecutive: Int?
+        if let c = map["consecutive_failures"], let n = r.int(c, what: "'consecutive_failures'") {
+            if n.value < 1 { r.error("out-of-range", "'consecutive_failures' must be at least 1", c) }
+            consecutive = n.value
+        }
+        let forDuration = map["for"].flatMap { r.duration($0, what: "'for'") }
+        let description = map["description"].flatMap { r.string($0, what: "'description'")?.value }
+        return TriggerCondition(id: id, description: description, probe: probe, comparison: comparison,
+                                consecutiveFailures: consecutive, forDuration: forDuration, location: node.reportLocation)
+    }
+
+    // MARK: steps
+
+    private static func lowerStep(_ node: YAMLNode, isRollback: Bool, _ r: inout NodeReader) -> Step? {
+        guard let map = r.mapping(node, what: "a step", allowed: stepKeys) else { return nil }
+        guard let idNode = r.requireKey(map, "id", what: "the step"),
+              let id = r.identifier(idNode, what: "step id") else { return nil }
+        let what = "step '\(id.value)'"
+        guard let actionNode = r.requireKey(map, "action", what: what),
+              let action = r.string(actionNode, what: "'action'") else { return nil }
+        let name = map["name"].flatMap { r.string($0, what: "'name'")?.value }
+        var with: [WithArgument] = []
+        if let w = map["with"] {
+            if case .scalar(let s) = w.content, YAMLNode.resolvePlain(s) == .null {
+                // `with:` left empty: no arguments.
+            } else if let pairs = w.mapping {
+                for pair in pairs {
+                    guard let key = pair.key.scalar?.text, let value = r.templateValue(pair.value) else { continue }
+                    with.append(WithArgument(name: Located(key, at: pair.key.reportLocation), value: value))
+                }
+            } else {
+                r.error("wrong-type", "'with' of \(what) must be a mapping, found \(w.kindDescription)", w)
+            }
+        }
+        let when = map["when"].flatMap { r.condition($0, what: "'when'") }
+        let until = map["until"].flatMap { r.condition($0, what: "'until'") }
+        let timeout = map["timeout"].flatMap { r.duration($0, what: "'timeout'") }
+        if let t = timeout, t.value.seconds <= 0 {
+            r.bag.error("out-of-range", "'timeout' must be greater than zero", at: t.location)
+        }
+        let onFailure = map["on_failure"].flatMap { r.enumeration($0, OnFailure.self, what: "on_failure") }
+        var confirm: Confirmation?
+        if let c = map["confirm"] { confirm = lowerConfirm(c, &r) }
+        var rollbackNone = false
+        if let rb = map["rollback"] {
+            if rb.scalar?.text == "none" {
+                rollbackNone = true
+            } else {
+                r.error("invalid-enum", "'rollback' of a step can only be 'none' (this step needs no undo); undo steps go in the runbook's 'rollback' list", rb)
+            }
+        }
+        var retry: Retry?
+        if let rt = map["retry"] { retry = lowerRetry(rt, &r) }
+        var undoes: [Located<String>] = []
+        if let u = map["undoes"] {
+            undoes = u.sequence != nil ? r.stringList(u, what: "'undoes'") : (r.string(u, what: "'undoes'").map { [$0] } ?? [])
+            if !isRollback {
+                r.error("undoes-outside-rollback", "'undoes' belongs on steps of the runbook's 'rollback' list", u)
+            }
+        }
+        if until != nil && retry == nil {
+            r.warning("until-without-retry", "\(what) has 'until' but no 'retry', so it is tried only once", map.keyNode("until")!)
+        }
+        return Step(id: id, name: name, action: action, with: with, when: when, timeout: timeout,
+                    onFailure: onFailure, confirm: confirm, rollbackNone: rollbackNone, retry: retry, until: until,
+                    undoes: undoes, isRollbackStep: isRollback, location: node.reportLocation)
+    }
+
+    private static func lowerConfirm(_ node: YAMLNode, _ r: inout NodeReader) -> Confirmation? {
+        if let s = node.scalar {
+            guard let text = r.string(node, what: "'confirm'") else { return nil }
+            _ = s
+            return r.template(node, text: text.value).map { Confirmation(message: $0, location: node.reportLocation) }
+        }
+        guard let map = r.mapping(node, what: "'confirm'", allowed: ["message", "timeout"]),
+              let m = r.requireKey(map, "message", what: "'confirm'"),
+              let text = r.string(m, what: "'message'"),
+              let message = r.template(m, text: text.value) else { return nil }
+        let timeout = map["timeout"].flatMap { r.duration($0, what: "'timeout'") }
+        return Confirmation(message: message, timeout: timeout, location: node.reportLocation)
+    }
+
+    private static func lowerRetry(_ node: YAMLNode, _ r: inout NodeReader) -> Retry? {
+        guard let map = r.mapping(node, what: "'retry'", allowed: ["attempts", "delay", "backoff"]),
+              let a = r.requireKey(map, "attempts", what: "'retry'"),
+              let attempts = r.int(a, what: "'attempts'") else { return nil }
+        if attempts.value < 1 || attempts.value > 10_000 {
+            r.error("out-of-range", "'attempts' must be between 1 and 10000", a)
+        }
+        let delay = map["delay"].flatMap { r.duration($0, what: "'delay'") }
+        var backoff: Located<Double>?
+        if let b = map["backoff"], let n = r.number(b, what: "'backoff'") {
+            if n.value < 1 || n.value > 10 { r.error("out-of-range", "'backoff' must be between 1 and 10", b) }
+            backoff = n
+        }
+        return Retry(attempts: attempts, delay: delay, backoff: backoff, location: node.reportLocation)
+    }
+}

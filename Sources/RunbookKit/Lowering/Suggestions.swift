@@ -1,0 +1,40 @@
+/// "Did you mean" hints for unknown names.
+public enum Suggestions {
+    /// The closest candidate within a small edit distance, if any.
+    public static func closest(to name: String, in candidates: [String]) -> String? {
+        let limit = max(2, name.count / 3)
+        var best: (String, Int)?
+        for candidate in candidates {
+            let d = editDistance(name.lowercased(), candidate.lowercased())
+            if d <= limit, best == nil || d < best!.1 { best = (candidate, d) }
+        }
+        if best == nil {
+            // A prefix or suffix match catches `check` for `http.check`.
+            best = candidates.first { $0.hasSuffix("." + name) || $0.hasPrefix(name + ".") }.map { ($0, 0) }
+        }
+        return best?.0
+    }
+
+    /// "; did you mean 'x'?" or "".
+    public static func hint(for name: String, in candidates: [String]) -> String {
+        closest(to: name, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
+    }
+
+    /// Levenshtein distance over characters (bounded inputs: names and keys).
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.prefix(64)), b = Array(b.prefix(64))
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+}

@@ -1,0 +1,148 @@
+import Foundation
+
+/// An action implementation: does the real work for one `ActionDescriptor`.
+///
+/// The engine resolves arguments (expressions, defaults, type conversion) before calling `run`,
+/// applies the step timeout by cancelling the task, and decides dry-run behaviour from the
+/// descriptor: actions never check for dry-run themselves.
+public protocol Action: Sendable {
+    var descriptor: ActionDescriptor { get }
+    func run(_ invocation: ActionInvocation) async throws -> ActionResult
+}
+
+/// What an action is asked to do: resolved arguments plus the run's services.
+public struct ActionInvocation: Sendable {
+    public var stepID: String
+    /// Resolved `with:` arguments, defaults applied, secrets in clear (never print them: use `context.mask`).
+    public var arguments: [String: Value]
+    /// Seconds this try may take.
+    public var timeout: Double
+    public var context: ActionContext
+
+    public init(stepID: String, arguments: [String: Value], timeout: Double, context: ActionContext) {
+        self.stepID = stepID
+        self.arguments = arguments
+        self.timeout = timeout
+        self.context = context
+    }
+
+    public func string(_ name: String) -> String? { arguments[name]?.stringValue }
+    public func int(_ name: String) -> Int? {
+        switch arguments[name] {
+        case .int(let i)?: i
+        case .double(let d)? where d == d.rounded() && abs(d) < 1e15: Int(d)
+        default: nil
+        }
+    }
+    public func number(_ name: String) -> Double? { arguments[name]?.numberValue }
+    public func bool(_ name: String) -> Bool? {
+        if case .bool(let b)? = arguments[name] { return b }
+        return nil
+    }
+    /// A duration argument in seconds (strings like `5m`, or numbers of seconds).
+    public func duration(_ name: String) -> Double? {
+        switch arguments[name] {
+        case .string(let s)?: RunbookDuration.parse(s)?.seconds
+        case .int(let i)?: Double(i)
+        case .double(let d)?: d
+        default: nil
+        }
+    }
+    /// A required string argument, or a failure naming the parameter.
+    public func requireString(_ name: String) throws -> String {
+        guard let s = string(name), !s.isEmpty else {
+            throw ActionFailure("parameter '\(name)' is required")
+        }
+        return s
+    }
+}
+
+/// The run's services an action may use.
+public struct ActionContext: Sendable {
+    public var runID: String
+    public var runbookID: String
+    /// The state directory (journal, incidents, breakers, flags).
+    public var stateDirectory: String
+    /// The process environment as the run sees it.
+    public var environment: [String: String]
+    /// Masks every secret value in a text.
+    public var masker: SecretMasker
+    /// Writes a line to the run's output and journal (used by `log`).
+    public var emit: @Sendable (_ level: String, _ message: String) -> Void
+
+    public init(runID: String, runbookID: String, stateDirectory: String, environment: [String: String],
+                masker: SecretMasker, emit: @escaping @Sendable (String, String) -> Void) {
+        self.runID = runID
+        self.runbookID = runbookID
+        self.stateDirectory = stateDirectory
+        self.environment = environment
+        self.masker = masker
+        self.emit = emit
+    }
+}
+
+/// What a successful try produced.
+public struct ActionResult: Sendable {
+    public var outputs: [String: Value]
+    /// A one-line human summary ("200 in 12 ms").
+    public var summary: String?
+    public init(outputs: [String: Value] = [:], summary: String? = nil) {
+        self.outputs = outputs
+        self.summary = summary
+    }
+}
+
+/// A failed try: the message is shown to people (masked), outputs are still recorded (e.g. status 503).
+public struct ActionFailure: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var outputs: [String: Value]
+    public init(_ message: String, outputs: [String: Value] = [:]) {
+        self.message = message
+        self.outputs = outputs
+    }
+    public var description: String { message }
+}
+
+/// Replaces every secret value in text with `***`.
+public struct SecretMasker: Sendable {
+    /// Longest first, so a secret containing another is masked whole.
+    private let secrets: [String]
+    public init(secrets: [String]) {
+        self.secrets = Array(Set(secrets.filter { $0.count >= 3 })).sorted { $0.count > $1.count }
+    }
+    public static let none = SecretMasker(secrets: [])
+
+    public func mask(_ text: String) -> String {
+        guard !secrets.isEmpty else { return text }
+        var out = text
+        for s in secrets where out.contains(s) { out = out.replacingOccurrences(of: s, with: "***") }
+        return out
+    }
+
+    public func mask(_ value: Value) -> Value {
+        guard !secrets.isEmpty else { return value }
+        switch value {
+        case .string(let s): return .string(mask(s))
+        case .list(let l): return .list(l.map { mask($0) })
+        case .map(let m): return .map(m.mapValues { mask($0) })
+        default: return value
+        }
+    }
+
+    public var isEmpty: Bool { secrets.isEmpty }
+}
+
+/// Implementations by action id, over a catalog of descriptors.
+public struct ActionRegistry: Sendable {
+    public let catalog: ActionCatalog
+    private let implementations: [String: any Action]
+
+    public init(catalog: ActionCatalog, implementations: [any Action]) {
+        self.catalog = catalog
+        var map: [String: any Action] = [:]
+        for a in implementations { map[a.descriptor.id] = a }
+        self.implementations = map
+    }
+
+    public func implementation(_ id: String) -> (any Action)? { implementations[id] }
+}

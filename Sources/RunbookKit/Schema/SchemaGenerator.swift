@@ -1,0 +1,175 @@
+/// Generates the JSON Schema (draft 2020-12) of the runbook format from the lowering's keys
+/// and the action registry, so editors (yaml-language-server) complete and check `with:` blocks.
+public struct SchemaGenerator: Sendable {
+    public var catalog: ActionCatalog
+    public init(catalog: ActionCatalog) { self.catalog = catalog }
+
+    private static let durationPattern = "^([0-9]+(\\.[0-9]+)?d)?([0-9]+(\\.[0-9]+)?h)?([0-9]+(\\.[0-9]+)?m)?([0-9]+(\\.[0-9]+)?s)?([0-9]+(\\.[0-9]+)?ms)?$"
+    private static let idPattern = "^[a-z][a-z0-9_]*$"
+
+    private func ref(_ name: String) -> Value { .map(["$ref": .string("#/$defs/\(name)")]) }
+    private func obj(_ properties: [String: Value], required: [String] = [], description: String? = nil,
+                     additional: Bool = false) -> Value {
+        var m: [String: Value] = ["type": .string("object"), "properties": .map(properties),
+                                  "additionalProperties": .bool(additional)]
+        if !required.isEmpty { m["required"] = .list(required.map(Value.string)) }
+        if let description { m["description"] = .string(description) }
+        return .map(m)
+    }
+    private func str(_ description: String, pattern: String? = nil) -> Value {
+        var m: [String: Value] = ["type": .string("string"), "description": .string(description)]
+        if let pattern { m["pattern"] = .string(pattern) }
+        return .map(m)
+    }
+    private func enumeration(_ values: [String], _ description: String) -> Value {
+        .map(["enum": .list(values.map(Value.string)), "description": .string(description)])
+    }
+    private func described(_ v: Value, _ description: String) -> Value {
+        guard case .map(var m) = v else { return v }
+        m["description"] = .string(description)
+        return .map(m)
+    }
+
+    /// The schema of a value of `type`, also accepting a `${{ }}` expression where the type is not text.
+    func schema(for type: ValueType) -> Value {
+        let base: Value
+        switch type {
+        case .string: return .map(["type": .string("string")])
+        case .url: return .map(["type": .string("string"), "description": .string("an http(s) URL")])
+        case .duration: return .map(["anyOf": .list([ref("duration"), ref("expression")])])
+        case .int: base = .map(["type": .string("integer")])
+        case .number: base = .map(["type": .string("number")])
+        case .bool: base = .map(["type": .string("boolean")])
+        case .enumeration(let values): base = .map(["enum": .list(values.map(Value.string))])
+        case .list(let element): base = .map(["type": .string("array"), "items": schema(for: element)])
+        case .map(let element):
+            base = .map(["type": .string("object"), "additionalProperties": element == .any ? .bool(true) : schema(for: element)])
+        case .oneOf(let types): base = .map(["anyOf": .list(types.map { schema(for: $0) })])
+        case .any: return .map([:])
+        }
+        return .map(["anyOf": .list([base, ref("expression")])])
+    }
+
+    private func withSchema(_ action: ActionDescriptor) -> Value {
+        var properties: [String: Value] = [:]
+        for p in action.parameters {
+            var s = schema(for: p.type)
+            if case .map(var m) = s {
+                var text = p.summary
+                if p.secret { text += " (secret: pass as ${{ secrets.NAME }})" }
+                m["description"] = .string(text)
+                if let d = p.defaultValue { m["default"] = d }
+                s = .map(m)
+            }
+            properties[p.name] = s
+        }
+        return obj(properties, required: action.parameters.filter(\.required).map(\.name),
+                   description: "parameters of \(action.id): \(action.summary)")
+    }
+
+    public func generate() -> Value {
+        var defs: [String: Value] = [:]
+        defs["duration"] = .map(["type": .string("string"), "pattern": .string(Self.durationPattern),
+                                 "description": .string("a duration such as 90s, 5m, 1h30m, 500ms")])
+        defs["expression"] = .map(["type": .string("string"), "pattern": .string("\\$\\{\\{.*\\}\\}"),
+                                   "description": .string("a ${{ }} expression evaluated at run time")])
+        defs["condition"] = .map(["anyOf": .list([.map(["type": .string("string")]), .map(["type": .string("boolean")])]),
+                                  "description": .string("an expression: \"${{ steps.x.status == 'failed' }}\" or bare")])
+        defs["param"] = obj([
+            "type": enumeration(ParamType.allCases.map(\.rawValue), "the param's type"),
+            "default": .map(["description": .string("value used when --param does not give one")]),
+            "required": .map(["type": .string("boolean")]),
+            "enum": .map(["type": .string("array"), "description": .string("allowed values")]),
+            "description": .map(["type": .string("string")]),
+        ], required: ["type"])
+        defs["http_probe"] = obj([
+            "url": str("URL to GET"),
+            "expect_status": .map(["anyOf": .list([.map(["type": .string("integer")]),
+                                                   .map(["type": .string("array"), "items": .map(["type": .string("integer")])])])]),
+            "timeout": ref("duration"),
+        ], required: ["url"])
+        defs["prometheus_probe"] = obj(["query": str("PromQL instant query"), "url": str("Prometheus base URL")], required: ["query"])
+        defs["condition_def"] = obj([
+            "id": str("condition id", pattern: Self.idPattern),
+            "description": .map(["type": .string("string")]),
+            "http": ref("http_probe"),
+            "prometheus": ref("prometheus_probe"),
+            "alert": .map(["type": .string("object"), "additionalProperties": .map(["type": .string("string")]),
+                           "description": .string("Alertmanager label matchers")]),
+            "consecutive_failures": .map(["type": .string("integer"), "minimum": .int(1)]),
+            "above": .map(["type": .string("number")]),
+            "below": .map(["type": .string("number")]),
+            "equals": .map(["type": .string("number")]),
+            "for": ref("duration"),
+        ], required: ["id"])
+        defs["confirm"] = .map(["anyOf": .list([
+            .map(["type": .string("string")]),
+            obj(["message": .map(["type": .string("string")]), "timeout": ref("duration")], required: ["message"]),
+        ])])
+        var stepProperties: [String: Value] = [
+            "id": str("step id, unique in the runbook", pattern: Self.idPattern),
+            "name": .map(["type": .string("string")]),
+            "action": enumeration(catalog.ids, "a registered action"),
+            "with": .map(["type": .string("object")]),
+            "when": ref("condition"),
+            "timeout": ref("duration"),
+            "on_failure": enumeration(OnFailure.allCases.map(\.rawValue), "what a failure does (default rollback)"),
+            "confirm": ref("confirm"),
+            "rollback": enumeration(["none"], "this mutating step needs no undo"),
+            "retry": obj(["attempts": .map(["type": .string("integer"), "minimum": .int(1)]),
+                          "delay": ref("duration"), "backoff": .map(["type": .string("number"), "minimum": .int(1)])],
+                         required: ["attempts"]),
+            "until": ref("condition"),
+            "undoes": .map(["type": .string("array"), "items": .map(["type": .string("string")])]),
+        ]
+        stepProperties["with"] = .map(["type": .string("object"), "description": .string("the action's parameters")])
+        var step = obj(stepProperties, required: ["id", "action"])
+        if case .map(var m) = step {
+            m["allOf"] = .list(catalog.descriptors.map { action in
+                .map([
+                    "if": .map(["properties": .map(["action": .map(["const": .string(action.id)])]),
+                                "required": .list([.string("action")])]),
+                    "then": .map(["properties": .map(["with": withSchema(action)])]),
+                ])
+            })
+            step = .map(m)
+        }
+        defs["step"] = step
+        let root: [String: Value] = [
+            "$schema": .string("https://json-schema.org/draft/2020-12/schema"),
+            "$id": .string("https://runbook.dev/schemas/runbook.schema.json"),
+            "title": .string("runbook"),
+            "description": .string("A declarative SRE runbook (format version 1)"),
+            "type": .string("object"),
+            "additionalProperties": .bool(false),
+            "required": .list(["version", "id", "title", "severity", "automation", "steps"].map(Value.string)),
+            "properties": .map([
+                "version": .map(["const": .int(1)]),
+                "id": str("runbook id; the file is runbooks.d/<id>.yaml", pattern: Self.idPattern),
+                "title": .map(["type": .string("string")]),
+                "description": .map(["type": .string("string")]),
+                "severity": enumeration(Severity.allCases.map(\.rawValue), "incident severity"),
+                "automation": enumeration(Automation.allCases.map(\.rawValue), "how much a human is involved"),
+                "expected_recovery": ref("duration"),
+                "owner": .map(["type": .string("string")]),
+                "components": .map(["type": .string("array"), "items": .map(["type": .string("string")])]),
+                "params": .map(["type": .string("object"), "additionalProperties": ref("param")]),
+                "triggers": .map(["anyOf": .list([
+                    obj(["match": enumeration(["any", "all"], "fire when any or all conditions hold"),
+                         "conditions": .map(["type": .string("array"), "items": ref("condition_def")])],
+                        required: ["conditions"]),
+                    .map(["type": .string("array"), "items": ref("condition_def")]),
+                ])]),
+                "steps": .map(["type": .string("array"), "minItems": .int(1), "items": ref("step")]),
+                "rollback": .map(["type": .string("array"), "items": ref("step")]),
+                "manual_recovery": .map(["type": .string("string")]),
+                "prevention": .map(["type": .string("array"), "items": .map(["type": .string("string")])]),
+            ]),
+            "$defs": .map(defs),
+        ]
+        return .map(root)
+    }
+
+    /// The schema as pretty JSON text with a trailing newline.
+    public func text() -> String { generate().jsonText(pretty: true) + "\n" }
+}

@@ -1,0 +1,138 @@
+/// Every step calls a registered action with the parameters that action declares:
+/// no unknown parameter, no missing required one, literal values of the right type.
+public struct ActionArgumentsRule: LintRule {
+    public init() {}
+    public var descriptions: [RuleDescription] {
+        [
+            RuleDescription("unknown-action", .error, "a step calls an action that is not registered"),
+            RuleDescription("unknown-parameter", .error, "a 'with:' key the action does not declare"),
+            RuleDescription("missing-parameter", .error, "a required action parameter is not given"),
+            RuleDescription("parameter-type", .error, "a literal 'with:' value does not fit the parameter's type"),
+            RuleDescription("secret-literal", .warning, "a secret parameter is written in clear text instead of '${{ secrets.NAME }}'"),
+        ]
+    }
+
+    public func check(_ context: LintContext) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for step in context.runbook.allSteps {
+            guard let action = context.catalog[step.action.value] else {
+                out.append(.error("unknown-action", "unknown action '\(step.action.value)'"
+                                  + Suggestions.hint(for: step.action.value, in: context.catalog.ids), at: step.action.location))
+                continue
+            }
+            let names = action.parameters.map(\.name)
+            for argument in step.with {
+                guard let parameter = action.parameter(named: argument.name.value) else {
+                    out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(argument.name.value)'"
+                                      + Suggestions.hint(for: argument.name.value, in: names), at: argument.name.location))
+                    continue
+                }
+                if let problem = TypeCheck.problem(argument.value, against: parameter.type) {
+                    out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
+                                      at: problem.location))
+                }
+                if parameter.secret, case .literal(.string, let location) = argument.value {
+                    out.append(.warning("secret-literal", "parameter '\(parameter.name)' is a secret; pass it as '${{ secrets.NAME }}' instead of clear text",
+                                        at: location))
+                }
+            }
+            for parameter in action.parameters where parameter.required && step.argument(parameter.name) == nil {
+                out.append(.error("missing-parameter", "step '\(step.id.value)' does not give required parameter '\(parameter.name)' of '\(action.id)'",
+                                  at: step.action.location))
+            }
+        }
+        return out
+    }
+}
+
+/// Static type checks of `with:` values against declared parameter types.
+/// Values computed by expressions are checked at run time.
+public enum TypeCheck {
+    public struct Problem: Sendable {
+        public var message: String
+        public var location: SourceLocation
+    }
+
+    public static func problem(_ value: TemplateValue, against type: ValueType) -> Problem? {
+        switch value {
+        case .template(let t):
+            if t.template.isSingleExpression { return nil }
+            // Interpolated text is a string: fine wherever text goes.
+            switch type {
+            case .string, .url, .duration, .any, .enumeration: return nil
+            case .oneOf(let types) where types.contains(where: { [.string, .url, .duration, .any].contains($0) }): return nil
+            default: return Problem(message: "must be \(describe(type)), found a string", location: t.location)
+            }
+        case .literal(let v, let location):
+            return literalProblem(v, type, location)
+        case .list(let items, let location):
+            switch type {
+            case .any: return nil
+            case .list(let element):
+                for item in items { if let p = problem(item, against: element) { return p } }
+                return nil
+            case .oneOf(let types):
+                return types.contains { problem(value, against: $0) == nil } ? nil
+                    : Problem(message: "must be \(describe(type)), found a list", location: location)
+            default: return Problem(message: "must be \(describe(type)), found a list", location: location)
+            }
+        case .map(let pairs, let location):
+            switch type {
+            case .any: return nil
+            case .map(let element):
+                for pair in pairs { if let p = problem(pair.value, against: element) { return p } }
+                return nil
+            case .oneOf(let types):
+                return types.contains { problem(value, against: $0) == nil } ? nil
+                    : Problem(message: "must be \(describe(type)), found a mapping", location: location)
+            default: return Problem(message: "must be \(describe(type)), found a mapping", location: location)
+            }
+        }
+    }
+
+    private static func literalProblem(_ v: Value, _ type: ValueType, _ location: SourceLocation) -> Problem? {
+        func fail(_ extra: String = "") -> Problem {
+            Problem(message: "must be \(describe(type)), found \(RunbookLowering.describe(v))\(extra)", location: location)
+        }
+        switch (type, v) {
+        case (.any, _), (.string, .string), (.int, .int), (.number, .int), (.number, .double), (.bool, .bool):
+            return nil
+        case (.string, .int), (.string, .double):
+            return nil // a number where text goes is fine (e.g. a label value)
+        case (.bool, .string(let s)) where NodeReader.boolLike.contains(s.lowercased()):
+            return fail(" (YAML 1.2 reads it as a string; write true or false)")
+        case (.duration, .string(let s)):
+            return RunbookDuration.parse(s) == nil ? fail("; write e.g. '90s', '5m' or '1h30m'") : nil
+        case (.url, .string(let s)):
+            return URLCheck.isValid(s) ? nil : fail("; expected an absolute http(s) URL")
+        case (.enumeration(let allowed), .string(let s)):
+            return allowed.contains(s) ? nil : fail(Suggestions.hint(for: s, in: allowed))
+        case (.list(let element), .list(let items)):
+            for item in items { if let p = literalProblem(item, element, location) { return p } }
+            return nil
+        case (.map(let element), .map(let m)):
+            for (_, item) in m { if let p = literalProblem(item, element, location) { return p } }
+            return nil
+        case (.oneOf(let types), _):
+            return types.contains { literalProblem(v, $0, location) == nil } ? nil : fail()
+        default:
+            return fail()
+        }
+    }
+
+    static func describe(_ type: ValueType) -> String {
+        switch type {
+        case .int: "an integer"
+        case .number: "a number"
+        case .bool: "true or false"
+        case .string: "a string"
+        case .duration: "a duration"
+        case .url: "a URL"
+        case .list(let t): "a list of \(t)"
+        case .map: "a mapping"
+        case .enumeration(let vs): "one of " + vs.map { "'\($0)'" }.joined(separator: ", ")
+        case .oneOf(let ts): ts.map(describe).joined(separator: " or ")
+        case .any: "any value"
+        }
+    }
+}

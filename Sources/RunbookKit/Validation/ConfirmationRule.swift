@@ -1,0 +1,17 @@
+/// A `semi_automatic` or `manual` runbook asks a human somewhere: a step `confirm:` or a `confirm` action.
+public struct ConfirmationRule: LintRule {
+    public init() {}
+    public var descriptions: [RuleDescription] {
+        [RuleDescription("missing-confirmation", .warning, "a semi_automatic or manual runbook has no confirmation step")]
+    }
+
+    public func check(_ context: LintContext) -> [Diagnostic] {
+        let runbook = context.runbook
+        guard runbook.automation.value != .automatic else { return [] }
+        let asks = runbook.steps.contains { $0.confirm != nil || $0.action.value == "confirm" }
+        if asks { return [] }
+        return [.warning("missing-confirmation",
+                         "runbook is '\(runbook.automation.value.rawValue)' but no step asks for confirmation; add 'confirm:' to the step a human must approve",
+                         at: runbook.automation.location)]
+    }
+}

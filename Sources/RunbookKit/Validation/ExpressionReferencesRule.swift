@@ -1,0 +1,62 @@
+/// Every `${{ }}` names known contexts, params, steps, outputs and functions, and reads
+/// a step only after it has run (rollback steps may read every main step).
+public struct ExpressionReferencesRule: LintRule {
+    public init() {}
+    public var descriptions: [RuleDescription] {
+        [
+            RuleDescription("unknown-context", .error, "an expression names a context other than params, steps, env, secrets, run, trigger"),
+            RuleDescription("unknown-param", .error, "an expression reads a param the runbook does not declare"),
+            RuleDescription("unknown-step", .error, "an expression reads a step the runbook does not have"),
+            RuleDescription("step-not-run-yet", .error, "an expression reads a step that has not run at that point"),
+            RuleDescription("unknown-output", .error, "an expression reads an output the step's action does not declare"),
+            RuleDescription("unknown-function", .error, "an expression calls an unknown function"),
+            RuleDescription("wrong-arity", .error, "a function is called with the wrong number of arguments"),
+            RuleDescription("unknown-field", .error, "an expression reads a field that does not exist (e.g. run.x, steps.s.x)"),
+        ]
+    }
+
+    public func check(_ context: LintContext) -> [Diagnostic] {
+        let runbook = context.runbook
+        let params = Set(runbook.params.map(\.name.value))
+        var out: [Diagnostic] = []
+        func report(_ t: LocatedTemplate, _ scope: ExpressionScope) {
+            for issue in t.template.check(in: scope) {
+                out.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: t.location(ofOffset: issue.offset)))
+            }
+        }
+        let mainIndex = Dictionary(runbook.steps.enumerated().map { ($1.id.value, $0) }, uniquingKeysWith: { a, _ in a })
+        func outputs(_ step: Step) -> Set<String>? {
+            context.catalog[step.action.value].map { Set($0.outputs.map(\.name)) }
+        }
+        for (index, step) in runbook.allSteps.enumerated() {
+            var infos: [String: ExpressionScope.StepInfo] = [:]
+            for other in runbook.allSteps where infos[other.id.value] == nil {
+                let otherIndex = mainIndex[other.id.value]
+                let hasRun = step.isRollbackStep ? otherIndex != nil : (otherIndex.map { $0 < index } ?? false)
+                infos[other.id.value] = ExpressionScope.StepInfo(outputs: outputs(other), hasRun: hasRun)
+            }
+            var scope = ExpressionScope(params: params, steps: infos, currentStep: step.id.value,
+                                        allowOwnOutputs: false, inRollback: step.isRollbackStep)
+            for argument in step.with { for t in argument.value.templates { report(t, scope) } }
+            if let w = step.when { report(w, scope) }
+            if let c = step.confirm { report(c.message, scope) }
+            if let u = step.until {
+                scope.allowOwnOutputs = true
+                report(u, scope)
+            }
+        }
+        if let triggers = runbook.triggers {
+            let scope = ExpressionScope(params: params, steps: [:], currentStep: nil, allowOwnOutputs: false, inRollback: false)
+            for condition in triggers.conditions {
+                switch condition.probe {
+                case .http(let url, _, _): report(url, scope)
+                case .prometheus(let query, let url):
+                    report(query, scope)
+                    if let url { report(url, scope) }
+                case .alert: break
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,16 @@
+/// `runbooks.d/<id>.yaml`: the file name matches the runbook id.
+public struct FileNameRule: LintRule {
+    public init() {}
+    public var descriptions: [RuleDescription] {
+        [RuleDescription("file-name-mismatch", .warning, "the file name differs from the runbook id")]
+    }
+
+    public func check(_ context: LintContext) -> [Diagnostic] {
+        let runbook = context.runbook
+        let name = runbook.file.split(separator: "/").last.map(String.init) ?? runbook.file
+        let stem = name.hasSuffix(".yaml") ? String(name.dropLast(5)) : name.hasSuffix(".yml") ? String(name.dropLast(4)) : name
+        guard stem != runbook.id.value, !runbook.file.hasPrefix("<") else { return [] }
+        return [.warning("file-name-mismatch", "runbook id '\(runbook.id.value)' differs from file name '\(name)'; name the file '\(runbook.id.value).yaml'",
+                         at: runbook.id.location)]
+    }
+}

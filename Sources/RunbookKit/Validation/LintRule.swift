@@ -1,0 +1,81 @@
+/// Everything a lint rule may look at for one runbook.
+public struct LintContext: Sendable {
+    public let runbook: Runbook
+    public let catalog: ActionCatalog
+    public init(runbook: Runbook, catalog: ActionCatalog) {
+        self.runbook = runbook
+        self.catalog = catalog
+    }
+}
+
+/// One lint rule: describes itself (id, severity, summary) and checks a runbook.
+///
+/// Each rule's `summary` is its user documentation (`runbook lint --rules` prints them).
+public protocol LintRule: Sendable {
+    /// Rule ids this rule may emit, each with its default severity and a one-line summary.
+    var descriptions: [RuleDescription] { get }
+    func check(_ context: LintContext) -> [Diagnostic]
+}
+
+/// Documentation of one rule id.
+public struct RuleDescription: Sendable, Hashable {
+    public var id: String
+    public var severity: DiagnosticSeverity
+    public var summary: String
+    public init(_ id: String, _ severity: DiagnosticSeverity, _ summary: String) {
+        self.id = id
+        self.severity = severity
+        self.summary = summary
+    }
+}
+
+/// The built-in rules, in the order they run.
+public enum BuiltinRules {
+    public static let all: [any LintRule] = [
+        ActionArgumentsRule(),
+        ExpressionReferencesRule(),
+        UndoCoverageRule(),
+        SecretFlowRule(),
+        ConfirmationRule(),
+        PagingRule(),
+        TimeoutBudgetRule(),
+        FileNameRule(),
+    ]
+
+    /// Rule ids produced by the YAML front end, lowering and the directory-wide checks.
+    public static let frontEndDescriptions: [RuleDescription] = [
+        RuleDescription("yaml-syntax", .error, "the file is not valid YAML"),
+        RuleDescription("multiple-documents", .error, "a runbook file holds exactly one YAML document"),
+        RuleDescription("empty-file", .error, "the file holds no runbook"),
+        RuleDescription("invalid-utf8", .error, "the file is not valid UTF-8"),
+        RuleDescription("binary-file", .error, "the file is binary"),
+        RuleDescription("byte-order-mark", .warning, "the file starts with a byte order mark"),
+        RuleDescription("tab-indentation", .error, "tabs are not allowed in YAML indentation"),
+        RuleDescription("duplicate-key", .error, "a mapping has the same key twice"),
+        RuleDescription("file-too-large", .error, "the file is over the size limit"),
+        RuleDescription("scalar-too-large", .error, "a scalar is over the size limit"),
+        RuleDescription("nesting-too-deep", .error, "nesting is deeper than the limit"),
+        RuleDescription("alias-expansion-limit", .error, "aliases expand to more nodes than the limit (billion laughs guard)"),
+        RuleDescription("unknown-key", .error, "a key the format does not define"),
+        RuleDescription("missing-key", .error, "a required key is missing"),
+        RuleDescription("wrong-type", .error, "a value has the wrong type"),
+        RuleDescription("invalid-id", .error, "an id is not lowercase snake_case"),
+        RuleDescription("invalid-enum", .error, "a value is not one of the allowed values"),
+        RuleDescription("invalid-duration", .error, "a duration is not like '90s', '5m' or '1h30m'"),
+        RuleDescription("yaml11-bool", .warning, "yes/no/on/off are strings in YAML 1.2; booleans are true/false"),
+        RuleDescription("duplicate-step-id", .error, "two steps share an id"),
+        RuleDescription("duplicate-runbook-id", .error, "two runbooks in one directory share an id"),
+        RuleDescription("unsupported-version", .error, "the format version is not supported"),
+        RuleDescription("empty-steps", .error, "a runbook has no steps"),
+        RuleDescription("out-of-range", .error, "a number is outside its allowed range"),
+        RuleDescription("conflicting-keys", .error, "keys that exclude each other are both present"),
+        RuleDescription("until-without-retry", .warning, "'until' without 'retry' is tried only once"),
+        RuleDescription("undoes-outside-rollback", .error, "'undoes' on a step outside the rollback list"),
+        RuleDescription("expression-syntax", .error, "a ${{ }} expression does not parse"),
+    ]
+
+    /// Every rule id with its documentation.
+    public static var descriptions: [RuleDescription] {
+        frontEndDescriptions + all.flatMap(\.descriptions)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+
+/// The result of linting one file.
+public struct LintedFile: Sendable {
+    public var path: String
+    public var runbook: Runbook?
+    public var diagnostics: [Diagnostic]
+    public var source: SourceText?
+    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+}
+
+/// Why lint could not start on a path (exit code 2).
+public struct LintInputError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Runs the whole pipeline on files: YAML front end → lowering → rules → suppressions.
+public struct Linter: Sendable {
+    public var catalog: ActionCatalog
+    public var rules: [any LintRule]
+    public var limits: YAMLLimits
+    /// Rule ids silenced everywhere (from `--ignore` or a config).
+    public var ignoredRules: Set<String>
+
+    public init(catalog: ActionCatalog, rules: [any LintRule] = BuiltinRules.all, limits: YAMLLimits = .default,
+                ignoredRules: Set<String> = []) {
+        self.catalog = catalog
+        self.rules = rules
+        self.limits = limits
+        self.ignoredRules = ignoredRules
+    }
+
+    /// The runbook files under the given paths: files as given, directories searched for `*.yaml`/`*.yml`
+    /// (scenario files `*.test.yaml` excluded), sorted. A missing path is an input error.
+    public static func expand(_ paths: [String]) throws(LintInputError) -> [String] {
+        var files: [String] = []
+        let fm = FileManager.default
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+                throw LintInputError(message: "\(path): no such file or directory")
+            }
+            if !isDir.boolValue { files.append(path); continue }
+            guard let enumerator = fm.enumerator(atPath: path) else {
+                throw LintInputError(message: "\(path): cannot read directory")
+            }
+            var found: [String] = []
+            while let entry = enumerator.nextObject() as? String {
+                guard entry.hasSuffix(".yaml") || entry.hasSuffix(".yml"), !isScenarioFile(entry) else { continue }
+                let full = path.hasSuffix("/") ? path + entry : path + "/" + entry
+                var entryIsDir: ObjCBool = false
+                if fm.fileExists(atPath: full, isDirectory: &entryIsDir), !entryIsDir.boolValue { found.append(full) }
+            }
+            files.append(contentsOf: found.sorted())
+        }
+        return files
+    }
+
+    /// `*.test.yaml` files are scenario tests, not runbooks.
+    public static func isScenarioFile(_ path: String) -> Bool {
+        path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml")
+    }
+
+    /// Lints one file from disk.
+    public func lint(fileAt path: String) -> LintedFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            return LintedFile(path: path, runbook: nil,
+                              diagnostics: [.error("io-error", "cannot read file", at: SourceLocation(file: path, line: 1, column: 1))],
+                              source: nil)
+        }
+        return lint(bytes: [UInt8](data), file: path)
+    }
+
+    /// Lints bytes as if they were the file `file`.
+    public func lint(bytes: [UInt8], file: String) -> LintedFile {
+        let parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits)
+        let source = SourceText(bytes: bytes)
+        var diagnostics = parsed.diagnostics
+        var runbook: Runbook?
+        if let root = parsed.root {
+            let lowered = RunbookLowering.lower(root, source: source)
+            diagnostics += lowered.diagnostics
+            runbook = lowered.runbook
+            if let rb = lowered.runbook {
+                let context = LintContext(runbook: rb, catalog: catalog)
+                for rule in rules { diagnostics += rule.check(context) }
+            }
+        }
+        diagnostics = Suppressions(source: source).filter(diagnostics, ignoring: ignoredRules)
+        diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
+        return LintedFile(path: file, runbook: runbook, diagnostics: diagnostics, source: source)
+    }
+
+    /// Lints many files and adds directory-wide findings (duplicate runbook ids).
+    public func lint(files: [String]) -> [LintedFile] {
+        var results = files.map { lint(fileAt: $0) }
+        var firstByID: [String: SourceLocation] = [:]
+        for n in results.indices {
+            guard let rb = results[n].runbook else { continue }
+            if let first = firstByID[rb.id.value] {
+                let d = Diagnostic.error("duplicate-runbook-id", "runbook id '\(rb.id.value)' is already used by \(first.file)",
+                                         at: rb.id.location, notes: [DiagnosticNote("first defined here", at: first)])
+                if let source = results[n].source {
+                    results[n].diagnostics += Suppressions(source: source).filter([d], ignoring: ignoredRules)
+                }
+            } else {
+                firstByID[rb.id.value] = rb.id.location
+            }
+        }
+        return results
+    }
+}
+
+/// `# runbook-lint: ignore RULE[, RULE]` silences those rules on its line;
+/// `# runbook-lint: ignore-file RULE` silences them in the whole file.
+public struct Suppressions: Sendable {
+    private var byLine: [Int: Set<String>] = [:]
+    private var fileWide: Set<String> = []
+
+    public init(source: SourceText) {
+        let marker = "runbook-lint:"
+        for n in 1...max(1, source.lineCount) {
+            guard let line = source.line(n), let hash = line.range(of: "#"),
+                  let m = line.range(of: marker, range: hash.upperBound..<line.endIndex) else { continue }
+            let words = line[m.upperBound...].split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
+            guard let verb = words.first else { continue }
+            let rules = Set(words.dropFirst())
+            switch verb {
+            case "ignore": byLine[n, default: []].formUnion(rules)
+            case "ignore-file": fileWide.formUnion(rules)
+            default: continue
+            }
+        }
+    }
+
+    public func filter(_ diagnostics: [Diagnostic], ignoring global: Set<String>) -> [Diagnostic] {
+        diagnostics.filter { d in
+            if global.contains(d.ruleID) || fileWide.contains(d.ruleID) { return false }
+            if let rules = byLine[d.location.line], rules.contains(d.ruleID) || rules.contains("all") { return false }
+            return true
+        }
+    }
+}

@@ -1,0 +1,29 @@
+/// A secret must never flow into text people or logs see: notification text, log messages,
+/// confirmation prompts, incident titles and notes.
+public struct SecretFlowRule: LintRule {
+    public init() {}
+    public var descriptions: [RuleDescription] {
+        [RuleDescription("secret-in-message", .error, "a secret flows into a notification, log, prompt or incident text")]
+    }
+
+    public func check(_ context: LintContext) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        func scan(_ t: LocatedTemplate, into what: String) {
+            for path in t.template.references where path.first == "secrets" {
+                let name = path.count > 1 ? "secrets.\(path[1])" : "secrets"
+                out.append(.error("secret-in-message", "secret '\(name)' flows into \(what); secrets must never appear in messages",
+                                  at: t.location))
+            }
+        }
+        for step in context.runbook.allSteps {
+            if let c = step.confirm { scan(c.message, into: "the confirmation prompt of step '\(step.id.value)'") }
+            guard let action = context.catalog[step.action.value] else { continue }
+            for argument in step.with where action.messageParameters.contains(argument.name.value) {
+                for t in argument.value.templates {
+                    scan(t, into: "'\(argument.name.value)' of '\(action.id)' in step '\(step.id.value)'")
+                }
+            }
+        }
+        return out
+    }
+}
