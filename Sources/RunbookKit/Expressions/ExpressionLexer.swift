@@ -1,0 +1,151 @@
+// Splits expression text into tokens. Works on Unicode scalars so offsets match `SourceLocation` columns.
+
+/// One token of expression text.
+struct ExpressionToken: Sendable, Equatable {
+    enum Kind: Sendable, Equatable {
+        case identifier(String)
+        case integer(Int)
+        case decimal(Double)
+        case string(String)
+        /// Punctuation and operators: `( ) [ ] , . ! != == < <= > >= + - * / && ||`.
+        case symbol(String)
+        case end
+    }
+
+    var kind: Kind
+    var range: Range<Int>
+
+    /// How the token is named in messages.
+    func describe(in scalars: [Unicode.Scalar]) -> String {
+        switch kind {
+        case .end: return "end of expression"
+        case .string: return "a string"
+        default:
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[range])
+            return "'\(String(view))'"
+        }
+    }
+}
+
+/// Turns expression text into tokens; the first lexical error stops it.
+enum ExpressionLexer {
+    static func tokenize(_ s: [Unicode.Scalar]) -> Result<[ExpressionToken], ExpressionParser.Failure> {
+        var tokens: [ExpressionToken] = []
+        var i = 0
+        func fail(_ message: String, _ offset: Int) -> Result<[ExpressionToken], ExpressionParser.Failure> {
+            .failure(ExpressionParser.Failure(message, at: offset))
+        }
+        while i < s.count {
+            let c = s[i]
+            if c.properties.isWhitespace { i += 1; continue }
+            let start = i
+            if isIdentifierStart(c) {
+                while i < s.count, isIdentifierPart(s[i]) { i += 1 }
+                tokens.append(ExpressionToken(kind: .identifier(text(s, start..<i)), range: start..<i))
+                continue
+            }
+            if isDigit(c) {
+                while i < s.count, isDigit(s[i]) { i += 1 }
+                var isDecimal = false
+                if i < s.count, s[i] == "." {
+                    // `1.foo` is not a number with a member: numbers have no fields, so it is malformed.
+                    i += 1
+                    guard i < s.count, isDigit(s[i]) else {
+                        return fail("malformed number '\(text(s, start..<i))': expected digits after '.'", start)
+                    }
+                    while i < s.count, isDigit(s[i]) { i += 1 }
+                    isDecimal = true
+                }
+                if i < s.count, s[i] == "e" || s[i] == "E" {
+                    i += 1
+                    if i < s.count, s[i] == "+" || s[i] == "-" { i += 1 }
+                    guard i < s.count, isDigit(s[i]) else {
+                        return fail("malformed number '\(text(s, start..<i))': expected digits in the exponent", start)
+                    }
+                    while i < s.count, isDigit(s[i]) { i += 1 }
+                    isDecimal = true
+                }
+                if i < s.count, isIdentifierStart(s[i]) {
+                    while i < s.count, isIdentifierPart(s[i]) { i += 1 }
+                    return fail("malformed number '\(text(s, start..<i))'", start)
+                }
+                let literal = text(s, start..<i)
+                if isDecimal {
+                    guard let d = Double(literal), d.isFinite else {
+                        return fail("number '\(literal)' is out of range", start)
+                    }
+                    tokens.append(ExpressionToken(kind: .decimal(d), range: start..<i))
+                } else {
+                    guard let n = Int(literal) else {
+                        return fail("integer '\(literal)' is too large (the limit is \(Int.max))", start)
+                    }
+                    tokens.append(ExpressionToken(kind: .integer(n), range: start..<i))
+                }
+                continue
+            }
+            if c == "'" {
+                var value = String.UnicodeScalarView()
+                i += 1
+                var closed = false
+                while i < s.count {
+                    if s[i] == "'" {
+                        // '' inside a string is one quote, as in YAML single-quoted scalars.
+                        if i + 1 < s.count, s[i + 1] == "'" {
+                            value.append("'")
+                            i += 2
+                            continue
+                        }
+                        i += 1
+                        closed = true
+                        break
+                    }
+                    value.append(s[i])
+                    i += 1
+                }
+                guard closed else { return fail("unterminated string: missing closing '", start) }
+                tokens.append(ExpressionToken(kind: .string(String(value)), range: start..<i))
+                continue
+            }
+            if c == "\"" {
+                return fail("strings are written in single quotes: 'text' (a quote inside is doubled: '')", start)
+            }
+            let next: Unicode.Scalar? = i + 1 < s.count ? s[i + 1] : nil
+            let two: String? = next.map { String(Character(c)) + String(Character($0)) }
+            if let two, ["==", "!=", "<=", ">=", "&&", "||"].contains(two) {
+                tokens.append(ExpressionToken(kind: .symbol(two), range: start..<start + 2))
+                i += 2
+                continue
+            }
+            switch c {
+            case "(", ")", "[", "]", ",", ".", "!", "<", ">", "+", "-", "*", "/":
+                tokens.append(ExpressionToken(kind: .symbol(String(Character(c))), range: start..<start + 1))
+                i += 1
+            case "=":
+                return fail("unexpected '='; use '==' to compare", start)
+            case "&":
+                return fail("unexpected '&'; use '&&' for and", start)
+            case "|":
+                return fail("unexpected '|'; use '||' for or", start)
+            default:
+                let shown = c.properties.isWhitespace || c.value < 0x20 ? "U+\(String(c.value, radix: 16, uppercase: true))"
+                    : String(Character(c))
+                return fail("unexpected character '\(shown)'", start)
+            }
+        }
+        tokens.append(ExpressionToken(kind: .end, range: s.count..<s.count))
+        return .success(tokens)
+    }
+
+    static func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
+    static func isIdentifierStart(_ c: Unicode.Scalar) -> Bool {
+        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c == "_"
+    }
+    static func isIdentifierPart(_ c: Unicode.Scalar) -> Bool { isIdentifierStart(c) || isDigit(c) }
+
+    static func text(_ s: [Unicode.Scalar], _ range: Range<Int>) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: s[range])
+        return String(view)
+    }
+}
