@@ -11,7 +11,9 @@ public struct RunbookCommand: AsyncParsableCommand {
         commandName: "runbook",
         abstract: "Lint, drill and run declarative SRE runbooks.",
         version: version,
-        subcommands: [LintCommand.self, SchemaCommand.self, ListCommand.self, ShowCommand.self]
+        subcommands: [LintCommand.self, RunCommand.self, ResumeCommand.self, DrillCommand.self, TestCommand.self,
+                      HistoryCommand.self, SchemaCommand.self,
+                      ListCommand.self, ShowCommand.self]
     )
 
     public init() {}

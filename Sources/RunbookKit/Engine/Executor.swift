@@ -419,7 +419,7 @@ public struct Executor: Sendable {
             switch tryResult {
             case .success(let result):
                 lastOutputs = result.outputs
-                if let until = step.until {
+                if let until = step.until, !options.dryRun || options.scenario?.steps[id] != nil {
                     var holds = true
                     do {
                         holds = try until.template.evaluate(in: evaluationContext(state, own: (id, result.outputs))).isTruthy
@@ -473,12 +473,16 @@ public struct Executor: Sendable {
             case .simulated: note = scripted != nil ? "simulated from scenario" : "simulated (no scenario outputs)"
             case .instant: note = "instant in dry-run"
             case .runs: note = "runs (no side effects)"
+            case .checks: note = options.scenario == nil ? "checked at run time (give --scenario to evaluate it)" : "evaluated against the scenario"
             }
             if attempt == 1 {
                 emit(.stepPlanned(step: id, arguments: masker.mask(Value.map(arguments)).mapValue, condition: step.when == nil ? nil : true,
                                   note: note))
             }
-            if descriptor.dryRun != .runs {
+            if descriptor.dryRun == .checks && options.scenario == nil {
+                return .success(ActionResult(outputs: [:], summary: note))
+            }
+            if descriptor.dryRun != .runs && descriptor.dryRun != .checks {
                 if let failure = scripted?.failure {
                     return .failure(ActionFailure(failure, outputs: scripted?.outputs ?? [:]))
                 }

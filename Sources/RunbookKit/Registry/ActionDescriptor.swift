@@ -78,6 +78,9 @@ public enum DryRunBehavior: String, Sendable, Hashable {
     case skipped
     /// Waits: completes instantly.
     case instant
+    /// Checks run data (assert): evaluated under `--scenario`, only planned without one,
+    /// since simulated outputs are unknown.
+    case checks
 }
 
 /// Self-description of an action: lint, `runbook schema`, `runbook docs` and the tests all read it.

@@ -7,6 +7,13 @@ public struct LintedFile: Sendable {
     public var diagnostics: [Diagnostic]
     public var source: SourceText?
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+
+    public init(path: String, runbook: Runbook?, diagnostics: [Diagnostic], source: SourceText?) {
+        self.path = path
+        self.runbook = runbook
+        self.diagnostics = diagnostics
+        self.source = source
+    }
 }
 
 /// Why lint could not start on a path (exit code 2).

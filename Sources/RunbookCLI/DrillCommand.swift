@@ -1,0 +1,162 @@
+import ArgumentParser
+import Foundation
+import RunbookActions
+import RunbookKit
+
+/// Dry-runs a runbook in memory (no journal, nothing changed) and returns its outcome.
+enum DryRun {
+    static func outcome(_ runbook: Runbook, params: [String: String], scenario: Scenario?,
+                        reporters: [any RunReporter] = []) async throws(ParamBinding.Problem) -> RunOutcome {
+        let bound = try ParamBinding.bind(runbook, params)
+        let confirmer = ConfirmationPolicy(scenarioAnswers: scenario?.steps.compactMapValues(\.confirm) ?? [:],
+                                           interactive: false, operatorName: "drill")
+        let options = RunOptions(dryRun: true, params: bound, scenario: scenario, confirmer: confirmer)
+        let executor = Executor(runbook: runbook, registry: BuiltinActions.registry, options: options,
+                                runID: "dry-\(runbook.id.value)", journal: nil, reporters: reporters,
+                                stateDirectory: NSTemporaryDirectory())
+        return await executor.run()
+    }
+}
+
+/// `runbook drill [DIR]`: the monthly drill: dry-run every runbook, one row each.
+struct DrillCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill",
+        abstract: "Dry-run every runbook in a directory (nothing is changed, nobody is notified); one row each.",
+        discussion: "Exit status 1 if any runbook fails to lint or its dry-run fails."
+    )
+
+    @Argument(help: "Directory of runbooks (default: runbooks.d).")
+    var directory: String = "runbooks.d"
+
+    @Option(name: .long, help: "Output: text or json.")
+    var format: RunOutputFormat = .text
+
+    func run() async throws {
+        let files: [String]
+        do { files = try Linter.expand([directory]) } catch {
+            printError("error: \(error.message)")
+            throw ExitCode(Exit.usage)
+        }
+        var rows: [[String]] = [["RUNBOOK", "RESULT", "STEPS", "TIME", "DETAIL"]]
+        var items: [Value] = []
+        var failures = 0
+        for linted in Linter.builtin.lint(files: files) {
+            let name = linted.runbook?.id.value ?? linted.path
+            var result = "ok", detail = "", steps = "-", time = "-"
+            if let rb = linted.runbook, !linted.hasErrors {
+                do {
+                    let outcome = try await DryRun.outcome(rb, params: [:], scenario: nil)
+                    steps = "\(outcome.executed.count) ran, \(outcome.skipped.count) skipped"
+                    time = "\(outcome.durationMS) ms"
+                    if outcome.status != .succeeded {
+                        result = "FAIL"
+                        detail = "\(outcome.status.rawValue): " + (outcome.failed.first.map { "step '\($0)' failed" } ?? outcome.pauseReason ?? "")
+                    }
+                } catch {
+                    result = "FAIL"; detail = error.description
+                }
+            } else {
+                result = "FAIL"
+                let errors = linted.diagnostics.filter { $0.severity == .error }
+                detail = "\(errors.count) lint error(s): " + (errors.first.map { "\($0.location): \($0.message)" } ?? "")
+            }
+            if result != "ok" { failures += 1 }
+            rows.append([name, result, steps, time, detail])
+            items.append(.map(["runbook": .string(name), "result": .string(result), "detail": .string(detail)]))
+        }
+        if format == .json { output(Value.list(items).jsonText(pretty: true) + "\n") } else {
+            output(Table.render(rows))
+            output("\(rows.count - 1 - failures) passed, \(failures) failed\n")
+        }
+        if failures > 0 { throw ExitCode(Exit.failure) }
+    }
+}
+
+/// `runbook test [PATH...]`: scenario tests (`*.test.yaml`) run as dry-runs and compared with `expect:`.
+struct TestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test",
+        abstract: "Run scenario tests (*.test.yaml): simulated outputs and answers per step, expected status and steps.",
+        discussion: "Each scenario names its runbook (id or path relative to the scenario file). Exit status 1 if any test fails."
+    )
+
+    @Argument(help: "Scenario files or directories (default: runbooks.d and tests).")
+    var paths: [String] = []
+
+    @OptionGroup var directory: RunbookDirectoryOptions
+
+    @Flag(name: .long, help: "Show each test's run.")
+    var verbose = false
+
+    func run() async throws {
+        var files: [String] = []
+        let roots = paths.isEmpty ? [directory.runbooks, "tests"].filter { FileManager.default.fileExists(atPath: $0) } : paths
+        for root in roots {
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDir) else {
+                printError("error: \(root): no such file or directory")
+                throw ExitCode(Exit.usage)
+            }
+            if !isDir.boolValue { files.append(root); continue }
+            let entries = FileManager.default.enumerator(atPath: root)?.allObjects.compactMap { $0 as? String } ?? []
+            files += entries.filter(Linter.isScenarioFile).sorted().map { root + "/" + $0 }
+        }
+        var passed = 0, failed = 0
+        for file in files {
+            let problems = await runOne(file)
+            if problems.isEmpty {
+                passed += 1
+                output("PASS \(file)\n")
+            } else {
+                failed += 1
+                output("FAIL \(file)\n" + problems.map { "  \($0)\n" }.joined())
+            }
+        }
+        output("\(passed) passed, \(failed) failed\n")
+        if failed > 0 { throw ExitCode(Exit.failure) }
+    }
+
+    private func runOne(_ file: String) async -> [String] {
+        let (loaded, diagnostics) = Scenario.load(path: file)
+        guard let scenario = loaded else {
+            return diagnostics.filter { $0.severity == .error }.map { "\($0.location): \($0.message) [\($0.ruleID)]" }
+        }
+        guard let name = scenario.runbook else { return ["\(file): the scenario does not name its 'runbook'"] }
+        var path = name
+        if name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.contains("/") {
+            if !name.hasPrefix("/") { path = ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name) }
+        } else {
+            let candidates = (try? Linter.expand([directory.runbooks])) ?? []
+            guard let match = candidates.first(where: { ($0 as NSString).lastPathComponent.hasPrefix(name + ".") }) else {
+                return ["no runbook '\(name)' in \(directory.runbooks)"]
+            }
+            path = match
+        }
+        let linted = Linter.builtin.lint(fileAt: path)
+        guard let rb = linted.runbook, !linted.hasErrors else { return ["runbook \(path) has lint errors"] }
+        for id in scenario.steps.keys.sorted() where rb.step(id) == nil {
+            return ["scenario names step '\(id)', which runbook '\(rb.id.value)' does not have"
+                    + Suggestions.hint(for: id, in: rb.allSteps.map(\.id.value))]
+        }
+        let reporter = TextRunReporter(color: false) { output("    " + $0) }
+        let outcome: RunOutcome
+        do { outcome = try await DryRun.outcome(rb, params: scenario.params, scenario: scenario, reporters: verbose ? [reporter] : []) }
+        catch { return [error.description] }
+        guard let expect = scenario.expect else { return outcome.status == .succeeded ? [] : ["run \(outcome.status.rawValue)"] }
+        var problems: [String] = []
+        if let status = expect.status, status != outcome.status {
+            problems.append("expected status \(status.rawValue), got \(outcome.status.rawValue)"
+                            + (outcome.failed.first.map { " (step '\($0)' failed)" } ?? ""))
+        }
+        func compare(_ label: String, _ expected: [String]?, _ actual: [String]) {
+            if let expected, expected != actual {
+                problems.append("expected \(label) [\(expected.joined(separator: ", "))], got [\(actual.joined(separator: ", "))]")
+            }
+        }
+        compare("executed", expect.executed, outcome.executed)
+        compare("skipped", expect.skipped, outcome.skipped)
+        compare("rolled_back", expect.rolledBack, outcome.rolledBack)
+        return problems
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import RunbookKit
+
+/// `runbook history [RUN]`: the runs in the state dir, or one run's timeline.
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "history",
+                                                    abstract: "List runs, or show one run's timeline from its journal.")
+
+    @Argument(help: "A run id: show its timeline.")
+    var runID: String?
+
+    @Option(name: .long, help: "State directory (default: $RUNBOOK_STATE_DIR or .runbook).")
+    var stateDir: String?
+
+    @Option(name: .long, help: "Output: text or json.")
+    var format: RunOutputFormat = .text
+
+    func run() async throws {
+        let dir = StateDirectory.resolve(option: stateDir)
+        if let runID {
+            let records: [[String: Value]]
+            do { records = try Journal.read(path: dir.journalPath(runID)) } catch {
+                printError("error: no run '\(runID)' in \(dir.path)")
+                throw ExitCode(Exit.usage)
+            }
+            if format == .json {
+                for r in records { output(Value.map(r).jsonText() + "\n") }
+                return
+            }
+            for r in records { output(Self.timelineLine(r) + "\n") }
+            return
+        }
+        var rows: [[String]] = [["RUN", "RUNBOOK", "STARTED", "STATUS", "DRY-RUN"]]
+        var items: [Value] = []
+        for id in dir.runIDs() {
+            guard let records = try? Journal.read(path: dir.journalPath(id)),
+                  let point = try? ResumePoint.from(records: records) else { continue }
+            let started = records.first?["time"]?.stringValue ?? "?"
+            let lastStatus = records.last(where: { $0["type"] == .string("run_finished") })?["status"]?.stringValue
+            let status = point.endedWith?.rawValue ?? (lastStatus == "paused" ? "paused" : "interrupted")
+            rows.append([id, point.runbookID, started, status, point.dryRun ? "yes" : "no"])
+            items.append(.map(["run_id": .string(id), "runbook": .string(point.runbookID), "started_at": .string(started),
+                               "status": .string(status), "dry_run": .bool(point.dryRun)]))
+        }
+        if format == .json { output(Value.list(items).jsonText(pretty: true) + "\n") } else { output(Table.render(rows)) }
+    }
+
+    static func timelineLine(_ r: [String: Value]) -> String {
+        let time = r["time"]?.stringValue ?? ""
+        let type = r["type"]?.stringValue ?? "?"
+        let step = r["step"]?.stringValue.map { " \($0)" } ?? ""
+        var detail = ""
+        switch type {
+        case "run_started": detail = " \(r["runbook"]?.stringValue ?? "")\(r["dry_run"] == .bool(true) ? " (dry-run)" : "")\(r["resumed"] == .bool(true) ? " (resumed)" : "")"
+        case "step_finished":
+            detail = ": \(r["status"]?.stringValue ?? "")" + (r["error"]?.stringValue.map { " — \($0)" } ?? "")
+                + (r["reason"]?.stringValue.map { " — \($0)" } ?? "")
+        case "confirmation_asked": detail = ": \(r["message"]?.stringValue ?? "")"
+        case "confirmation_answered":
+            detail = ": \(r["approved"] == .bool(true) ? "approved" : "declined") by \(r["by"]?.stringValue ?? "?") (\(r["how"]?.stringValue ?? ""))"
+        case "attempt_failed", "log": detail = ": \(r["message"]?.stringValue ?? "")"
+        case "rollback_started": detail = ": \(r["reason"]?.stringValue ?? "")"
+        case "run_paused": detail = ": \(r["reason"]?.stringValue ?? "")"
+        case "run_finished": detail = ": \(r["status"]?.stringValue ?? "")"
+        default: break
+        }
+        return "\(time)  \(type)\(step)\(detail)"
+    }
+}

@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import RunbookActions
+import RunbookKit
+
+/// Output format of `run`, `resume` and `drill`.
+enum RunOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// Options shared by `run` and `resume`.
+struct ExecutionOptions: ParsableArguments {
+    @Flag(name: .long, help: "Approve every confirmation.")
+    var yes = false
+
+    @Option(name: .long, help: "Approve the confirmation of this step (repeatable).")
+    var approve: [String] = []
+
+    @Option(name: .long, help: "Decline the confirmation of this step (repeatable).")
+    var decline: [String] = []
+
+    @Option(name: .long, help: "State directory (default: $RUNBOOK_STATE_DIR or .runbook).")
+    var stateDir: String?
+
+    @Option(name: .long, help: "Secrets file: NAME=value lines, readable by its owner only.")
+    var secretsFile: String?
+
+    @Option(name: .long, help: "Output: text or json.")
+    var format: RunOutputFormat = .text
+
+    @Flag(name: .long, help: "Allow a second run of the same runbook at the same time.")
+    var allowConcurrent = false
+
+    var stateDirectory: StateDirectory { StateDirectory.resolve(option: stateDir) }
+
+    func loadSecrets() throws -> SecretStore {
+        do { return try SecretStore.load(environment: ProcessInfo.processInfo.environment, file: secretsFile) } catch {
+            printError("error: \(error.description)")
+            throw ExitCode(Exit.usage)
+        }
+    }
+
+    /// Stdin is a terminal: confirmations can be asked.
+    var interactive: Bool { isatty(STDIN_FILENO) == 1 }
+}
+
+/// Runs an executor with signal handling, reporters, lock and summary; returns the exit code.
+enum RunDriver {
+    static func execute(runbook: Runbook, source: [UInt8]?, runID: String?, resume: ResumePoint?, options: RunOptions,
+                        execution: ExecutionOptions) async throws -> Int32 {
+        let stateDir = execution.stateDirectory
+        do { try stateDir.prepare() } catch {
+            printError("error: \(error)")
+            throw ExitCode(Exit.usage)
+        }
+        var lock: RunLock?
+        if !execution.allowConcurrent && !options.dryRun {
+            do { lock = try stateDir.lock(runbook: runbook.id.value) } catch {
+                printError("error: \(error)")
+                throw ExitCode(Exit.usage)
+            }
+        }
+        defer { lock?.release() }
+        let id = runID ?? stateDir.newRunID(runbook: runbook.id.value)
+        let journal: Journal
+        do {
+            try FileManager.default.createDirectory(atPath: stateDir.runPath(id), withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            if let source, !FileManager.default.fileExists(atPath: stateDir.runbookCopyPath(id)) {
+                // The runbook as it ran, so resume uses the same definition even if the file changes.
+                _ = FileManager.default.createFile(atPath: stateDir.runbookCopyPath(id), contents: Data(source),
+                                               attributes: [.posixPermissions: 0o600])
+            }
+            journal = try Journal(path: stateDir.journalPath(id))
+        } catch {
+            printError("error: \(error)")
+            throw ExitCode(Exit.usage)
+        }
+        let color = execution.format == .text && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let text = TextRunReporter(color: color) { output($0) }
+        let json = JSONRunReporter { output($0) }
+        let reporter: any RunReporter = execution.format == .json ? json : text
+        let signals = SignalTrap(options.interrupt)
+        defer { signals.restore() }
+        let executor = Executor(runbook: runbook, registry: BuiltinActions.registry, options: options, runID: id,
+                                journal: journal, reporters: [reporter], stateDirectory: stateDir.path)
+        let outcome = await executor.run(resume: resume)
+        output(execution.format == .json ? json.summary(outcome) : text.summary(outcome))
+        return outcome.status.exitCode
+    }
+}
+
+/// Turns SIGINT/SIGTERM into an interrupt of the step in flight instead of killing the process.
+final class SignalTrap: @unchecked Sendable {
+    private var sources: [any DispatchSourceSignal] = []
+    init(_ interrupt: InterruptSignal) {
+        for (sig, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { interrupt.trigger(name) }
+            source.resume()
+            sources.append(source)
+        }
+    }
+    func restore() {
+        for s in sources { s.cancel() }
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+}
+
+/// `runbook run ID|PATH`.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a runbook (lints it first; a runbook with errors never runs).",
+        discussion: """
+        Exit status: 0 succeeded, 1 failed (rollback ran), 2 invalid runbook or usage, 3 paused awaiting
+        confirmation (resume with 'runbook resume RUN --approve STEP'), 4 rollback itself failed.
+        Without a terminal and without --yes/--approve a confirmation is never assumed: the run pauses.
+        """
+    )
+
+    @Argument(help: "Runbook id (looked up in --runbooks) or path.")
+    var runbook: String
+
+    @Flag(name: .long, help: "Print the resolved plan; never change anything or notify anyone.")
+    var dryRun = false
+
+    @Option(name: .long, help: "A param as name=value (repeatable).")
+    var param: [String] = []
+
+    @Option(name: .long, help: "Scenario file with simulated outputs and answers per step (dry-run).")
+    var scenario: String?
+
+    @OptionGroup var directory: RunbookDirectoryOptions
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() async throws {
+        let (rb, linted) = try directory.load(runbook, linter: .builtin)
+        let params: [String: Value]
+        do { params = try ParamBinding.bind(rb, try ParamBinding.parseAssignments(param)) } catch {
+            printError("error: \(error.description)")
+            throw ExitCode(Exit.usage)
+        }
+        var loadedScenario: Scenario?
+        if let scenario {
+            let (s, diagnostics) = Scenario.load(path: scenario)
+            guard let s else {
+                output(DiagnosticRenderer(format: .text).render([LintedFile(path: scenario, runbook: nil, diagnostics: diagnostics, source: nil)]))
+                throw ExitCode(Exit.usage)
+            }
+            loadedScenario = s
+        }
+        let secrets = try execution.loadSecrets()
+        let confirmer = ConfirmationPolicy(approveAll: execution.yes, approved: Set(execution.approve),
+                                           declined: Set(execution.decline),
+                                           scenarioAnswers: loadedScenario?.steps.compactMapValues(\.confirm) ?? [:],
+                                           interactive: execution.interactive)
+        let options = RunOptions(dryRun: dryRun, params: params, scenario: loadedScenario, confirmer: confirmer,
+                                 secrets: secrets, interactive: execution.interactive)
+        let source = FileManager.default.contents(atPath: linted.path).map { [UInt8]($0) }
+        let code = try await RunDriver.execute(runbook: rb, source: source, runID: nil, resume: nil, options: options,
+                                               execution: execution)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+/// `runbook resume RUN`: continue a paused or crashed run exactly where it stopped.
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Resume a paused or interrupted run: finished steps are not run again.",
+        discussion: "A step that was in flight is re-run only if its action is idempotent; otherwise you are asked (--approve STEP re-runs it, --decline STEP marks it failed)."
+    )
+
+    @Argument(help: "The run id (see 'runbook history').")
+    var runID: String
+
+    @OptionGroup var execution: ExecutionOptions
+
+    func run() async throws {
+        let stateDir = execution.stateDirectory
+        let records: [[String: Value]]
+        do { records = try Journal.read(path: stateDir.journalPath(runID)) } catch {
+            printError("error: no run '\(runID)' in \(stateDir.path)")
+            throw ExitCode(Exit.usage)
+        }
+        let point: ResumePoint
+        do { point = try ResumePoint.from(records: records) } catch {
+            printError("error: \(error)")
+            throw ExitCode(Exit.usage)
+        }
+        if let ended = point.endedWith {
+            printError("error: run '\(runID)' already finished (\(ended.rawValue)); nothing to resume")
+            throw ExitCode(Exit.usage)
+        }
+        let copy = stateDir.runbookCopyPath(runID)
+        guard let data = FileManager.default.contents(atPath: copy) else {
+            printError("error: run '\(runID)' has no saved runbook at \(copy)")
+            throw ExitCode(Exit.usage)
+        }
+        let linted = Linter.builtin.lint(bytes: [UInt8](data), file: point.file.isEmpty ? copy : point.file)
+        guard let rb = linted.runbook, !linted.hasErrors else {
+            output(DiagnosticRenderer(format: .text).render([linted]))
+            throw ExitCode(Exit.usage)
+        }
+        let secrets = try execution.loadSecrets()
+        let confirmer = ConfirmationPolicy(approveAll: execution.yes, approved: Set(execution.approve),
+                                           declined: Set(execution.decline), interactive: execution.interactive)
+        let options = RunOptions(dryRun: point.dryRun, params: point.params, confirmer: confirmer, secrets: secrets,
+                                 interactive: execution.interactive)
+        let code = try await RunDriver.execute(runbook: rb, source: nil, runID: runID, resume: point, options: options,
+                                               execution: execution)
+        if code != 0 { throw ExitCode(code) }
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// Human-readable run output: one line per event that matters, colored on a terminal
+/// (unless NO_COLOR), plain otherwise.
+public final class TextRunReporter: RunReporter, @unchecked Sendable {
+    private let write: @Sendable (String) -> Void
+    private let color: Bool
+    private let verbose: Bool
+    private let lock = NSLock()
+    private var titles: [String: String] = [:]
+    private var dryRun = false
+
+    public init(color: Bool, verbose: Bool = false, write: @escaping @Sendable (String) -> Void) {
+        self.color = color
+        self.verbose = verbose
+        self.write = write
+    }
+
+    private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
+
+    public func report(_ event: RunEvent) {
+        lock.lock(); defer { lock.unlock() }
+        switch event {
+        case let .runStarted(runID, runbook, _, dryRun, params, resumed):
+            self.dryRun = dryRun
+            var line = "\(resumed ? "resuming" : dryRun ? "dry-run of" : "running") \(paint(runbook, "1")) (run \(runID))"
+            if !params.isEmpty {
+                line += "\n  params: " + params.keys.sorted().map { "\($0)=\(params[$0]!.interpolationText)" }.joined(separator: " ")
+            }
+            write(line + "\n")
+        case let .stepStarted(step, title, action, phase):
+            titles[step] = title
+            let prefix = phase == .rollback ? paint("↩", "35") : paint("▶", "36")
+            write("\(prefix) \(step) [\(action)]\(title != step ? " \(title)" : "")\n")
+        case let .stepPlanned(_, arguments, condition, note):
+            if !arguments.isEmpty {
+                for key in arguments.keys.sorted() {
+                    write("    \(key): \(arguments[key]!.interpolationText.prefix(200))\n")
+                }
+            }
+            if let condition { write("    when: \(condition)\n") }
+            write("    \(paint("plan:", "2")) \(note)\n")
+        case let .attempt(_, number, of):
+            if number > 1 { write("    attempt \(number)/\(of)\n") }
+        case let .attemptFailed(_, number, message):
+            write("    \(paint("✗", "33")) try \(number): \(message)\n")
+        case let .log(_, level, message):
+            write("    \(level == "info" ? "" : level + ": ")\(message)\n")
+        case let .confirmationAsked(_, message, _):
+            write("    \(paint("?", "1;33")) \(message.replacingOccurrences(of: "\n", with: "\n      "))\n")
+        case let .confirmationAnswered(_, approved, by, how):
+            write("    \(approved ? paint("approved", "32") : paint("declined", "31")) by \(by) (\(how))\n")
+        case let .stepFinished(_, status, _, error, durationMS, reason):
+            switch status {
+            case .succeeded:
+                write("  \(paint("✓", "32")) succeeded in \(Self.duration(durationMS))\(reason.map { " — \($0)" } ?? "")\n")
+            case .skipped:
+                write("  \(paint("↷", "2")) skipped\(reason.map { ": \($0)" } ?? "")\n")
+            case .failed:
+                write("  \(paint("✗", "31")) failed in \(Self.duration(durationMS)): \(error ?? "failed")\n")
+            }
+        case let .rollbackStarted(reason):
+            write(paint("rolling back", "1;35") + ": \(reason)\n")
+        case let .runPaused(_, reason):
+            write(paint("paused", "1;33") + ": \(reason)\n")
+        case .runFinished:
+            break
+        }
+    }
+
+    static func duration(_ ms: Int) -> String {
+        ms < 1000 ? "\(ms) ms" : String(format: "%.1f s", Double(ms) / 1000)
+    }
+
+    /// The closing summary: what ran, what was skipped, what was rolled back, how to resume.
+    public func summary(_ outcome: RunOutcome) -> String {
+        var lines: [String] = []
+        let word: String
+        switch outcome.status {
+        case .succeeded: word = paint("succeeded", "1;32")
+        case .failed: word = paint("failed", "1;31") + (outcome.rolledBack.isEmpty ? "" : " (rolled back)")
+        case .aborted: word = paint("aborted", "1;31") + " (no rollback)"
+        case .paused: word = paint("paused", "1;33")
+        case .rollbackFailed: word = paint("failed, and rollback failed", "1;31")
+        }
+        lines.append("run \(outcome.runID) \(word) in \(Self.duration(outcome.durationMS))\(dryRun ? " (dry-run: nothing was changed)" : "")")
+        func add(_ label: String, _ ids: [String]) { if !ids.isEmpty { lines.append("  \(label): \(ids.joined(separator: ", "))") } }
+        add("ran", outcome.executed)
+        add("skipped", outcome.skipped)
+        add("failed", outcome.failed)
+        add("rolled back", outcome.rolledBack)
+        add("rollback failed", outcome.rollbackFailed)
+        if outcome.status == .paused, let step = outcome.pausedAt {
+            lines.append("  waiting at '\(step)': runbook resume \(outcome.runID) --approve \(step)   (or --decline \(step))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Machine output: every event as one JSON line (the journal's shape), then a summary line.
+public final class JSONRunReporter: RunReporter, @unchecked Sendable {
+    private let write: @Sendable (String) -> Void
+    private let lock = NSLock()
+    public init(write: @escaping @Sendable (String) -> Void) { self.write = write }
+
+    public func report(_ event: RunEvent) {
+        var record = event.fields
+        record["type"] = .string(event.type)
+        lock.withLock { write(Value.map(record).jsonText() + "\n") }
+    }
+
+    public func summary(_ outcome: RunOutcome) -> String {
+        var m: [String: Value] = [
+            "type": .string("summary"), "run_id": .string(outcome.runID), "status": .string(outcome.status.rawValue),
+            "exit_code": .int(Int(outcome.status.exitCode)),
+            "executed": .list(outcome.executed.map(Value.string)), "skipped": .list(outcome.skipped.map(Value.string)),
+            "failed": .list(outcome.failed.map(Value.string)), "rolled_back": .list(outcome.rolledBack.map(Value.string)),
+            "rollback_failed": .list(outcome.rollbackFailed.map(Value.string)), "duration_ms": .int(outcome.durationMS),
+        ]
+        if let p = outcome.pausedAt { m["paused_at"] = .string(p) }
+        return Value.map(m).jsonText() + "\n"
+    }
+}
