@@ -1,2 +1,0 @@
-// Built-in actions: descriptors (and, later, implementations) by domain.
-import RunbookKit
