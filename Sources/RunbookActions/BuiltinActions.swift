@@ -3,6 +3,9 @@
 import RunbookKit
 
 /// The built-in actions of format v1.
+///
+/// Each descriptor's `examples` are lists of steps; a step with `undoes:` belongs in the runbook's
+/// `rollback:` list, every other step in `steps:` (so a mutating action's example shows its undo).
 public enum BuiltinActions {
     /// Every built-in action's declaration, grouped by domain.
     public static let descriptors: [ActionDescriptor] =

@@ -58,8 +58,8 @@ public enum CoreActions {
             + "Dry-run asks too (--yes, --approve or the scenario answer)",
         parameters: [
             ParameterDescriptor("message", .string, required: true, "The question, with what approving does"),
-            ParameterDescriptor("timeout", .duration, default: .string("30m"),
-                                "Unanswered after this long counts as declined"),
+            ParameterDescriptor("timeout", .duration,
+                                "Unanswered after this long counts as declined (default: the step timeout, 30m)"),
         ],
         outputs: [
             OutputDescriptor("approved", .bool, "Whether it was approved (false: declined or expired)"),

@@ -25,6 +25,12 @@ public enum CircuitBreakerActions {
             - id: open_breaker
               action: circuit_breaker.open
               with: {name: qwen, reason: Qwen health check failing}
+            # and in the runbook's rollback list:
+            - id: close_breaker
+              action: circuit_breaker.close
+              with: {name: qwen}
+              undoes: [open_breaker]
+              when: "${{ steps.open_breaker.status == 'succeeded' }}"
 
             """,
         ]
@@ -40,6 +46,10 @@ public enum CircuitBreakerActions {
         messageParameters: ["reason"],
         examples: [
             """
+            - id: open_breaker
+              action: circuit_breaker.open
+              with: {name: qwen, reason: Qwen health check failing}
+            # and in the runbook's rollback list:
             - id: close_breaker
               action: circuit_breaker.close
               with: {name: qwen}
@@ -123,6 +133,12 @@ public enum FeatureFlagActions {
             - id: enable_bypass
               action: feature_flag.set
               with: {name: cache_bypass, value: true, reason: Redis unreachable}
+            # and in the runbook's rollback list:
+            - id: bypass_off
+              action: feature_flag.set
+              with: {name: cache_bypass, value: false}
+              undoes: [enable_bypass]
+              when: "${{ steps.enable_bypass.status == 'succeeded' }}"
 
             """,
         ]
@@ -152,6 +168,13 @@ public enum FeatureFlagActions {
               name: Route creative-mode requests to balanced mode
               action: feature_flag.downshift
               with: {from: creative, to: balanced}
+            # and in the runbook's rollback list:
+            - id: restore_creative
+              name: Restore creative mode
+              action: feature_flag.restore
+              with: {mode: creative}
+              undoes: [downshift_creative]
+              when: "${{ steps.downshift_creative.status == 'succeeded' }}"
 
             """,
         ]
@@ -176,6 +199,11 @@ public enum FeatureFlagActions {
         messageParameters: ["reason"],
         examples: [
             """
+            - id: downshift_creative
+              name: Route creative-mode requests to balanced mode
+              action: feature_flag.downshift
+              with: {from: creative, to: balanced}
+            # and in the runbook's rollback list:
             - id: restore_creative
               name: Restore creative mode
               action: feature_flag.restore
