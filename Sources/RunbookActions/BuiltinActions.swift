@@ -1,0 +1,27 @@
+// The one registration list of built-in actions. Lint, `runbook schema`, `runbook docs` and the
+// tests read it; a registry test checks that ids are unique and declarations consistent.
+import RunbookKit
+
+/// The built-in actions of format v1.
+///
+/// Each descriptor's `examples` are lists of steps; a step with `undoes:` belongs in the runbook's
+/// `rollback:` list, every other step in `steps:` (so a mutating action's example shows its undo).
+public enum BuiltinActions {
+    /// Every built-in action's declaration, grouped by domain.
+    public static let descriptors: [ActionDescriptor] =
+        HTTPActions.all
+        + PrometheusActions.all
+        + KubernetesActions.all
+        + CircuitBreakerActions.all
+        + FeatureFlagActions.all
+        + CheckpointActions.all
+        + ProcessActions.all
+        + NotifyActions.all
+        + IncidentActions.all
+        + CoreActions.all
+        + DatabaseActions.all
+        + NetworkActions.all
+
+    /// The catalog lint and the engine look actions up in.
+    public static let catalog = ActionCatalog(descriptors)
+}

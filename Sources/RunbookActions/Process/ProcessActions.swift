@@ -1,0 +1,81 @@
+// Local processes: signal them, or run a program. Both act on the machine the runbook runs on.
+import RunbookKit
+
+/// `process.stop` and `exec`.
+public enum ProcessActions {
+    /// Signal processes by pattern or pidfile and wait for them to exit.
+    public static let stop = ActionDescriptor(
+        id: "process.stop",
+        summary: "Send `signal` to the processes whose command line matches `pattern` (like pkill -f) or whose "
+            + "pid is in `pidfile`, wait up to `grace` for them to exit, then SIGKILL the rest when `escalate`",
+        parameters: [
+            ParameterDescriptor("pattern", .string, "Extended regular expression matched against full command lines"),
+            ParameterDescriptor("pidfile", .string, "File holding the pid to signal (instead of `pattern`)"),
+            ParameterDescriptor("signal", .enumeration(["TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"]),
+                                default: .string("TERM"), "Signal to send first"),
+            ParameterDescriptor("grace", .duration, default: .string("10s"), "How long to wait for them to exit"),
+            ParameterDescriptor("escalate", .bool, default: .bool(true), "SIGKILL what is still running after `grace`"),
+            ParameterDescriptor("require_match", .bool, default: .bool(false),
+                                "Fail when nothing matches (default: nothing to stop is success)"),
+        ],
+        outputs: [
+            OutputDescriptor("stopped", .int, "Number of processes that exited"),
+            OutputDescriptor("pids", .list(.int), "Their pids"),
+            OutputDescriptor("killed", .int, "How many of them needed SIGKILL"),
+        ],
+        mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 60,
+        examples: [
+            """
+            - id: stop_training
+              action: process.stop
+              with: {pattern: ppo_trainer, grace: 30s}
+              rollback: none
+
+            """,
+        ]
+    )
+
+    /// Run a program. Its effects are unknown, so it is mutating and never runs in dry-run.
+    public static let exec = ActionDescriptor(
+        id: "exec",
+        summary: "Run a program from `argv` (no shell), or `command` with `shell: true`; pass when the exit code "
+            + "is in `expect_exit`. With `detach` it starts the program and returns its pid",
+        parameters: [
+            ParameterDescriptor("argv", .list(.string), "Program and arguments, run without a shell"),
+            ParameterDescriptor("command", .string, "Command line for /bin/sh -c (requires `shell: true`)"),
+            ParameterDescriptor("shell", .bool, default: .bool(false), "Run `command` through /bin/sh"),
+            ParameterDescriptor("cwd", .string, "Working directory (default: the runbook runner's)"),
+            ParameterDescriptor("env", .map(.string),
+                                "Extra environment variables (pass secrets here, not in argv: argv shows in ps)"),
+            ParameterDescriptor("timeout", .duration, "Kill the program after this long (default: the step timeout)"),
+            ParameterDescriptor("expect_exit", .oneOf([.int, .list(.int)]), default: .int(0),
+                                "Exit code, or list of codes, that passes"),
+            ParameterDescriptor("max_output_bytes", .int, default: .int(65536),
+                                "Keep at most this many bytes of stdout and of stderr (the tail)"),
+            ParameterDescriptor("detach", .bool, default: .bool(false),
+                                "Start the program in the background and succeed once it is running"),
+            ParameterDescriptor("pidfile", .string, "With `detach`: write the program's pid to this file"),
+        ],
+        outputs: [
+            OutputDescriptor("exit_code", .int, "Exit code (null with `detach`)"),
+            OutputDescriptor("stdout", .string, "Standard output (tail, at most max_output_bytes)"),
+            OutputDescriptor("stderr", .string, "Standard error (tail, at most max_output_bytes)"),
+            OutputDescriptor("pid", .int, "Process id"),
+        ],
+        mutating: true, idempotent: false, dryRun: .skipped, defaultTimeout: 300,
+        examples: [
+            """
+            - id: restart_redis
+              action: exec
+              with:
+                argv: [kubectl, rollout, restart, deployment/redis, --namespace, production]
+              timeout: 30s
+              rollback: none
+
+            """,
+        ]
+    )
+
+    /// Every process action, in registration order.
+    static let all = [stop, exec]
+}

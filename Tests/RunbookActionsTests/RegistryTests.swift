@@ -1,0 +1,151 @@
+// Consistency of the built-in action declarations: everything that lint, `runbook schema` and
+// `runbook docs` will trust about them.
+import RunbookActions
+import RunbookKit
+import Testing
+
+/// Parameterised results name the action by its id instead of dumping the whole declaration.
+extension ActionDescriptor: CustomTestStringConvertible {
+    public var testDescription: String { id }
+}
+
+@Suite("Built-in action registry")
+struct RegistryTests {
+    static let actions = BuiltinActions.descriptors
+
+    /// `^[a-z][a-z0-9_]*$`, without Foundation regex.
+    static func isSnakeCase(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return s.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+    }
+
+    /// `^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$`
+    static func isActionID(_ s: String) -> Bool {
+        s.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { isSnakeCase(String($0)) }
+    }
+
+    @Test func idsAreUnique() {
+        #expect(BuiltinActions.catalog.duplicateIDs == [])
+        #expect(Set(Self.actions.map(\.id)).count == Self.actions.count)
+    }
+
+    @Test func catalogFindsEveryAction() {
+        for action in Self.actions {
+            #expect(BuiltinActions.catalog[action.id] == action)
+        }
+        #expect(BuiltinActions.catalog.ids.count == Self.actions.count)
+        #expect(BuiltinActions.catalog["no.such_action"] == nil)
+    }
+
+    @Test("every action of the v1 table is registered")
+    func specTableIsCovered() {
+        let v1 = [
+            "http.check", "http.request", "prometheus.query", "assert", "wait", "confirm", "log", "exec",
+            "process.stop", "kubernetes.scale", "kubernetes.rollout_restart", "circuit_breaker.open",
+            "circuit_breaker.close", "circuit_breaker.status", "feature_flag.set", "feature_flag.downshift",
+            "feature_flag.restore", "checkpoint.find_stable", "checkpoint.activate", "notify.slack",
+            "notify.pagerduty", "notify.webhook", "incident.create", "incident.note", "incident.resolve",
+            "postgres.check", "tcp.check",
+        ]
+        for id in v1 {
+            #expect(BuiltinActions.catalog[id] != nil, "missing \(id)")
+        }
+    }
+
+    @Test("the test's id and name patterns themselves")
+    func patterns() {
+        #expect(Self.isActionID("http.check") && Self.isActionID("exec") && Self.isActionID("a.b_2.c"))
+        #expect(!Self.isActionID("Http.check") && !Self.isActionID("http.") && !Self.isActionID("http..check"))
+        #expect(!Self.isActionID("1http") && !Self.isActionID("http-check") && !Self.isActionID(""))
+        #expect(Self.isSnakeCase("expect_status") && !Self.isSnakeCase("expectStatus") && !Self.isSnakeCase("_x"))
+    }
+
+    @Test(arguments: actions)
+    func idIsWellFormed(_ action: ActionDescriptor) {
+        #expect(Self.isActionID(action.id), "bad id '\(action.id)'")
+    }
+
+    @Test(arguments: actions)
+    func hasSummaryAndExamples(_ action: ActionDescriptor) {
+        #expect(!action.summary.isEmpty)
+        #expect(!action.examples.isEmpty, "\(action.id) has no example")
+        for example in action.examples {
+            #expect(example.hasPrefix("- id: "), "\(action.id): an example is a list of steps")
+            #expect(example.contains("action: \(action.id)\n"), "\(action.id): an example does not use it")
+            #expect(example.hasSuffix("\n"))
+            #expect(!example.contains("\t"), "\(action.id): tabs in YAML")
+        }
+        for p in action.parameters { #expect(!p.summary.isEmpty, "\(action.id).\(p.name) has no summary") }
+        for o in action.outputs { #expect(!o.summary.isEmpty, "\(action.id) output \(o.name) has no summary") }
+    }
+
+    @Test(arguments: actions)
+    func dryRunFailsClosed(_ action: ActionDescriptor) {
+        if action.mutating || action.notifies {
+            #expect(action.dryRun == .skipped, "\(action.id) changes the world or notifies but is not skipped")
+        } else {
+            #expect(action.dryRun != .skipped, "\(action.id) is read-only: dry-run should simulate it")
+        }
+        #expect(action.defaultTimeout > 0)
+    }
+
+    @Test(arguments: actions)
+    func defaultsMatchTheirTypes(_ action: ActionDescriptor) {
+        for p in action.parameters {
+            if let value = p.defaultValue {
+                #expect(p.type.accepts(value), "\(action.id).\(p.name): default \(value) is not \(p.type)")
+                #expect(!p.required, "\(action.id).\(p.name): required with a default")
+            }
+        }
+    }
+
+    @Test(arguments: actions)
+    func namesAreSnakeCaseAndUnique(_ action: ActionDescriptor) {
+        let params = action.parameters.map(\.name), outputs = action.outputs.map(\.name)
+        for name in params + outputs {
+            #expect(Self.isSnakeCase(name), "\(action.id): '\(name)' is not snake_case")
+        }
+        #expect(Set(params).count == params.count, "\(action.id): duplicate parameter")
+        #expect(Set(outputs).count == outputs.count, "\(action.id): duplicate output")
+    }
+
+    @Test(arguments: actions)
+    func messageParametersAreDeclared(_ action: ActionDescriptor) {
+        for name in action.messageParameters {
+            #expect(action.parameter(named: name) != nil, "\(action.id): unknown message parameter '\(name)'")
+            #expect(action.parameter(named: name)?.secret == false, "\(action.id): '\(name)' is secret and a message")
+        }
+        if action.notifies { #expect(!action.messageParameters.isEmpty, "\(action.id) notifies without text") }
+    }
+
+    @Test(arguments: actions)
+    func secretsAreText(_ action: ActionDescriptor) {
+        for p in action.parameters where p.secret {
+            #expect(p.type == .string || p.type == .url, "\(action.id).\(p.name): a secret must be text")
+        }
+    }
+
+    @Test func literalTypeChecks() throws {
+        #expect(ValueType.duration.accepts(.string("1h30m")))
+        #expect(ValueType.duration.accepts(.string("250ms")))
+        #expect(ValueType.duration.accepts(.int(90)))
+        #expect(!ValueType.duration.accepts(.string("5 minutes")))
+        #expect(!ValueType.duration.accepts(.string("")))
+        #expect(!ValueType.duration.accepts(.int(-1)))
+        #expect(ValueType.parseDurationLiteral("1h30m") == 5400)
+        #expect(ValueType.url.accepts(.string("http://localhost:8000")))
+        #expect(!ValueType.url.accepts(.string("localhost")))
+        #expect(ValueType.number.accepts(.int(1)))
+        #expect(!ValueType.int.accepts(.double(1.5)))
+        let codes = try #require(BuiltinActions.catalog["http.check"]?.parameter(named: "expect_status")?.type)
+        #expect(codes.accepts(.int(503)))
+        #expect(codes.accepts(.list([.int(200), .int(204)])))
+        #expect(!codes.accepts(.list([.string("200")])))
+        #expect(ValueType.enumeration(["GET"]).accepts(.string("GET")))
+        #expect(!ValueType.enumeration(["GET"]).accepts(.string("get")))
+        #expect(!ValueType.string.accepts(.null))
+        #expect(ValueType.any.accepts(.null))
+        #expect(ValueType.map(.string).accepts(.map(["a": .string("b")])))
+        #expect(!ValueType.map(.string).accepts(.map(["a": .int(1)])))
+    }
+}
