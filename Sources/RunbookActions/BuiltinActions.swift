@@ -25,3 +25,11 @@ public enum BuiltinActions {
     /// The catalog lint and the engine look actions up in.
     public static let catalog = ActionCatalog(descriptors)
 }
+
+extension BuiltinActions {
+    /// Implementations by action id; an action without one fails with a clear message when run for real.
+    public static let implementations: [any Action] = []
+
+    /// Declarations plus implementations: what `runbook run` executes against.
+    public static let registry = ActionRegistry(catalog: catalog, implementations: implementations)
+}
