@@ -1,0 +1,193 @@
+// The only place that talks to libyaml: pulls parser events and converts them, with their
+// positions, into Swift values.
+
+import CYAML
+
+/// One libyaml parser event with its positions converted to `SourceLocation`s.
+struct YAMLEvent {
+    enum Kind {
+        case streamStart
+        case streamEnd
+        case documentStart
+        case documentEnd
+        case alias(anchor: String)
+        case scalar(YAMLNode.Scalar, anchor: String?)
+        case sequenceStart(anchor: String?)
+        case sequenceEnd
+        case mappingStart(anchor: String?)
+        case mappingEnd
+    }
+
+    var kind: Kind
+    var start: SourceLocation
+    var end: SourceLocation
+}
+
+/// Why no event could be read.
+enum EventReadFailure: Error {
+    /// libyaml rejected the text. `problem` and `context` are libyaml's own words.
+    case libyaml(problem: String, problemLocation: SourceLocation,
+                 context: String?, contextLocation: SourceLocation?)
+    /// A limit of the front end was crossed (a ready-made diagnostic).
+    case limit(Diagnostic)
+}
+
+/// Owns a `yaml_parser_t` and the bytes it reads, and frees both in `deinit`.
+///
+/// The bytes must be valid UTF-8 without NUL bytes (see `InputScreening`): positions are
+/// converted on that assumption.
+final class LibYAMLEventReader {
+    private let parser: UnsafeMutablePointer<yaml_parser_t>
+    private let input: UnsafeMutableBufferPointer<UInt8>
+    /// The number of bytes handed to libyaml (`input` has room for at least one byte).
+    private let inputCount: Int
+    private let file: String
+    /// Byte offset of `input[0]` in the file (3 after a skipped byte order mark).
+    private let byteBase: Int
+    private let limits: YAMLLimits
+    private var isInitialized = false
+    /// libyaml's `mark.index` counts characters, not bytes. This cursor maps one to the
+    /// other; marks arrive nearly in order, so the walk is linear overall.
+    private var cursorChar = 0
+    private var cursorByte = 0
+
+    init(bytes: ArraySlice<UInt8>, byteBase: Int, file: String, limits: YAMLLimits) {
+        self.file = file
+        self.byteBase = byteBase
+        self.limits = limits
+        inputCount = bytes.count
+        input = .allocate(capacity: max(bytes.count, 1))
+        _ = input.initialize(from: bytes)
+        parser = .allocate(capacity: 1)
+        parser.initialize(to: yaml_parser_t())
+        if yaml_parser_initialize(parser) != 0 {
+            isInitialized = true
+            yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+            yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
+        }
+    }
+
+    deinit {
+        if isInitialized { yaml_parser_delete(parser) }
+        parser.deinitialize(count: 1)
+        parser.deallocate()
+        if inputCount > 0 { input.baseAddress?.deinitialize(count: inputCount) }
+        input.deallocate()
+    }
+
+    /// The next event, or the reason there is none.
+    func next() throws(EventReadFailure) -> YAMLEvent {
+        guard isInitialized else {
+            throw .libyaml(problem: "out of memory while starting the yaml parser",
+                           problemLocation: SourceLocation(file: file, line: 1, column: 1, offset: byteBase),
+                           context: nil, contextLocation: nil)
+        }
+        var event = yaml_event_t()
+        guard yaml_parser_parse(parser, &event) != 0 else { throw failure() }
+        defer { yaml_event_delete(&event) }
+
+        let start = location(event.start_mark)
+        let end = location(event.end_mark)
+        let kind: YAMLEvent.Kind
+        switch event.type {
+        case YAML_STREAM_START_EVENT: kind = .streamStart
+        case YAML_STREAM_END_EVENT: kind = .streamEnd
+        case YAML_DOCUMENT_START_EVENT: kind = .documentStart
+        case YAML_DOCUMENT_END_EVENT: kind = .documentEnd
+        case YAML_ALIAS_EVENT:
+            kind = .alias(anchor: Self.string(event.data.alias.anchor) ?? "")
+        case YAML_SCALAR_EVENT:
+            let data = event.data.scalar
+            guard data.length <= limits.maxScalarBytes else {
+                throw .limit(.error("scalar-too-large",
+                                    "scalar is \(data.length) bytes, over the limit of \(limits.maxScalarBytes) bytes",
+                                    at: start))
+            }
+            let text = data.value.map {
+                String(decoding: UnsafeBufferPointer(start: $0, count: data.length), as: UTF8.self)
+            } ?? ""
+            let style: YAMLNode.ScalarStyle
+            switch data.style {
+            case YAML_SINGLE_QUOTED_SCALAR_STYLE: style = .singleQuoted
+            case YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .doubleQuoted
+            case YAML_LITERAL_SCALAR_STYLE: style = .literal
+            case YAML_FOLDED_SCALAR_STYLE: style = .folded
+            default: style = .plain
+            }
+            kind = .scalar(YAMLNode.Scalar(text: text, style: style, tag: Self.string(data.tag)),
+                           anchor: Self.string(data.anchor))
+        case YAML_SEQUENCE_START_EVENT:
+            kind = .sequenceStart(anchor: Self.string(event.data.sequence_start.anchor))
+        case YAML_SEQUENCE_END_EVENT: kind = .sequenceEnd
+        case YAML_MAPPING_START_EVENT:
+            kind = .mappingStart(anchor: Self.string(event.data.mapping_start.anchor))
+        case YAML_MAPPING_END_EVENT: kind = .mappingEnd
+        default:
+            // YAML_NO_EVENT: libyaml has nothing more to say; treat it as the end.
+            kind = .streamEnd
+        }
+        return YAMLEvent(kind: kind, start: start, end: end)
+    }
+
+    private func failure() -> EventReadFailure {
+        let p = parser.pointee
+        let problem = Self.string(p.problem) ?? "unknown yaml error"
+        switch p.error {
+        case YAML_READER_ERROR:
+            // Reader errors carry a byte offset (of the input we handed over), not a mark.
+            var message = problem
+            if p.problem_value != -1 {
+                message += " (character 0x\(String(p.problem_value, radix: 16)))"
+            }
+            let offset = byteBase + min(p.problem_offset, inputCount)
+            return .libyaml(problem: message, problemLocation: locationOfByte(offset),
+                            context: nil, contextLocation: nil)
+        case YAML_MEMORY_ERROR:
+            return .libyaml(problem: "out of memory", problemLocation: location(p.mark),
+                            context: nil, contextLocation: nil)
+        default:
+            let context = Self.string(p.context)
+            return .libyaml(problem: problem, problemLocation: location(p.problem_mark),
+                            context: context, contextLocation: context == nil ? nil : location(p.context_mark))
+        }
+    }
+
+    private func location(_ mark: yaml_mark_t) -> SourceLocation {
+        SourceLocation(file: file, line: mark.line + 1, column: mark.column + 1,
+                       offset: byteBase + byteOffset(ofCharacter: mark.index))
+    }
+
+    /// Moves the cursor to character `target` and returns its byte offset in `input`.
+    private func byteOffset(ofCharacter target: Int) -> Int {
+        let count = inputCount
+        while cursorChar < target, cursorByte < count {
+            cursorByte += 1
+            while cursorByte < count, input[cursorByte] & 0xC0 == 0x80 { cursorByte += 1 }
+            cursorChar += 1
+        }
+        while cursorChar > target, cursorByte > 0 {
+            cursorByte -= 1
+            while cursorByte > 0, input[cursorByte] & 0xC0 == 0x80 { cursorByte -= 1 }
+            cursorChar -= 1
+        }
+        return cursorByte
+    }
+
+    /// Line and column of a byte offset (only for reader errors, which are rare: a walk
+    /// from the start is fine).
+    private func locationOfByte(_ offset: Int) -> SourceLocation {
+        let local = Array(input.prefix(inputCount))
+        let loc = LineBreaks.location(ofByte: offset - byteBase, in: local, from: 0, file: file)
+        return SourceLocation(file: file, line: loc.line, column: loc.column, offset: offset)
+    }
+
+    private static func string(_ pointer: UnsafePointer<CChar>?) -> String? {
+        guard let pointer else { return nil }
+        return String(cString: pointer)
+    }
+
+    private static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+        guard let pointer else { return nil }
+        return String(cString: UnsafeRawPointer(pointer).assumingMemoryBound(to: CChar.self))
+    }
+}

@@ -1,0 +1,298 @@
+// Builds the YAMLNode tree of one document from parser events, with an explicit stack:
+// no recursion here depends on how deeply the input nests. Anchors, aliases, merge keys,
+// duplicate keys and the depth and alias limits are handled here.
+
+/// A finished node with what the limits need to know about its subtree.
+struct BuiltNode {
+    var node: YAMLNode
+    /// Collection levels inside the node: 0 for a scalar, 1 + the highest child for a collection.
+    /// An upper bound after merge keys dropped pairs.
+    var height: Int
+    /// Nodes in the subtree (an upper bound after merge keys dropped pairs).
+    var size: Int
+    /// Bytes of scalar text in the subtree (an upper bound, likewise).
+    var scalarBytes: Int
+}
+
+/// What stops the builder: a diagnostic after which no tree is returned.
+struct FatalBuildError: Error {
+    var diagnostic: Diagnostic
+}
+
+struct NodeTreeBuilder {
+    /// An open sequence or mapping.
+    private struct Frame {
+        var isMapping: Bool
+        var anchor: String?
+        var start: SourceLocation
+        var items: [YAMLNode] = []
+        var pairs: [YAMLNode.Pair] = []
+        var pendingKey: YAMLNode?
+        var childHeight = 0
+        var size = 1
+        var scalarBytes = 0
+    }
+
+    private let file: String
+    private let limits: YAMLLimits
+    private var stack: [Frame] = []
+    private var anchors: [String: BuiltNode] = [:]
+    private var aliasExpandedNodes = 0
+    private var aliasExpandedBytes = 0
+    private(set) var diagnostics: [Diagnostic] = []
+    /// The document's root, once its last event was seen.
+    private(set) var root: YAMLNode?
+
+    init(file: String, limits: YAMLLimits) {
+        self.file = file
+        self.limits = limits
+    }
+
+    /// Feeds one node event (not stream or document events).
+    mutating func consume(_ event: YAMLEvent) throws(FatalBuildError) {
+        switch event.kind {
+        case .streamStart, .streamEnd, .documentStart, .documentEnd:
+            return
+        case let .scalar(scalar, anchor):
+            let node = YAMLNode(content: .scalar(scalar), location: event.start, endLocation: event.end)
+            finish(BuiltNode(node: node, height: 0, size: 1, scalarBytes: scalar.text.utf8.count), anchor: anchor)
+        case let .sequenceStart(anchor):
+            try open(isMapping: false, anchor: anchor, at: event.start)
+        case let .mappingStart(anchor):
+            try open(isMapping: true, anchor: anchor, at: event.start)
+        case .sequenceEnd, .mappingEnd:
+            guard var frame = stack.popLast() else { return }
+            if frame.isMapping, let key = frame.pendingKey {
+                // libyaml always sends a value; keep the tree well formed if it did not.
+                frame.pairs.append(YAMLNode.Pair(key: key, value: nullNode(at: key.endLocation)))
+            }
+            let content: YAMLNode.Content = frame.isMapping ? .mapping(resolveMapping(frame.pairs)) : .sequence(frame.items)
+            let node = YAMLNode(content: content, location: frame.start, endLocation: event.end)
+            finish(BuiltNode(node: node, height: frame.childHeight + 1, size: frame.size,
+                             scalarBytes: frame.scalarBytes),
+                   anchor: frame.anchor)
+        case let .alias(anchor):
+            try alias(anchor, at: event.start, end: event.end)
+        }
+    }
+
+    private mutating func open(isMapping: Bool, anchor: String?, at location: SourceLocation) throws(FatalBuildError) {
+        guard stack.count < limits.maxDepth else {
+            throw FatalBuildError(diagnostic: .error(
+                "nesting-too-deep", "nesting is deeper than the limit of \(limits.maxDepth) levels", at: location))
+        }
+        stack.append(Frame(isMapping: isMapping, anchor: anchor, start: location))
+    }
+
+    /// Attaches a finished node to its parent (or makes it the root) and records its anchor.
+    private mutating func finish(_ built: BuiltNode, anchor: String?) {
+        if let anchor {
+            // A later anchor of the same name replaces the earlier one (YAML 1.1/1.2).
+            anchors[anchor] = built
+        }
+        guard !stack.isEmpty else {
+            root = built.node
+            return
+        }
+        let top = stack.count - 1
+        stack[top].childHeight = max(stack[top].childHeight, built.height)
+        stack[top].size += built.size
+        stack[top].scalarBytes += built.scalarBytes
+        if !stack[top].isMapping {
+            stack[top].items.append(built.node)
+        } else if let key = stack[top].pendingKey {
+            stack[top].pairs.append(YAMLNode.Pair(key: key, value: built.node))
+            stack[top].pendingKey = nil
+        } else {
+            stack[top].pendingKey = built.node
+        }
+    }
+
+    /// Replaces an alias by a copy of its anchored node, within the depth and expansion limits.
+    private mutating func alias(_ name: String, at location: SourceLocation, end: SourceLocation) throws(FatalBuildError) {
+        guard let target = anchors[name] else {
+            // libyaml's parser reports aliases as events without checking them, so an alias
+            // to an anchor that is still open (`&a [*a]`) does reach us: guard against it.
+            if stack.contains(where: { $0.anchor == name }) {
+                diagnostics.append(.error("recursive-alias",
+                                          "alias '*\(Self.short(name))' refers to its own enclosing anchor '\(Self.short(name))'",
+                                          at: location))
+            } else {
+                diagnostics.append(.error("unknown-anchor",
+                                          "alias '*\(Self.short(name))' refers to an unknown anchor '\(Self.short(name))'",
+                                          at: location))
+            }
+            // A null stands in so the tree keeps its shape; the error is already reported.
+            finish(BuiltNode(node: nullNode(at: location, end: end), height: 0, size: 1, scalarBytes: 0), anchor: nil)
+            return
+        }
+        guard stack.count + target.height <= limits.maxDepth else {
+            throw FatalBuildError(diagnostic: .error(
+                "nesting-too-deep",
+                "alias '*\(Self.short(name))' nests the document deeper than the limit of \(limits.maxDepth) levels",
+                at: location))
+        }
+        // Counted from the sizes recorded when anchors were defined, so a "billion laughs"
+        // file fails at the first alias over the limit, before anything is copied.
+        aliasExpandedNodes += target.size
+        aliasExpandedBytes += target.scalarBytes
+        guard aliasExpandedNodes <= limits.maxAliasExpandedNodes else {
+            throw FatalBuildError(diagnostic: .error(
+                "alias-expansion-limit",
+                "alias '*\(Self.short(name))' expands the document past the limit of \(limits.maxAliasExpandedNodes) nodes copied through aliases",
+                at: location))
+        }
+        // Scalar text is shared, not copied, but later stages (duplicate-key checks, lowering)
+        // read every copy: bound the total like the file size is bounded.
+        guard aliasExpandedBytes <= limits.maxFileBytes else {
+            throw FatalBuildError(diagnostic: .error(
+                "alias-expansion-limit",
+                "alias '*\(Self.short(name))' expands the document past the limit of \(limits.maxFileBytes) bytes of text copied through aliases",
+                at: location))
+        }
+        let origin = YAMLNode.AliasOrigin(anchor: name, aliasLocation: location, anchorLocation: target.node.location)
+        var copy = target
+        copy.node = Self.stamped(target.node, with: origin)
+        finish(copy, anchor: nil)
+    }
+
+    /// A copy of `node` whose every node carries `origin`.
+    ///
+    /// The outermost alias wins: nodes that an inner alias put inside the anchored node get
+    /// this alias's origin, because this alias is the place the user reads when a later
+    /// stage reports on the value. Recursion depth is bounded by `maxDepth` (checked before).
+    private static func stamped(_ node: YAMLNode, with origin: YAMLNode.AliasOrigin) -> YAMLNode {
+        var copy = node
+        copy.aliasOrigin = origin
+        switch node.content {
+        case .scalar:
+            break
+        case .sequence(let items):
+            copy.content = .sequence(items.map { stamped($0, with: origin) })
+        case .mapping(let pairs):
+            copy.content = .mapping(pairs.map {
+                YAMLNode.Pair(key: stamped($0.key, with: origin), value: stamped($0.value, with: origin))
+            })
+        }
+        return copy
+    }
+
+    /// Checks keys and applies merge keys.
+    ///
+    /// - Non-scalar keys: `complex-key`, the pair is dropped.
+    /// - A repeated key (same scalar text): `duplicate-key` at the repetition with a note at
+    ///   the first; the first pair is kept, so later stages see what the note points at.
+    /// - `<<` (plain, untagged or `!!merge`): the pairs of the mapping (or of each mapping of
+    ///   the list) it names are inserted where the `<<` was, unless the key is already
+    ///   present: explicit keys win wherever they are written, earlier merge sources win over
+    ///   later ones (YAML 1.1 merge semantics).
+    private mutating func resolveMapping(_ pairs: [YAMLNode.Pair]) -> [YAMLNode.Pair] {
+        enum Entry {
+            case explicit(YAMLNode.Pair)
+            case merge([YAMLNode.Pair])
+        }
+        var entries: [Entry] = []
+        var explicitKeys: [String: SourceLocation] = [:]
+        var hasMerge = false
+        var mergeKeyLocation: SourceLocation?
+
+        for pair in pairs {
+            guard let key = pair.key.scalar else {
+                diagnostics.append(.error("complex-key",
+                                          "a mapping key must be a scalar, not \(pair.key.kindDescription)",
+                                          at: pair.key.reportLocation, notes: pair.key.aliasNotes))
+                continue
+            }
+            if Self.isMergeKey(key) {
+                if let first = mergeKeyLocation {
+                    diagnostics.append(.error("duplicate-key", "duplicate merge key '<<'",
+                                              at: pair.key.reportLocation,
+                                              notes: [DiagnosticNote("first defined here", at: first)]))
+                    continue
+                }
+                mergeKeyLocation = pair.key.reportLocation
+                hasMerge = true
+                entries.append(.merge(mergeSources(pair.value)))
+                continue
+            }
+            if let first = explicitKeys[key.text] {
+                diagnostics.append(.error("duplicate-key", "duplicate key '\(Self.short(key.text))'",
+                                          at: pair.key.reportLocation,
+                                          notes: [DiagnosticNote("first defined here", at: first)] + pair.key.aliasNotes))
+                continue
+            }
+            explicitKeys[key.text] = pair.key.reportLocation
+            entries.append(.explicit(pair))
+        }
+
+        guard hasMerge else {
+            return entries.compactMap { if case .explicit(let pair) = $0 { pair } else { nil } }
+        }
+        var result: [YAMLNode.Pair] = []
+        var mergedKeys = Set<String>()
+        for entry in entries {
+            switch entry {
+            case .explicit(let pair):
+                result.append(pair)
+            case .merge(let sourcePairs):
+                for pair in sourcePairs {
+                    guard let text = pair.key.scalar?.text,
+                          explicitKeys[text] == nil,
+                          mergedKeys.insert(text).inserted else { continue }
+                    result.append(pair)
+                }
+            }
+        }
+        return result
+    }
+
+    /// The pairs a `<<` value brings in, in priority order; reports values that cannot merge.
+    private mutating func mergeSources(_ value: YAMLNode) -> [YAMLNode.Pair] {
+        switch value.content {
+        case .mapping(let pairs):
+            return pairs
+        case .sequence(let items):
+            var pairs: [YAMLNode.Pair] = []
+            for item in items {
+                if let itemPairs = item.mapping {
+                    pairs.append(contentsOf: itemPairs)
+                } else {
+                    diagnostics.append(.error("invalid-merge",
+                                              "merge key '<<' expects a list of mappings; this item is \(item.kindDescription)",
+                                              at: item.reportLocation, notes: item.aliasNotes))
+                }
+            }
+            return pairs
+        case .scalar:
+            diagnostics.append(.error("invalid-merge",
+                                      "merge key '<<' expects a mapping or a list of mappings, not \(value.kindDescription)",
+                                      at: value.reportLocation, notes: value.aliasNotes))
+            return []
+        }
+    }
+
+    private static func isMergeKey(_ key: YAMLNode.Scalar) -> Bool {
+        key.text == "<<" && key.style == .plain && (key.tag == nil || key.tag == "tag:yaml.org,2002:merge")
+    }
+
+    private func nullNode(at location: SourceLocation, end: SourceLocation? = nil) -> YAMLNode {
+        YAMLNode(content: .scalar(YAMLNode.Scalar(text: "", style: .plain)), location: location, endLocation: end)
+    }
+
+    /// Text for a message: long keys and anchor names are cut so a message stays one line.
+    static func short(_ text: String) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == 60 { return out + "…" }
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default: out.unicodeScalars.append(scalar)
+            }
+            count += 1
+        }
+        return out
+    }
+}

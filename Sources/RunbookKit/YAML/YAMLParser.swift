@@ -1,0 +1,254 @@
+// The YAML front end's entry point: bytes (or a file) in, a YAMLNode tree and diagnostics out.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The outcome of parsing one runbook file.
+public struct YAMLParseResult: Sendable {
+    /// The document's root node; nil when the file could not be parsed (see `YAMLParser`).
+    public var root: YAMLNode?
+    /// Everything found, sorted by position.
+    public var diagnostics: [Diagnostic]
+
+    /// Creates a result.
+    public init(root: YAMLNode?, diagnostics: [Diagnostic]) {
+        self.root = root
+        self.diagnostics = diagnostics
+    }
+}
+
+/// Parses runbook YAML with libyaml into a `YAMLNode` tree whose every node knows where it was
+/// written.
+///
+/// Fatal findings leave `root` nil (no partial tree, so later stages never report on a
+/// truncated document): `file-too-large`, `io-error`, `binary-file`, `invalid-utf8`,
+/// `yaml-syntax` (and `tab-indentation` when libyaml failed on the tab), `scalar-too-large`,
+/// `nesting-too-deep`, `alias-expansion-limit`, `empty-file`.
+///
+/// Other findings keep the tree: `byte-order-mark` (warning), `multiple-documents` (the first
+/// document is returned), `tab-indentation` where libyaml accepted the tab (e.g. inside a flow
+/// collection), `duplicate-key`, `complex-key`, `invalid-merge`, `unknown-anchor` and
+/// `recursive-alias` (the alias becomes a null).
+public enum YAMLParser {
+    /// Parses one YAML document. `file` is the path used in SourceLocation.
+    public static func parse(bytes: [UInt8], file: String, limits: YAMLLimits = .default) -> YAMLParseResult {
+        let screened = InputScreening.screen(bytes, file: file, limits: limits)
+        var diagnostics = screened.diagnostics
+        if let fatal = screened.fatal {
+            diagnostics.append(fatal)
+            return YAMLParseResult(root: nil, diagnostics: sorted(diagnostics))
+        }
+        var loader = DocumentLoader(bytes: bytes, screened: screened, file: file, limits: limits)
+        let root = loader.load()
+        diagnostics.append(contentsOf: loader.diagnostics)
+        return YAMLParseResult(root: root, diagnostics: sorted(diagnostics))
+    }
+
+    /// Reads and parses a file; unreadable file → diagnostic rule `io-error`.
+    public static func parse(fileAt path: String, limits: YAMLLimits = .default) -> YAMLParseResult {
+        switch readFile(path, limits: limits) {
+        case .success(let bytes):
+            return parse(bytes: bytes, file: path, limits: limits)
+        case .failure(let failure):
+            return YAMLParseResult(root: nil, diagnostics: [failure.diagnostic])
+        }
+    }
+
+    private static func sorted(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        // Stable: findings at the same position keep the order they were made in.
+        diagnostics.enumerated()
+            .sorted { ($0.element.location, $0.offset) < ($1.element.location, $1.offset) }
+            .map(\.element)
+    }
+
+    private struct ReadFailure: Error {
+        var diagnostic: Diagnostic
+    }
+
+    /// Reads a whole file, refusing it before reading when it is over `maxFileBytes`.
+    private static func readFile(_ path: String, limits: YAMLLimits) -> Result<[UInt8], ReadFailure> {
+        let start = SourceLocation(file: path, line: 1, column: 1, offset: 0)
+        func ioError(_ what: String) -> ReadFailure {
+            let reason = String(cString: strerror(errno))
+            let lowered = reason.prefix(1).lowercased() + reason.dropFirst()
+            return ReadFailure(diagnostic: .error("io-error", "cannot \(what) '\(path)': \(lowered)", at: start))
+        }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return .failure(ioError("open")) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return .failure(ioError("read")) }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            return .failure(ReadFailure(diagnostic: .error("io-error", "cannot read '\(path)': it is a directory", at: start)))
+        }
+        let expected = Int(info.st_size)
+        if expected > limits.maxFileBytes {
+            return .failure(ReadFailure(diagnostic: .error(
+                "file-too-large", "file is \(expected) bytes, over the limit of \(limits.maxFileBytes) bytes", at: start)))
+        }
+        // st_size is a hint (pipes and /proc files say 0): read until end of file, but never
+        // more than one byte past the limit.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(expected > 0 ? expected + 1 : 4096)
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return .failure(ioError("read"))
+            }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > limits.maxFileBytes {
+                return .failure(ReadFailure(diagnostic: .error(
+                    "file-too-large", "file is over the limit of \(limits.maxFileBytes) bytes", at: start)))
+            }
+        }
+        return .success(bytes)
+    }
+}
+
+/// Drives the event reader over the stream: exactly one document, then the end.
+private struct DocumentLoader {
+    let bytes: [UInt8]
+    let screened: ScreenedInput
+    let file: String
+    let limits: YAMLLimits
+    var diagnostics: [Diagnostic] = []
+    /// Byte ranges of block and quoted scalars that span lines: a leading tab inside one is content.
+    private var multilineScalars: [Range<Int>] = []
+
+    init(bytes: [UInt8], screened: ScreenedInput, file: String, limits: YAMLLimits) {
+        self.bytes = bytes
+        self.screened = screened
+        self.file = file
+        self.limits = limits
+    }
+
+    mutating func load() -> YAMLNode? {
+        let reader = LibYAMLEventReader(bytes: bytes[screened.bodyStart...], byteBase: screened.bodyStart,
+                                        file: file, limits: limits)
+        var builder = NodeTreeBuilder(file: file, limits: limits)
+        var documents = 0
+        do throws(EventReadFailure) {
+            while true {
+                let event = try reader.next()
+                switch event.kind {
+                case .streamStart:
+                    continue
+                case .streamEnd:
+                    reportTabs(before: bytes.count)
+                    diagnostics.append(contentsOf: builder.diagnostics)
+                    guard documents > 0 else {
+                        diagnostics.append(.error("empty-file", "file contains no YAML document",
+                                                  at: SourceLocation(file: file, line: 1, column: 1, offset: 0)))
+                        return nil
+                    }
+                    return builder.root
+                case .documentStart:
+                    documents += 1
+                    if documents > 1 {
+                        reportTabs(before: event.start.offset)
+                        diagnostics.append(contentsOf: builder.diagnostics)
+                        diagnostics.append(.error("multiple-documents",
+                                                  "a runbook file holds one YAML document; found a second one",
+                                                  at: event.start))
+                        return builder.root
+                    }
+                case .documentEnd:
+                    continue
+                default:
+                    // Plain scalars are not exempt: a tab-indented continuation line is
+                    // indentation to the reader, whatever libyaml makes of it.
+                    if case .scalar(let scalar, _) = event.kind, scalar.style != .plain,
+                       event.start.line != event.end.line {
+                        multilineScalars.append(event.start.offset..<event.end.offset)
+                    }
+                    do throws(FatalBuildError) {
+                        try builder.consume(event)
+                    } catch {
+                        throw EventReadFailure.limit(error.diagnostic)
+                    }
+                }
+            }
+        } catch {
+            diagnostics.append(contentsOf: builder.diagnostics)
+            switch error {
+            case .limit(let diagnostic):
+                diagnostics.append(diagnostic)
+            case let .libyaml(problem, problemLocation, context, contextLocation):
+                diagnostics.append(syntaxDiagnostic(problem: problem, at: problemLocation,
+                                                    context: context, contextLocation: contextLocation))
+            }
+            return nil
+        }
+    }
+
+    /// A libyaml error as a diagnostic; a failure on a line indented with a tab is reported as
+    /// `tab-indentation` at the tab, because libyaml's words for it ("found character that
+    /// cannot start any token") do not say what is wrong.
+    private func syntaxDiagnostic(problem: String, at location: SourceLocation,
+                                  context: String?, contextLocation: SourceLocation?) -> Diagnostic {
+        if let tab = screened.tabSites.first(where: { $0.location.line == location.line }),
+           location.offset < 0 || tab.location.offset <= location.offset,
+           !multilineScalars.contains(where: { $0.contains(tab.location.offset) }) {
+            return tabDiagnostic(tab)
+        }
+        if problem.contains("tab character") {
+            return .error("tab-indentation", "tab character in indentation; indent with spaces", at: location)
+        }
+        var message = lowercasedFirst(problem)
+        var notes: [DiagnosticNote] = []
+        if let context {
+            message += " " + lowercasedFirst(context)
+            if let contextLocation, contextLocation != location {
+                notes.append(DiagnosticNote(contextNote(context), at: contextLocation))
+            }
+        }
+        return .error("yaml-syntax", message, at: location, notes: notes)
+    }
+
+    /// "while scanning a quoted scalar" → "the quoted scalar starts here".
+    private func contextNote(_ context: String) -> String {
+        var subject = Substring(context)
+        for prefix in ["while scanning ", "while parsing "] where subject.hasPrefix(prefix) {
+            subject = subject.dropFirst(prefix.count)
+            for article in ["a ", "an ", "the "] where subject.hasPrefix(article) {
+                subject = subject.dropFirst(article.count)
+                break
+            }
+            return "the \(subject) starts here"
+        }
+        return "\(context) starts here"
+    }
+
+    private func lowercasedFirst(_ text: String) -> String {
+        guard let first = text.first, first.isUppercase else { return text }
+        return first.lowercased() + text.dropFirst()
+    }
+
+    private func tabDiagnostic(_ tab: TabSite) -> Diagnostic {
+        .error("tab-indentation", "tab character in indentation; indent with spaces", at: tab.location)
+    }
+
+    /// Reports tab sites libyaml accepted (flow collections) that are not inside a multi-line
+    /// scalar, up to byte `limit` (the part of the file that was parsed).
+    private mutating func reportTabs(before limit: Int) {
+        var scalarIndex = 0
+        for tab in screened.tabSites {
+            let offset = tab.location.offset
+            guard offset < limit else { break }
+            // Both lists are in file order: walk them together.
+            while scalarIndex < multilineScalars.count, multilineScalars[scalarIndex].upperBound <= offset {
+                scalarIndex += 1
+            }
+            if scalarIndex < multilineScalars.count, multilineScalars[scalarIndex].contains(offset) { continue }
+            diagnostics.append(tabDiagnostic(tab))
+        }
+    }
+}
