@@ -13,7 +13,7 @@ public enum CoreActions {
             ParameterDescriptor("message", .string, "Failure message (default: the first condition that failed)"),
         ],
         outputs: [],
-        mutating: false, idempotent: true, dryRun: .runs, defaultTimeout: 5,
+        mutating: false, idempotent: true, dryRun: .checks, defaultTimeout: 5,
         messageParameters: ["message"],
         examples: [
             """
