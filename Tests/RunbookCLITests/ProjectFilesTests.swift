@@ -47,7 +47,13 @@ enum Repo {
         let action = try #require(BuiltinActions.catalog[id])
         #expect(!action.examples.isEmpty)
         for example in action.examples {
-            let steps = example.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+            // Steps with `undoes:` belong in the rollback list (the examples' convention).
+            var main: [String] = [], rollback: [String] = []
+            for chunk in example.components(separatedBy: "\n- ").enumerated().map({ $0.offset == 0 ? $0.element : "- " + $0.element }) {
+                let indented = chunk.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+                if chunk.contains("\n  undoes:") { rollback.append(indented) } else { main.append(indented) }
+            }
+            let steps = main.joined(separator: "\n") + (rollback.isEmpty ? "" : "\nrollback:\n" + rollback.joined(separator: "\n"))
             let text = """
             version: 1
             id: example

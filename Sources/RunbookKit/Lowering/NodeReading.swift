@@ -221,7 +221,9 @@ struct NodeReader {
         switch node.content {
         case .scalar(let s):
             if case .string(let text) = YAMLNode.resolvePlain(s), text.contains("${{") {
-                return template(node, text: text).map(TemplateValue.template)
+                // A template that does not parse was reported; keep the argument so no
+                // "missing parameter" follows from the same mistake.
+                return template(node, text: text).map(TemplateValue.template) ?? .literal(.string(text), node.reportLocation)
             }
             return .literal(value(of: node), node.reportLocation)
         case .sequence(let items):

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Lowers a YAML node tree to a `Runbook` by hand, so every diagnostic keeps its position.
 public enum RunbookLowering {
     /// The keys a runbook's top-level mapping may have.
@@ -58,9 +60,17 @@ public enum RunbookLowering {
 
         checkDuplicateStepIDs(steps + rollback, &r)
 
-        guard let version, let id, let title, let severity, let automation else { return nil }
-        return Runbook(file: file, location: root.location, version: version, id: id, title: title,
-                       description: description, severity: severity, automation: automation,
+        // Missing or invalid required fields were reported; stand-ins that trigger no rule of their
+        // own keep the runbook, so every other finding is still collected in the same pass.
+        let here = root.location
+        let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let resolvedVersion = version ?? Located(1, at: here)
+        let resolvedID = id ?? Located(stem, at: here)
+        let resolvedTitle = title ?? Located(resolvedID.value, at: here)
+        let resolvedSeverity = severity ?? Located(.sev4, at: here)
+        let resolvedAutomation = automation ?? Located(.automatic, at: here)
+        return Runbook(file: file, location: root.location, version: resolvedVersion, id: resolvedID, title: resolvedTitle,
+                       description: description, severity: resolvedSeverity, automation: resolvedAutomation,
                        expectedRecovery: expected, owner: owner, components: components, params: params,
                        triggers: triggers, steps: steps, rollback: rollback, manualRecovery: manual,
                        prevention: prevention)
@@ -224,7 +234,7 @@ public enum RunbookLowering {
             var url: LocatedTemplate?
             if let u = p["url"], let text = r.string(u, what: "'url'") { url = r.template(u, text: text.value) }
             probe = .prometheus(query: query, url: url)
-            if comparison == nil {
+            if comparisons.isEmpty {
                 r.error("missing-key", "\(what) needs 'above', 'below' or 'equals' to compare the query's value", node)
             }
         default:

@@ -27,7 +27,11 @@ public struct ActionArgumentsRule: LintRule {
                                       + Suggestions.hint(for: argument.name.value, in: names), at: argument.name.location))
                     continue
                 }
-                if let problem = TypeCheck.problem(argument.value, against: parameter.type) {
+                if parameter.type == .bool, case .literal(.string(let text), let location) = argument.value,
+                   NodeReader.boolLike.contains(text.lowercased()) {
+                    out.append(.warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for '\(parameter.name)'",
+                                        at: location))
+                } else if let problem = TypeCheck.problem(argument.value, against: parameter.type) {
                     out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
                                       at: problem.location))
                 }

@@ -9,7 +9,7 @@ public struct FileNameRule: LintRule {
         let runbook = context.runbook
         let name = runbook.file.split(separator: "/").last.map(String.init) ?? runbook.file
         let stem = name.hasSuffix(".yaml") ? String(name.dropLast(5)) : name.hasSuffix(".yml") ? String(name.dropLast(4)) : name
-        guard stem != runbook.id.value, !runbook.file.hasPrefix("<") else { return [] }
+        guard stem != runbook.id.value, !runbook.file.hasPrefix("<"), NodeReader.idPattern(runbook.id.value) else { return [] }
         return [.warning("file-name-mismatch", "runbook id '\(runbook.id.value)' differs from file name '\(name)'; name the file '\(runbook.id.value).yaml'",
                          at: runbook.id.location)]
     }

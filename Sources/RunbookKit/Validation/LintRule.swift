@@ -72,6 +72,14 @@ public enum BuiltinRules {
         RuleDescription("until-without-retry", .warning, "'until' without 'retry' is tried only once"),
         RuleDescription("undoes-outside-rollback", .error, "'undoes' on a step outside the rollback list"),
         RuleDescription("expression-syntax", .error, "a ${{ }} expression does not parse"),
+        RuleDescription("expression-too-long", .error, "a ${{ }} expression is longer than the limit"),
+        RuleDescription("complex-key", .error, "a mapping key is not a plain scalar"),
+        RuleDescription("invalid-merge", .error, "a '<<' merge key does not refer to a mapping"),
+        RuleDescription("unknown-anchor", .error, "an alias names an anchor that was not defined"),
+        RuleDescription("recursive-alias", .error, "an alias refers to its own anchor"),
+        RuleDescription("io-error", .error, "the file cannot be read"),
+        RuleDescription("required-with-default", .warning, "a param is required but has a default that is never used"),
+        RuleDescription("duplicate-trigger-id", .error, "two trigger conditions share an id"),
     ]
 
     /// Every rule id with its documentation.

@@ -12,7 +12,7 @@ public struct TimeoutBudgetRule: LintRule {
         var total = 0.0
         // A `confirm` step waits for a human; how long that takes is the human's call, not the budget's.
         for step in runbook.steps where step.action.value != "confirm" {
-            total += Self.worstCase(step, catalog: context.catalog)
+            total += Self.worstCase(step, catalog: context.catalog, runbook: runbook)
         }
         guard total > expected.value.seconds else { return [] }
         return [.warning("timeouts-exceed-recovery",
@@ -22,13 +22,27 @@ public struct TimeoutBudgetRule: LintRule {
 
     /// The longest a step can take: timeout per try (the action's default when unset),
     /// times tries, plus the delays between tries; `wait` counts its duration.
-    public static func worstCase(_ step: Step, catalog: ActionCatalog) -> Double {
+    public static func worstCase(_ step: Step, catalog: ActionCatalog, runbook: Runbook? = nil) -> Double {
         var perTry = step.timeout?.value.seconds ?? catalog[step.action.value]?.defaultTimeout ?? 60
-        if step.action.value == "wait", case .literal(.string(let s), _)? = step.argument("duration")?.value,
-           let d = RunbookDuration.parse(s), step.timeout == nil {
-            perTry = d.seconds
+        if step.action.value == "wait", step.timeout == nil, let argument = step.argument("duration"),
+           let d = staticDuration(argument.value, runbook: runbook) {
+            perTry = d
         }
         let tries = Double(step.retry?.attempts.value ?? 1)
         return perTry * tries + (step.retry?.totalDelay ?? 0)
+    }
+
+    /// A duration known before the run: a literal, or `${{ params.x }}` with a default.
+    static func staticDuration(_ value: TemplateValue, runbook: Runbook?) -> Double? {
+        switch value {
+        case .literal(.string(let s), _): return RunbookDuration.parse(s)?.seconds
+        case .literal(let v, _): return v.numberValue
+        case .template(let t):
+            guard t.template.isSingleExpression, let path = t.template.references.first,
+                  t.template.references.count == 1, path.count == 2, path[0] == "params",
+                  let d = runbook?.param(path[1])?.defaultValue?.value else { return nil }
+            return d.stringValue.flatMap { RunbookDuration.parse($0)?.seconds } ?? d.numberValue
+        default: return nil
+        }
     }
 }

@@ -53,8 +53,9 @@ enum Fixtures {
         for name in Fixtures.files("invalid") {
             for d in try Fixtures.lint("invalid", name).diagnostics { seen.insert(d.ruleID) }
         }
-        // io-error needs an unreadable file; tested in the CLI tests.
-        let expected = Set(BuiltinRules.descriptions.map(\.id)).subtracting(["io-error", "file-too-large", "duplicate-runbook-id"])
+        // io-error and duplicate-runbook-id are tested in the CLI tests; the size limits and
+        // recursive aliases in YAMLParserTests (their inputs are large or need a crafted event stream).
+        let expected = Set(BuiltinRules.descriptions.map(\.id)).subtracting(["io-error", "file-too-large", "scalar-too-large", "recursive-alias", "duplicate-runbook-id"])
         let missing = expected.subtracting(seen).sorted()
         #expect(missing.isEmpty, "rules without a fixture: \(missing)")
     }
