@@ -12,7 +12,7 @@ public struct RunbookCommand: AsyncParsableCommand {
         abstract: "Lint, drill and run declarative SRE runbooks.",
         version: version,
         subcommands: [LintCommand.self, RunCommand.self, ResumeCommand.self, DrillCommand.self, TestCommand.self,
-                      HistoryCommand.self, SchemaCommand.self,
+                      HistoryCommand.self, SchemaCommand.self, DocsCommand.self,
                       ListCommand.self, ShowCommand.self]
     )
 

@@ -71,3 +71,11 @@ enum Repo {
         }
     }
 }
+
+@Suite struct GeneratedDocsTests {
+    @Test("docs/actions.md is the output of 'runbook docs --actions'")
+    func actionsDocInSync() throws {
+        let committed = try String(contentsOfFile: Repo.path("docs/actions.md"), encoding: .utf8)
+        #expect(committed == MarkdownDocs.actions(BuiltinActions.catalog), "run: swift run runbook docs --actions > docs/actions.md")
+    }
+}
