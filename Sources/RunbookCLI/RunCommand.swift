@@ -136,6 +136,12 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var directory: RunbookDirectoryOptions
     @OptionGroup var execution: ExecutionOptions
 
+    func validate() throws {
+        if scenario != nil && !dryRun {
+            throw ValidationError("--scenario simulates outputs and only applies with --dry-run")
+        }
+    }
+
     func run() async throws {
         let (rb, linted) = try directory.load(runbook, linter: .builtin)
         let params: [String: Value]

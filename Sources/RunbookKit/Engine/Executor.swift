@@ -532,6 +532,14 @@ public struct Executor: Sendable {
 
     /// Evaluates `with:` templates, applies defaults and converts to the declared types.
     func resolveArguments(_ step: Step, _ descriptor: ActionDescriptor, _ state: RunState) throws -> [String: Value] {
+        for name in missingSecrets(step) {
+            let message = "secret '\(name)' is not set: export RUNBOOK_SECRET_\(name.uppercased()) or add it to --secrets-file"
+            if options.dryRun {
+                emit(.log(step: step.id.value, level: "warning", message: message))
+            } else {
+                throw ArgumentError(message)
+            }
+        }
         let context = evaluationContext(state)
         var out: [String: Value] = [:]
         for argument in step.with {
@@ -547,6 +555,19 @@ public struct Executor: Sendable {
             else if p.required { throw ArgumentError("parameter '\(p.name)' of '\(descriptor.id)' is required") }
         }
         return out
+    }
+
+    /// Secrets the step's arguments read that the store does not have.
+    func missingSecrets(_ step: Step) -> [String] {
+        var names: [String] = []
+        for argument in step.with {
+            for t in argument.value.templates {
+                for path in t.template.references where path.count > 1 && path[0] == "secrets" {
+                    if options.secrets.values[path[1]] == nil && !names.contains(path[1]) { names.append(path[1]) }
+                }
+            }
+        }
+        return names
     }
 
     private func evaluate(_ value: TemplateValue, _ context: EvaluationContext) throws -> Value {
