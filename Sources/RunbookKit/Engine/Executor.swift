@@ -96,6 +96,8 @@ public struct ResumePoint: Sendable {
                                 dryRun: start["dry_run"] == .bool(true), params: [:], finished: [:], inFlight: nil,
                                 rollbackReason: nil, endedWith: nil, answers: [:])
         if case .map(let p)? = start["params"] { point.params = p }
+        // The kind of the last question asked per step: a `rerun` answer is not an answer to the step's gate.
+        var lastAsked: [String: String] = [:]
         for record in records {
             let step = record["step"]?.stringValue
             switch record["type"]?.stringValue {
@@ -107,8 +109,14 @@ public struct ResumePoint: Sendable {
                     point.finished[step] = StepRecord(status: status, outputs: outputs, error: record["error"]?.stringValue)
                 }
                 point.inFlight = nil
+            case "confirmation_asked":
+                if let step { lastAsked[step] = record["kind"]?.stringValue ?? "confirm" }
             case "confirmation_answered":
-                if let step { point.answers[step] = record["approved"] == .bool(true) }
+                if let step, lastAsked[step] != "rerun" { point.answers[step] = record["approved"] == .bool(true) }
+            case "run_paused":
+                // Paused at the step's confirmation gate: its action never started, so the step is not
+                // "in flight" (a crash mid-action) but simply waiting for its answer.
+                if let step, step == point.inFlight, lastAsked[step] == "confirm" { point.inFlight = nil }
             case "rollback_started": point.rollbackReason = record["reason"]?.stringValue ?? "rollback"
             case "run_finished":
                 let status = record["status"]?.stringValue.flatMap(RunStatus.init(rawValue:))
@@ -181,7 +189,12 @@ public struct Executor: Sendable {
         emit(.runStarted(runID: runID, runbook: runbook.id.value, file: runbook.file, dryRun: options.dryRun,
                          params: masker.mask(Value.map(options.params)).mapValue, resumed: resume != nil))
         var rollbackReason = resume?.rollbackReason
-        if rollbackReason == nil {
+        if rollbackReason != nil, let resume {
+            // Resuming inside the rollback: the main steps all ran before; keep them in the outcome.
+            for step in runbook.steps {
+                if let done = resume.finished[step.id.value] { record(done.status, step.id.value, state, rollback: false) }
+            }
+        } else {
             for step in runbook.steps {
                 if let done = resume?.finished[step.id.value] {
                     record(done.status, step.id.value, state, rollback: false)
@@ -335,13 +348,9 @@ public struct Executor: Sendable {
         // A step interrupted by a crash: re-run only idempotent actions without asking.
         if crashedInFlight && !descriptor.idempotent && !options.dryRun {
             let message = "Step '\(id)' (\(descriptor.id)) was in flight when the run stopped and is not idempotent: it may or may not have taken effect. Run it again?"
-            let answer: ConfirmationAnswer
-            if let earlierAnswer {
-                answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
-            } else {
-                emit(.confirmationAsked(step: id, message: message, kind: "rerun"))
-                answer = await options.confirmer.confirm(step: id, message: message, timeout: nil)
-            }
+            // Always asked: an earlier approval of the step's gate approved running it once, not twice.
+            emit(.confirmationAsked(step: id, message: message, kind: "rerun"))
+            let answer = await options.confirmer.confirm(step: id, message: message, timeout: nil)
             switch answer {
             case .pending:
                 return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)")
@@ -368,7 +377,8 @@ public struct Executor: Sendable {
         if let text = confirmText {
             let shown = masker.mask(text)
             let answer: ConfirmationAnswer
-            if let earlierAnswer, !crashedInFlight {
+            // The gate was answered before the pause or crash (the journal says so): not asked again.
+            if let earlierAnswer {
                 answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
             } else {
                 emit(.confirmationAsked(step: id, message: shown, kind: "confirm"))
