@@ -15,6 +15,8 @@ public final class InterruptSignal: @unchecked Sendable {
     public init() {}
 
     public var isTriggered: Bool { lock.withLock { count > 0 } }
+    /// Signals received so far.
+    var signalCount: Int { lock.withLock { count } }
     /// A second signal means "stop now, even the rollback".
     public var isRepeated: Bool { lock.withLock { count > 1 } }
 
@@ -179,6 +181,9 @@ public struct Executor: Sendable {
         var steps: [String: ResumePoint.StepRecord] = [:]
         var outcome: RunOutcome
         let started = Date()
+        /// Signals that do not interrupt the current phase: the one that caused the rollback must not
+        /// also cancel the rollback; only a signal after the rollback began stops it.
+        var interruptBaseline = 0
         init(runID: String) { outcome = RunOutcome(runID: runID, status: .succeeded) }
     }
 
@@ -228,9 +233,10 @@ public struct Executor: Sendable {
         }
         guard let reason = rollbackReason else { return finish(state, .succeeded) }
         if resume?.rollbackReason == nil { emit(.rollbackStarted(reason: masker.mask(reason))) }
+        state.interruptBaseline = options.interrupt.signalCount
         var rollbackOK = true
         for step in runbook.rollback {
-            if options.interrupt.isRepeated { rollbackOK = false; break }
+            if interrupted(state) { rollbackOK = false; break }
             if let done = resume?.finished[step.id.value] {
                 record(done.status, step.id.value, state, rollback: true)
                 if done.status == .failed { rollbackOK = false }
@@ -246,6 +252,12 @@ public struct Executor: Sendable {
             }
         }
         return finish(state, rollbackOK ? .failed : .rollbackFailed)
+    }
+
+    /// A signal arrived that stops the current phase (any signal in the main steps; in the rollback,
+    /// one received after it began).
+    private func interrupted(_ state: RunState) -> Bool {
+        options.interrupt.signalCount > state.interruptBaseline
     }
 
     private func record(_ status: StepStatus, _ id: String, _ state: RunState, rollback: Bool) {
@@ -408,7 +420,7 @@ public struct Executor: Sendable {
         var lastError = "failed"
         var lastOutputs: [String: Value] = [:]
         for attempt in 1...attempts {
-            if options.interrupt.isTriggered {
+            if interrupted(state) {
                 lastError = "interrupted by \(options.interrupt.signalName)"
                 break
             }
@@ -425,7 +437,7 @@ public struct Executor: Sendable {
                 }
             }
             let timeout = step.timeout?.value.seconds ?? descriptor.defaultTimeout
-            let tryResult = await performTry(step, descriptor, arguments, timeout: timeout, attempt: attempt)
+            let tryResult = await performTry(step, descriptor, arguments, timeout: timeout, attempt: attempt, state: state)
             switch tryResult {
             case .success(let result):
                 lastOutputs = result.outputs
@@ -444,7 +456,7 @@ public struct Executor: Sendable {
                             lastError = "until \(until.template.source.trimmingCharacters(in: .whitespaces)) did not hold"
                         }
                         emit(.attemptFailed(step: id, number: attempt, message: masker.mask(lastError)))
-                        if attempt < attempts { await delay(step, before: attempt + 1) }
+                        if attempt < attempts { await delay(step, before: attempt + 1, state: state) }
                         continue
                     }
                 }
@@ -453,27 +465,28 @@ public struct Executor: Sendable {
                 lastError = failure.message
                 lastOutputs = failure.outputs
                 emit(.attemptFailed(step: id, number: attempt, message: masker.mask(failure.message)))
-                if attempt < attempts && !options.interrupt.isTriggered { await delay(step, before: attempt + 1) }
+                if attempt < attempts && !interrupted(state) { await delay(step, before: attempt + 1, state: state) }
             }
         }
-        if attempts > 1 && !options.interrupt.isTriggered { lastError += " (after \(attempts) attempts)" }
+        if attempts > 1 && !interrupted(state) { lastError += " (after \(attempts) attempts)" }
         return finishStep(step, state, .failed, outputs: lastOutputs, error: lastError, started: started)
     }
 
-    private func delay(_ step: Step, before attempt: Int) async {
+    private func delay(_ step: Step, before attempt: Int, state: RunState) async {
         guard let retry = step.retry, !options.dryRun else { return }
         let seconds = retry.delay(beforeAttempt: attempt)
         guard seconds > 0 else { return }
         let interrupt = options.interrupt
         let task = Task { try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000)) }
         interrupt.setCurrent { task.cancel() }
+        if interrupted(state) { task.cancel() }
         await task.value
         interrupt.setCurrent(nil)
     }
 
     /// One try: real, simulated or skipped according to dry-run and the action's declaration.
     private func performTry(_ step: Step, _ descriptor: ActionDescriptor, _ arguments: [String: Value],
-                            timeout: Double, attempt: Int) async -> Result<ActionResult, ActionFailure> {
+                            timeout: Double, attempt: Int, state: RunState) async -> Result<ActionResult, ActionFailure> {
         let id = step.id.value
         if options.dryRun {
             let scripted = options.scenario?.steps[id]
@@ -531,10 +544,10 @@ public struct Executor: Sendable {
             }
         }
         interrupt.setCurrent { task.cancel() }
-        if interrupt.isTriggered { task.cancel() }
+        if interrupted(state) { task.cancel() }
         let result = await task.value
         interrupt.setCurrent(nil)
-        if interrupt.isTriggered, case .failure = result {
+        if interrupted(state), case .failure = result {
             return .failure(ActionFailure("interrupted by \(interrupt.signalName)"))
         }
         return result
