@@ -443,18 +443,19 @@ public struct Executor: Sendable {
                 lastOutputs = result.outputs
                 if let until = step.until, !options.dryRun || options.scenario?.steps[id] != nil {
                     var holds = true
+                    // This try's reason, so an error from an earlier try is not reported for a later one.
+                    var untilError: String?
                     do {
                         holds = try until.template.evaluate(in: evaluationContext(state, own: (id, result.outputs))).isTruthy
                     } catch {
                         if !options.dryRun {
-                            lastError = "until: \(error.message)"
+                            untilError = "until: \(error.message)"
                             holds = false
                         }
                     }
                     if !holds {
-                        if lastError.hasPrefix("until: ") == false {
-                            lastError = "until \(until.template.source.trimmingCharacters(in: .whitespaces)) did not hold"
-                        }
+                        lastError = untilError
+                            ?? "until \(until.template.source.trimmingCharacters(in: .whitespaces)) did not hold"
                         emit(.attemptFailed(step: id, number: attempt, message: masker.mask(lastError)))
                         if attempt < attempts { await delay(step, before: attempt + 1, state: state) }
                         continue

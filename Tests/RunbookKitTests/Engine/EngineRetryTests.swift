@@ -116,6 +116,32 @@ struct EngineRetryTests {
         #expect(error.contains("is null") && error.hasSuffix("(after 2 attempts)"), "\(error)")
     }
 
+    @Test("the final until message is about the last try, not an error from an earlier one")
+    func untilMessageIsFromLastTry() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        // Try 1: count == 1, so `value > 0` reads null → error. Try 2: short-circuits to false.
+        let rb = try EngineHarness.runbook("""
+        steps:
+          - id: poll
+            action: test.count_idempotent
+            with: {key: poll}
+            retry: {attempts: 2, delay: 10ms}
+            until: "${{ (steps.poll.outputs.count == 1 && steps.poll.outputs.value > 0) || false }}"
+            rollback: none
+        """)
+        let reporter = RecordingReporter()
+        let outcome = try await h.run(rb, options: engineOptions(), reporter: reporter)
+        #expect(outcome.failed == ["poll"])
+        let messages = reporter.events.compactMap { e -> String? in
+            if case .attemptFailed(_, _, let m) = e { return m }
+            return nil
+        }
+        #expect(messages.count == 2)
+        #expect(messages.first?.hasPrefix("until: ") == true)
+        #expect(messages.last?.hasSuffix("did not hold") == true, "\(messages)")
+        #expect(reporter.finished("poll")?.error?.hasSuffix("did not hold (after 2 attempts)") == true)
+    }
+
     @Test("a step timeout of 100ms on a 10s sleep fails 'timed out after 100ms' without hanging")
     func stepTimeout() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
