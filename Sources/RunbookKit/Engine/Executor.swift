@@ -15,6 +15,8 @@ public final class InterruptSignal: @unchecked Sendable {
     public init() {}
 
     public var isTriggered: Bool { lock.withLock { count > 0 } }
+    /// Signals received so far.
+    var signalCount: Int { lock.withLock { count } }
     /// A second signal means "stop now, even the rollback".
     public var isRepeated: Bool { lock.withLock { count > 1 } }
 
@@ -96,6 +98,8 @@ public struct ResumePoint: Sendable {
                                 dryRun: start["dry_run"] == .bool(true), params: [:], finished: [:], inFlight: nil,
                                 rollbackReason: nil, endedWith: nil, answers: [:])
         if case .map(let p)? = start["params"] { point.params = p }
+        // The kind of the last question asked per step: a `rerun` answer is not an answer to the step's gate.
+        var lastAsked: [String: String] = [:]
         for record in records {
             let step = record["step"]?.stringValue
             switch record["type"]?.stringValue {
@@ -107,8 +111,14 @@ public struct ResumePoint: Sendable {
                     point.finished[step] = StepRecord(status: status, outputs: outputs, error: record["error"]?.stringValue)
                 }
                 point.inFlight = nil
+            case "confirmation_asked":
+                if let step { lastAsked[step] = record["kind"]?.stringValue ?? "confirm" }
             case "confirmation_answered":
-                if let step { point.answers[step] = record["approved"] == .bool(true) }
+                if let step, lastAsked[step] != "rerun" { point.answers[step] = record["approved"] == .bool(true) }
+            case "run_paused":
+                // Paused at the step's confirmation gate: its action never started, so the step is not
+                // "in flight" (a crash mid-action) but simply waiting for its answer.
+                if let step, step == point.inFlight, lastAsked[step] == "confirm" { point.inFlight = nil }
             case "rollback_started": point.rollbackReason = record["reason"]?.stringValue ?? "rollback"
             case "run_finished":
                 let status = record["status"]?.stringValue.flatMap(RunStatus.init(rawValue:))
@@ -171,6 +181,9 @@ public struct Executor: Sendable {
         var steps: [String: ResumePoint.StepRecord] = [:]
         var outcome: RunOutcome
         let started = Date()
+        /// Signals that do not interrupt the current phase: the one that caused the rollback must not
+        /// also cancel the rollback; only a signal after the rollback began stops it.
+        var interruptBaseline = 0
         init(runID: String) { outcome = RunOutcome(runID: runID, status: .succeeded) }
     }
 
@@ -181,7 +194,12 @@ public struct Executor: Sendable {
         emit(.runStarted(runID: runID, runbook: runbook.id.value, file: runbook.file, dryRun: options.dryRun,
                          params: masker.mask(Value.map(options.params)).mapValue, resumed: resume != nil))
         var rollbackReason = resume?.rollbackReason
-        if rollbackReason == nil {
+        if rollbackReason != nil, let resume {
+            // Resuming inside the rollback: the main steps all ran before; keep them in the outcome.
+            for step in runbook.steps {
+                if let done = resume.finished[step.id.value] { record(done.status, step.id.value, state, rollback: false) }
+            }
+        } else {
             for step in runbook.steps {
                 if let done = resume?.finished[step.id.value] {
                     record(done.status, step.id.value, state, rollback: false)
@@ -215,9 +233,10 @@ public struct Executor: Sendable {
         }
         guard let reason = rollbackReason else { return finish(state, .succeeded) }
         if resume?.rollbackReason == nil { emit(.rollbackStarted(reason: masker.mask(reason))) }
+        state.interruptBaseline = options.interrupt.signalCount
         var rollbackOK = true
         for step in runbook.rollback {
-            if options.interrupt.isRepeated { rollbackOK = false; break }
+            if interrupted(state) { rollbackOK = false; break }
             if let done = resume?.finished[step.id.value] {
                 record(done.status, step.id.value, state, rollback: true)
                 if done.status == .failed { rollbackOK = false }
@@ -233,6 +252,12 @@ public struct Executor: Sendable {
             }
         }
         return finish(state, rollbackOK ? .failed : .rollbackFailed)
+    }
+
+    /// A signal arrived that stops the current phase (any signal in the main steps; in the rollback,
+    /// one received after it began).
+    private func interrupted(_ state: RunState) -> Bool {
+        options.interrupt.signalCount > state.interruptBaseline
     }
 
     private func record(_ status: StepStatus, _ id: String, _ state: RunState, rollback: Bool) {
@@ -335,13 +360,9 @@ public struct Executor: Sendable {
         // A step interrupted by a crash: re-run only idempotent actions without asking.
         if crashedInFlight && !descriptor.idempotent && !options.dryRun {
             let message = "Step '\(id)' (\(descriptor.id)) was in flight when the run stopped and is not idempotent: it may or may not have taken effect. Run it again?"
-            let answer: ConfirmationAnswer
-            if let earlierAnswer {
-                answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
-            } else {
-                emit(.confirmationAsked(step: id, message: message, kind: "rerun"))
-                answer = await options.confirmer.confirm(step: id, message: message, timeout: nil)
-            }
+            // Always asked: an earlier approval of the step's gate approved running it once, not twice.
+            emit(.confirmationAsked(step: id, message: message, kind: "rerun"))
+            let answer = await options.confirmer.confirm(step: id, message: message, timeout: nil)
             switch answer {
             case .pending:
                 return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)")
@@ -368,7 +389,8 @@ public struct Executor: Sendable {
         if let text = confirmText {
             let shown = masker.mask(text)
             let answer: ConfirmationAnswer
-            if let earlierAnswer, !crashedInFlight {
+            // The gate was answered before the pause or crash (the journal says so): not asked again.
+            if let earlierAnswer {
                 answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
             } else {
                 emit(.confirmationAsked(step: id, message: shown, kind: "confirm"))
@@ -398,7 +420,7 @@ public struct Executor: Sendable {
         var lastError = "failed"
         var lastOutputs: [String: Value] = [:]
         for attempt in 1...attempts {
-            if options.interrupt.isTriggered {
+            if interrupted(state) {
                 lastError = "interrupted by \(options.interrupt.signalName)"
                 break
             }
@@ -415,26 +437,27 @@ public struct Executor: Sendable {
                 }
             }
             let timeout = step.timeout?.value.seconds ?? descriptor.defaultTimeout
-            let tryResult = await performTry(step, descriptor, arguments, timeout: timeout, attempt: attempt)
+            let tryResult = await performTry(step, descriptor, arguments, timeout: timeout, attempt: attempt, state: state)
             switch tryResult {
             case .success(let result):
                 lastOutputs = result.outputs
                 if let until = step.until, !options.dryRun || options.scenario?.steps[id] != nil {
                     var holds = true
+                    // This try's reason, so an error from an earlier try is not reported for a later one.
+                    var untilError: String?
                     do {
                         holds = try until.template.evaluate(in: evaluationContext(state, own: (id, result.outputs))).isTruthy
                     } catch {
                         if !options.dryRun {
-                            lastError = "until: \(error.message)"
+                            untilError = "until: \(error.message)"
                             holds = false
                         }
                     }
                     if !holds {
-                        if lastError.hasPrefix("until: ") == false {
-                            lastError = "until \(until.template.source.trimmingCharacters(in: .whitespaces)) did not hold"
-                        }
+                        lastError = untilError
+                            ?? "until \(until.template.source.trimmingCharacters(in: .whitespaces)) did not hold"
                         emit(.attemptFailed(step: id, number: attempt, message: masker.mask(lastError)))
-                        if attempt < attempts { await delay(step, before: attempt + 1) }
+                        if attempt < attempts { await delay(step, before: attempt + 1, state: state) }
                         continue
                     }
                 }
@@ -443,27 +466,28 @@ public struct Executor: Sendable {
                 lastError = failure.message
                 lastOutputs = failure.outputs
                 emit(.attemptFailed(step: id, number: attempt, message: masker.mask(failure.message)))
-                if attempt < attempts && !options.interrupt.isTriggered { await delay(step, before: attempt + 1) }
+                if attempt < attempts && !interrupted(state) { await delay(step, before: attempt + 1, state: state) }
             }
         }
-        if attempts > 1 && !options.interrupt.isTriggered { lastError += " (after \(attempts) attempts)" }
+        if attempts > 1 && !interrupted(state) { lastError += " (after \(attempts) attempts)" }
         return finishStep(step, state, .failed, outputs: lastOutputs, error: lastError, started: started)
     }
 
-    private func delay(_ step: Step, before attempt: Int) async {
+    private func delay(_ step: Step, before attempt: Int, state: RunState) async {
         guard let retry = step.retry, !options.dryRun else { return }
         let seconds = retry.delay(beforeAttempt: attempt)
         guard seconds > 0 else { return }
         let interrupt = options.interrupt
         let task = Task { try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000)) }
         interrupt.setCurrent { task.cancel() }
+        if interrupted(state) { task.cancel() }
         await task.value
         interrupt.setCurrent(nil)
     }
 
     /// One try: real, simulated or skipped according to dry-run and the action's declaration.
     private func performTry(_ step: Step, _ descriptor: ActionDescriptor, _ arguments: [String: Value],
-                            timeout: Double, attempt: Int) async -> Result<ActionResult, ActionFailure> {
+                            timeout: Double, attempt: Int, state: RunState) async -> Result<ActionResult, ActionFailure> {
         let id = step.id.value
         if options.dryRun {
             let scripted = options.scenario?.steps[id]
@@ -521,10 +545,10 @@ public struct Executor: Sendable {
             }
         }
         interrupt.setCurrent { task.cancel() }
-        if interrupt.isTriggered { task.cancel() }
+        if interrupted(state) { task.cancel() }
         let result = await task.value
         interrupt.setCurrent(nil)
-        if interrupt.isTriggered, case .failure = result {
+        if interrupted(state), case .failure = result {
             return .failure(ActionFailure("interrupted by \(interrupt.signalName)"))
         }
         return result

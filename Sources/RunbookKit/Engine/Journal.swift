@@ -15,6 +15,11 @@ public final class Journal: @unchecked Sendable {
         seq = (existing.last?["seq"]?.numberValue).map { Int($0) } ?? 0
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw JournalError("cannot open journal \(path): \(String(cString: strerror(errno)))") }
+        // A crash mid-write leaves a torn last line without its newline: end it, or the next record
+        // would be glued onto it and lost too.
+        if let data = FileManager.default.contents(atPath: path), let last = data.last, last != UInt8(ascii: "\n") {
+            _ = write(fd, "\n", 1)
+        }
     }
 
     deinit { close(fd) }

@@ -23,6 +23,13 @@ public struct Scenario: Sendable {
         public var outputs: [String: Value]
         public var failure: String?
         public var confirm: Bool?
+
+        /// Simulated outputs, a failure message (the step fails) and a confirmation answer for one step.
+        public init(outputs: [String: Value] = [:], failure: String? = nil, confirm: Bool? = nil) {
+            self.outputs = outputs
+            self.failure = failure
+            self.confirm = confirm
+        }
     }
 
     public struct Expectation: Sendable {

@@ -1,0 +1,110 @@
+import Foundation
+import RunbookKit
+import Testing
+
+/// The journal file itself.
+@Suite("Engine: journal")
+struct EngineJournalTests {
+    @Test("every record has an increasing seq, an ISO 8601 time and a type; the run is fully described")
+    func recordShape() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let rb = try EngineHarness.runbook("""
+        steps:
+          - id: flaky
+            action: test.count
+            with: {key: flaky, fail_times: 1}
+            retry: {attempts: 2, delay: 10ms}
+            rollback: none
+          - id: skip_me
+            action: test.echo
+            when: "${{ false }}"
+          - id: fail
+            action: test.fail
+        rollback:
+          - id: undo
+            action: test.echo
+            with: {log: undoing}
+        """)
+        let outcome = try await h.run(rb, options: engineOptions(), journal: true)
+        #expect(outcome.status == .failed)
+        let records = try h.records()
+        #expect(records.count > 10)
+        var lastSeq = 0
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        for record in records {
+            let seq = try #require(record["seq"]?.numberValue.map { Int($0) })
+            #expect(seq == lastSeq + 1)
+            lastSeq = seq
+            let time = try #require(record["time"]?.stringValue)
+            #expect(formatter.date(from: time) != nil, "bad time \(time)")
+            #expect(record["type"]?.stringValue?.isEmpty == false)
+        }
+        #expect(records.types == [
+            "run_started",
+            "step_started", "attempt", "attempt_failed", "attempt", "step_finished",
+            "step_started", "step_finished",
+            "step_started", "attempt_failed", "step_finished",
+            "rollback_started",
+            "step_started", "log", "step_finished",
+            "run_finished",
+        ])
+        #expect(records.of("step_finished", step: "skip_me").first?["status"] == .string("skipped"))
+        #expect(records.of("step_started", step: "undo").first?["phase"] == .string("rollback"))
+        #expect(records.of("run_finished").first?["status"] == .string("failed"))
+        #expect(records.first?["run_id"] == .string("run-1"))
+    }
+
+    @Test("a torn last line is ignored by Journal.read")
+    func tornLastLine() throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let journal = try Journal(path: h.journalPath)
+        journal.append(.rollbackStarted(reason: "a"))
+        journal.append(.rollbackStarted(reason: "b"))
+        let handle = try #require(FileHandle(forWritingAtPath: h.journalPath))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"reason":"c","seq":3,"ti"#.utf8))
+        try handle.close()
+        let records = try Journal.read(path: h.journalPath)
+        #expect(records.map { $0["reason"] } == [.string("a"), .string("b")])
+    }
+
+    @Test("reopening continues seq, and a record appended after a torn line is kept")
+    func reopenAfterTear() throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        do {
+            let journal = try Journal(path: h.journalPath)
+            journal.append(.rollbackStarted(reason: "a"))
+            journal.append(.rollbackStarted(reason: "b"))
+        }
+        let handle = try #require(FileHandle(forWritingAtPath: h.journalPath))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"reason":"torn","se"#.utf8))
+        try handle.close()
+        let reopened = try Journal(path: h.journalPath)
+        #expect(reopened.append(.rollbackStarted(reason: "c")) == 3)
+        let records = try Journal.read(path: h.journalPath)
+        #expect(records.map { $0["reason"] } == [.string("a"), .string("b"), .string("c")])
+        #expect(records.map { $0["seq"] } == [.int(1), .int(2), .int(3)])
+    }
+
+    @Test("a journal is only readable by its owner")
+    func journalMode() throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        _ = try Journal(path: h.journalPath)
+        let attributes = try FileManager.default.attributesOfItem(atPath: h.journalPath)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+    }
+
+    @Test("a journal without run_started cannot be resumed; a finished run reports how it ended")
+    func resumePointErrors() throws {
+        #expect(throws: JournalError.self) { try ResumePoint.from(records: [["type": .string("log")]]) }
+        let point = try ResumePoint.from(records: [
+            ["type": .string("run_started"), "run_id": .string("r"), "runbook": .string("x"), "dry_run": .bool(false),
+             "params": .map(["n": .int(2)])],
+            ["type": .string("run_finished"), "status": .string("aborted")],
+        ])
+        #expect(point.endedWith == .aborted)
+        #expect(point.params == ["n": .int(2)])
+    }
+}
