@@ -153,9 +153,19 @@ final class LibYAMLEventReader {
     }
 
     private func location(_ mark: yaml_mark_t) -> SourceLocation {
-        SourceLocation(file: file, line: mark.line + 1, column: mark.column + 1,
-                       offset: byteBase + byteOffset(ofCharacter: mark.index))
+        let offset = byteOffset(ofCharacter: mark.index)
+        if offset >= inputCount {
+            // At the end of a file that does not end in a line break, libyaml moves its mark
+            // to a line that does not exist ("force new line" at stream end). Point just past
+            // the last character instead, so a renderer can show the line.
+            let end = endOfInput
+            if mark.line + 1 > end.line { return end }
+        }
+        return SourceLocation(file: file, line: mark.line + 1, column: mark.column + 1, offset: byteBase + offset)
     }
+
+    /// The position just past the last character, computed once when first needed.
+    private lazy var endOfInput: SourceLocation = locationOfByte(byteBase + inputCount)
 
     /// Moves the cursor to character `target` and returns its byte offset in `input`.
     private func byteOffset(ofCharacter target: Int) -> Int {

@@ -146,6 +146,14 @@ struct YAMLParserTests {
         #expect(diagnostic.notes.first?.location.map { lineColumn($0) } == "1:4")
     }
 
+    @Test func endOfStreamErrorPointsAtTheLastLineWithoutTrailingNewline() throws {
+        let result = parse("a: 1\nb: [x, y")
+        #expect(summary(result) == ["yaml-syntax@2:9"])
+        #expect(result.diagnostics[0].location.offset == 13)
+        let ended = parse("a: 1\nb: [x, y\n")
+        #expect(summary(ended) == ["yaml-syntax@3:1"])
+    }
+
     @Test func controlCharacterIsASyntaxErrorAtItsPosition() throws {
         let result = parse(bytes: Array("a: 1\nb: x\u{1}y\n".utf8))
         #expect(result.root == nil)
