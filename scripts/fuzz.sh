@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the YAML front-end fuzzer with libFuzzer + AddressSanitizer and runs it.
+# Builds the front-end + lowering + lint fuzzer with libFuzzer + AddressSanitizer and runs it.
 #
 #   scripts/fuzz.sh [SECONDS]        # default 60
 #
@@ -16,9 +16,12 @@ seconds="${1:-60}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+# The whole core library (front end, lowering, expressions, rules) plus the action
+# declarations, compiled as one module named RunbookKit (so their `import RunbookKit` is a no-op).
 FUZZ_SOURCES=(
-    Sources/RunbookKit/Diagnostics/*.swift
-    Sources/RunbookKit/YAML/*.swift
+    $(find Sources/RunbookKit -name '*.swift' | sort)
+    Sources/RunbookActions/StandardParameters.swift
+    Sources/RunbookActions/*/*Actions.swift
     Fuzz/YAMLFuzz/*.swift
 )
 
@@ -29,7 +32,7 @@ echo "building $out/yaml-fuzz from ${#FUZZ_SOURCES[@]} files"
 # shellcheck disable=SC2086
 swiftc -sanitize=fuzzer,address -parse-as-library ${FUZZ_OPT:--O} -g \
     -swift-version 6 -enable-upcoming-feature ExistentialAny \
-    -module-name RunbookFuzz \
+    -module-name RunbookKit \
     -I Sources/CYAML $(pkg-config --cflags yaml-0.1) \
     "${FUZZ_SOURCES[@]}" \
     $(pkg-config --libs yaml-0.1) \

@@ -53,8 +53,23 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
             }
         }
     }
+    // Lowering and every lint rule over the same input, with the real action declarations.
+    let linted = fuzzLinter.lint(bytes: bytes, file: "fuzz.yaml")
+    for diagnostic in linted.diagnostics {
+        // Positions computed inside scalars (expressions) carry no byte offset: check line and column.
+        let l = diagnostic.location
+        precondition(l.line >= 1 && l.column >= 1, "location before the file start: \(l) \(diagnostic.message)")
+        precondition(text.line(l.line) != nil, "no such line: \(l) \(diagnostic.message)")
+        precondition(!diagnostic.message.isEmpty, "empty message")
+    }
     return 0
 }
+
+/// The linter over the built-in declarations (built once; the catalog is immutable).
+private let fuzzLinter = Linter(catalog: ActionCatalog(
+    HTTPActions.all + PrometheusActions.all + KubernetesActions.all + CircuitBreakerActions.all
+        + FeatureFlagActions.all + CheckpointActions.all + ProcessActions.all + NotifyActions.all
+        + IncidentActions.all + CoreActions.all + DatabaseActions.all + NetworkActions.all))
 
 /// A location is inside the file and its line/column match its offset (checked for the
 /// first 200 locations per input: the check walks the text from the start).
