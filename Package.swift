@@ -14,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
     ],
     targets: [
         .systemLibrary(
@@ -22,7 +24,18 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]
         ),
         .target(name: "RunbookKit", dependencies: ["CYAML"], swiftSettings: strict),
-        .target(name: "RunbookActions", dependencies: ["RunbookKit"], swiftSettings: strict),
+        // posix_spawn extensions that Swift's Glibc module does not import (pipe2, addchdir_np, SETSID).
+        .target(name: "CProcessSpawn"),
+        .target(
+            name: "RunbookActions",
+            dependencies: [
+                "RunbookKit", "CProcessSpawn",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
         .target(
             name: "RunbookCLI",
             dependencies: [
@@ -34,7 +47,20 @@ let package = Package(
         .executableTarget(name: "runbook", dependencies: ["RunbookCLI"], swiftSettings: strict),
         .testTarget(name: "RunbookKitTests", dependencies: ["RunbookKit", "RunbookActions"],
                     exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions"], swiftSettings: strict),
+        // A real loopback HTTP server and other helpers that several test targets share.
+        .target(
+            name: "RunbookTestSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
+            path: "Tests/RunbookTestSupport",
+            swiftSettings: strict
+        ),
+        .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions", "RunbookKit", "RunbookTestSupport"],
+                    swiftSettings: strict),
         .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunbookKit", "RunbookActions"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -28,7 +28,12 @@ public enum BuiltinActions {
 
 extension BuiltinActions {
     /// Implementations by action id; an action without one fails with a clear message when run for real.
-    public static let implementations: [any Action] = []
+    /// `confirm` has none: the engine asks the question itself.
+    public static let implementations: [any Action] = [
+        HTTPCheckAction(), HTTPRequestAction(),
+        ExecAction(),
+        LogAction(), WaitAction(), AssertAction(),
+    ]
 
     /// Declarations plus implementations: what `runbook run` executes against.
     public static let registry = ActionRegistry(catalog: catalog, implementations: implementations)

@@ -1,5 +1,5 @@
-// HTTP probes and requests. The transport sits behind a protocol (added with the implementation)
-// so dry-run and scenario tests never touch the network.
+// HTTP probes and requests: the declarations. The implementations (HTTPCheckAction, HTTPRequestAction)
+// send through an HTTPTransport, so tests can swap the network.
 import RunbookKit
 
 /// `http.check` (read-only probe) and `http.request` (any method, treated as mutating).
@@ -22,7 +22,7 @@ public enum HTTPActions {
             OutputDescriptor("status", .int, "HTTP status code (0 when the request timed out or failed to connect)"),
             OutputDescriptor("latency_ms", .number, "Time to the complete response, in milliseconds"),
             OutputDescriptor("body", .string, "Response body as text (truncated to 64 KiB)"),
-            OutputDescriptor("json", .any, "Response body parsed as JSON; null when it is not JSON"),
+            OutputDescriptor("json", .any, "Response body parsed as JSON; null when it is not JSON (or over 1 MiB)"),
             OutputDescriptor("timed_out", .bool, "Whether the request timed out"),
         ],
         mutating: false, idempotent: true, dryRun: .simulated, defaultTimeout: 30,
@@ -70,7 +70,7 @@ public enum HTTPActions {
         outputs: [
             OutputDescriptor("status", .int, "HTTP status code"),
             OutputDescriptor("body", .string, "Response body as text (truncated to 64 KiB)"),
-            OutputDescriptor("json", .any, "Response body parsed as JSON; null when it is not JSON"),
+            OutputDescriptor("json", .any, "Response body parsed as JSON; null when it is not JSON (or over 1 MiB)"),
             OutputDescriptor("headers", .map(.string), "Response headers, names in lower case"),
             OutputDescriptor("latency_ms", .number, "Time to the complete response, in milliseconds"),
         ],

@@ -1,0 +1,17 @@
+// The few spawn and pipe calls that glibc declares only under _GNU_SOURCE, which Swift's Glibc
+// module does not see. Each wrapper has a portable fallback.
+#ifndef C_PROCESS_SPAWN_H
+#define C_PROCESS_SPAWN_H
+
+#include <spawn.h>
+
+/// pipe2(fds, O_CLOEXEC), or pipe + FD_CLOEXEC where pipe2 does not exist. Returns 0 or -1 (errno set).
+int runbook_pipe_cloexec(int fds[2]);
+
+/// posix_spawn_file_actions_addchdir_np. Returns 0 or an error number (ENOSYS where unsupported).
+int runbook_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
+
+/// POSIX_SPAWN_SETSID, or 0 where the platform has no such flag.
+short runbook_spawn_setsid_flag(void);
+
+#endif

@@ -1,0 +1,34 @@
+#define _GNU_SOURCE
+#include "CProcessSpawn.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+int runbook_pipe_cloexec(int fds[2]) {
+#if defined(__linux__)
+    return pipe2(fds, O_CLOEXEC);
+#else
+    if (pipe(fds) != 0) return -1;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return 0;
+#endif
+}
+
+int runbook_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+#if defined(__GLIBC__) || defined(__APPLE__)
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+#else
+    (void)actions;
+    (void)path;
+    return ENOSYS;
+#endif
+}
+
+short runbook_spawn_setsid_flag(void) {
+#if defined(POSIX_SPAWN_SETSID)
+    return POSIX_SPAWN_SETSID;
+#else
+    return 0;
+#endif
+}

@@ -1,0 +1,184 @@
+// The network side of the HTTP actions, behind a small protocol so that tests (and anything that
+// must not touch the network) can swap it. The real transport is AsyncHTTPClient with one client
+// shared by every request of the process.
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP request, in plain types (no AsyncHTTPClient or NIO types leak into the actions).
+public struct HTTPTransportRequest: Sendable {
+    /// Upper-case method name: GET, POST, ...
+    public var method: String
+    /// Absolute http or https URL.
+    public var url: String
+    /// Header fields in order; a name may repeat.
+    public var headers: [(name: String, value: String)]
+    /// Request body; nil sends none.
+    public var body: [UInt8]?
+    /// Seconds the whole exchange (connect, send, complete response) may take.
+    public var timeout: Double
+    /// Read at most this many body bytes; the rest is discarded.
+    public var maxBodyBytes: Int
+
+    /// A request; `timeout` in seconds.
+    public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+                timeout: Double, maxBodyBytes: Int) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+/// A complete response (after redirects).
+public struct HTTPTransportResponse: Sendable {
+    /// Status code of the final response.
+    public var status: Int
+    /// Header fields in order, names as the server sent them.
+    public var headers: [(name: String, value: String)]
+    /// The body, at most the request's `maxBodyBytes`.
+    public var body: [UInt8]
+    /// Whether the server sent more than `body` holds.
+    public var bodyTruncated: Bool
+
+    /// A response as received.
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [], bodyTruncated: Bool = false) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.bodyTruncated = bodyTruncated
+    }
+}
+
+/// Why no response arrived. Cancellation is reported as `CancellationError`, never as one of these.
+public enum HTTPTransportError: Error, Sendable, Equatable {
+    /// The request did not complete within its timeout (connect timeouts included).
+    case timedOut
+    /// Nothing listens at the address.
+    case connectionRefused
+    /// More redirects than the client follows, or a redirect cycle.
+    case tooManyRedirects
+    /// Anything else, as a lowercase phrase.
+    case failed(String)
+}
+
+/// Sends HTTP requests. Implementations must honour `timeout` and task cancellation.
+public protocol HTTPTransport: Sendable {
+    /// Sends one request and reads its response, following redirects.
+    func send(_ request: HTTPTransportRequest) async throws -> HTTPTransportResponse
+}
+
+/// The real transport: AsyncHTTPClient, one client for the whole process.
+public struct AsyncHTTPTransport: HTTPTransport {
+    /// Most redirects followed for one request.
+    public static let maxRedirects = 5
+
+    /// The process-wide client. It lives as long as the process, so it is never shut down; a client per
+    /// request would leak connections and threads.
+    static let sharedClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .follow(max: maxRedirects, allowCycles: false),
+            // Longer than any usual `timeout`, so the request's own timeout is the one that fires.
+            timeout: .init(connect: .seconds(60)),
+            decompression: .enabled(limit: .ratio(25))
+        )
+        // A probe must report "connection refused" at once; retrying belongs to the step's `retry:`.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    private let client: HTTPClient
+
+    /// The transport on the process-wide client.
+    public init() { client = Self.sharedClient }
+
+    /// Sends the request; the timeout covers the whole exchange, body included.
+    public func send(_ request: HTTPTransportRequest) async throws -> HTTPTransportResponse {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }
+        if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        let prepared = outgoing
+        let timeout = max(0.001, request.timeout)
+        let client = client
+        let limit = max(0, request.maxBodyBytes)
+        do {
+            return try await withThrowingTaskGroup(of: HTTPTransportResponse.self) { group in
+                group.addTask {
+                    // A little slack so that our own timer, not the client's deadline, reports the timeout.
+                    let deadline = NIODeadline.now() + .nanoseconds(Int64((timeout + 1) * 1_000_000_000))
+                    let response = try await client.execute(prepared, deadline: deadline)
+                    var body: [UInt8] = []
+                    var truncated = false
+                    for try await chunk in response.body {
+                        let room = limit - body.count
+                        if chunk.readableBytes > room {
+                            body += chunk.readableBytesView.prefix(room)
+                            truncated = true
+                            break
+                        }
+                        body += chunk.readableBytesView
+                    }
+                    return HTTPTransportResponse(status: Int(response.status.code),
+                                                 headers: response.headers.map { ($0.name, $0.value) },
+                                                 body: body, bodyTruncated: truncated)
+                }
+                group.addTask {
+                    try await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
+                    throw HTTPTransportError.timedOut
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw Self.classify(error)
+        }
+    }
+
+    /// Maps client and socket errors to the few cases the actions tell apart.
+    static func classify(_ error: any Error) -> any Error {
+        if error is HTTPTransportError || error is CancellationError { return error }
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .deadlineExceeded, .connectTimeout, .readTimeout, .writeTimeout, .getConnectionFromPoolTimeout,
+                 .tlsHandshakeTimeout:
+                return HTTPTransportError.timedOut
+            case .redirectLimitReached, .redirectCycleDetected:
+                return HTTPTransportError.tooManyRedirects
+            case .cancelled:
+                return CancellationError()
+            case .remoteConnectionClosed:
+                return HTTPTransportError.failed("the server closed the connection")
+            case .invalidURL, .emptyHost, .emptyScheme:
+                return HTTPTransportError.failed("invalid url")
+            default:
+                break
+            }
+        }
+        if let e = error as? IOError, e.errnoCode == ECONNREFUSED { return HTTPTransportError.connectionRefused }
+        if let e = error as? IOError, e.errnoCode == ECONNRESET {
+            return HTTPTransportError.failed("connection reset by the server")
+        }
+        let text = String(describing: error)
+        if text.localizedCaseInsensitiveContains("connection refused") { return HTTPTransportError.connectionRefused }
+        if text.localizedCaseInsensitiveContains("connection reset") {
+            return HTTPTransportError.failed("connection reset by the server")
+        }
+        if text.localizedCaseInsensitiveContains("timed out") || text.localizedCaseInsensitiveContains("timeout") {
+            return HTTPTransportError.timedOut
+        }
+        return HTTPTransportError.failed(Self.phrase(text))
+    }
+
+    /// A client error's description as a short lowercase phrase.
+    static func phrase(_ text: String) -> String {
+        let firstLine = text.split(separator: "\n").first.map(String.init) ?? text
+        let trimmed = firstLine.count > 200 ? String(firstLine.prefix(200)) + "…" : firstLine
+        guard let first = trimmed.first else { return "request failed" }
+        return first.lowercased() + trimmed.dropFirst()
+    }
+}
