@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -22,7 +23,11 @@ let package = Package(
             providers: [.apt(["libyaml-dev"])]
         ),
         .target(name: "RunbookKit", dependencies: ["CYAML"], swiftSettings: strict),
-        .target(name: "RunbookActions", dependencies: ["RunbookKit"], swiftSettings: strict),
+        .target(
+            name: "RunbookActions",
+            dependencies: ["RunbookKit", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .target(
             name: "RunbookCLI",
             dependencies: [
