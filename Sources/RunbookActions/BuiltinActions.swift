@@ -28,7 +28,10 @@ public enum BuiltinActions {
 
 extension BuiltinActions {
     /// Implementations by action id; an action without one fails with a clear message when run for real.
-    public static let implementations: [any Action] = []
+    public static let implementations: [any Action] =
+        CircuitBreakerActions.implementations(.sqlite)
+        + FeatureFlagActions.implementations(.sqlite)
+        + IncidentActions.implementations(.sqlite)
 
     /// Declarations plus implementations: what `runbook run` executes against.
     public static let registry = ActionRegistry(catalog: catalog, implementations: implementations)
