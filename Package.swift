@@ -39,7 +39,7 @@ let package = Package(
         .executableTarget(name: "runbook", dependencies: ["RunbookCLI"], swiftSettings: strict),
         .testTarget(name: "RunbookKitTests", dependencies: ["RunbookKit", "RunbookActions"],
                     exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions"], swiftSettings: strict),
+        .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions", "RunbookKit"], swiftSettings: strict),
         .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunbookKit", "RunbookActions"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

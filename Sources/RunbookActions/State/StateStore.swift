@@ -171,7 +171,3 @@ public struct StateStoreError: Error, Sendable, CustomStringConvertible {
     public init(_ message: String) { description = message }
 }
 
-extension Value {
-    /// The value as a flag value: nil for `.null` (unset).
-    var flagValue: Value? { self == .null ? nil : self }
-}
