@@ -14,7 +14,8 @@ import RunbookKit
 /// IMMEDIATE` transaction that reads, compares and writes, so several runs and `runbook state`
 /// commands in different processes may change the store at the same time without losing a change
 /// or allocating an incident id twice. The schema is created and upgraded by GRDB migrations
-/// (table `grdb_migrations`), serialized across processes by `flock` on `locks/state-migration.lock`.
+/// (table `grdb_migrations`); opening and migrating are serialized across processes by `flock` on
+/// `locks/state-migration.lock`.
 ///
 /// ## Tables
 /// Times are RFC 3339 UTC text with milliseconds (`2025-01-31T12:00:00.000Z`), so they sort as text.
@@ -87,14 +88,18 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
                 throw StateStoreError("cannot create state directory \(dir): \(error.localizedDescription)")
             }
         }
-        path = stateDirectory + "/" + Self.fileName
+        let path = stateDirectory + "/" + Self.fileName
+        self.path = path
         var config = Configuration()
         config.journalMode = .wal
         config.busyMode = .timeout(10)
         config.label = "runbook-state"
         do {
-            queue = try DatabaseQueue(path: path, configuration: config)
-            try Self.migrate(queue, lockPath: stateDirectory + "/locks/state-migration.lock")
+            queue = try Self.withFileLock(stateDirectory + "/locks/state-migration.lock") {
+                let queue = try DatabaseQueue(path: path, configuration: config)
+                try Self.migrate(queue)
+                return queue
+            }
         } catch let error as StateStoreError {
             throw error
         } catch {
@@ -165,11 +170,10 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
         return migrator
     }
 
-    /// GRDB's migrator reads the applied migrations outside its transactions, so two processes opening
-    /// a new file at once could both apply v1; an exclusive file lock makes them take turns.
-    private static func migrate(_ queue: DatabaseQueue, lockPath: String) throws {
-        let migrator = Self.migrator
-        if try queue.read({ try migrator.hasCompletedMigrations($0) }) { return }
+    /// Opening and migrating take turns across processes: GRDB's migrator reads the applied
+    /// migrations outside its transactions, and a connection that looked at the schema before
+    /// another process created it can see a stale schema; so both happen under an exclusive lock.
+    private static func withFileLock<T>(_ lockPath: String, _ body: () throws -> T) throws -> T {
         let fd = Foundation.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StateStoreError("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -177,6 +181,11 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
             guard errno == EINTR else { throw StateStoreError("cannot lock \(lockPath): \(String(cString: strerror(errno)))") }
         }
         defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
+    private static func migrate(_ queue: DatabaseQueue) throws {
+        let migrator = Self.migrator
         if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
             throw StateStoreError("\(queue.path) was written by a newer version of runbook; upgrade runbook")
         }
