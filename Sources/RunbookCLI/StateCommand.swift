@@ -173,7 +173,10 @@ struct StateBreakerCommand: AsyncParsableCommand {
 struct StateFlagCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flag", abstract: "Set a feature flag.",
-        discussion: "VALUE is parsed as JSON (true, 3, \"x\", [1], {\"a\": 1}); anything else is a string. null unsets the flag."
+        discussion: """
+        VALUE is parsed as JSON (true, 3, "x", [1], {"a": 1}); anything else is a string. null unsets the flag. \
+        A value starting with - goes after --, options before it: runbook state flag --reason R offset -- -1
+        """
     )
 
     @Argument(help: "Flag name, e.g. cache_bypass.")
