@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.100.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -33,6 +34,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),
@@ -61,7 +63,7 @@ let package = Package(
         ),
         .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions", "RunbookKit", "RunbookTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunbookKit", "RunbookActions"], swiftSettings: strict),
+        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunbookKit", "RunbookActions", "RunbookTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

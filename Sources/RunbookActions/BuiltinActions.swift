@@ -34,6 +34,9 @@ extension BuiltinActions {
         ExecAction(),
         LogAction(), WaitAction(), AssertAction(),
     ]
+        + CircuitBreakerActions.implementations(.sqlite)
+        + FeatureFlagActions.implementations(.sqlite)
+        + IncidentActions.implementations(.sqlite)
 
     /// Declarations plus implementations: what `runbook run` executes against.
     public static let registry = ActionRegistry(catalog: catalog, implementations: implementations)

@@ -82,8 +82,19 @@ enum RunDriver {
         let reporter: any RunReporter = execution.format == .json ? json : text
         let signals = SignalTrap(options.interrupt)
         defer { signals.restore() }
+        var reporters: [any RunReporter] = [reporter]
+        if !options.dryRun {
+            // Real runs only: a dry-run changes nothing, incidents included.
+            do {
+                reporters.append(IncidentTimelineRecorder(store: try SQLiteStore.open(stateDirectory: stateDir.path),
+                                                          catalog: BuiltinActions.catalog,
+                                                          warn: { printError("warning: \($0)") }))
+            } catch {
+                printError("warning: incident timelines are not recorded: \(error)")
+            }
+        }
         let executor = Executor(runbook: runbook, registry: BuiltinActions.registry, options: options, runID: id,
-                                journal: journal, reporters: [reporter], stateDirectory: stateDir.path)
+                                journal: journal, reporters: reporters, stateDirectory: stateDir.path)
         let outcome = await executor.run(resume: resume)
         output(execution.format == .json ? json.summary(outcome) : text.summary(outcome))
         return outcome.status.exitCode

@@ -13,7 +13,7 @@ public struct RunbookCommand: AsyncParsableCommand {
         version: version,
         subcommands: [LintCommand.self, RunCommand.self, ResumeCommand.self, DrillCommand.self, TestCommand.self,
                       HistoryCommand.self, SchemaCommand.self, DocsCommand.self,
-                      ListCommand.self, ShowCommand.self]
+                      ListCommand.self, ShowCommand.self, StateCommand.self, IncidentCommand.self]
     )
 
     public init() {}

@@ -48,6 +48,7 @@ public enum IncidentActions {
             ParameterDescriptor("text", .string, required: true, "Timeline entry (Markdown)"),
         ],
         outputs: [
+            OutputDescriptor("id", .string, "The incident's id, normalized (the run's timeline is recorded there too)"),
             OutputDescriptor("at", .string, "RFC 3339 time of the entry"),
         ],
         mutating: true, idempotent: false, dryRun: .skipped, defaultTimeout: 10,
@@ -72,13 +73,14 @@ public enum IncidentActions {
     /// Resolve an incident (an unknown id fails the step).
     public static let resolve = ActionDescriptor(
         id: "incident.resolve",
-        summary: "Resolve an open incident with a `resolution`; an unknown id fails",
+        summary: "Resolve an open incident with a `resolution`; an unknown id fails, an already resolved one is left as it is",
         parameters: [
             id,
             ParameterDescriptor("resolution", .string, required: true, "How it was resolved"),
         ],
         outputs: [
-            OutputDescriptor("resolved_at", .string, "RFC 3339 time of resolution"),
+            OutputDescriptor("id", .string, "The incident's id, normalized (the run's timeline is recorded there too)"),
+            OutputDescriptor("resolved_at", .string, "RFC 3339 time of resolution (the earlier one when already resolved)"),
         ],
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
         messageParameters: ["resolution"],

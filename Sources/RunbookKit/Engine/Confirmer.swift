@@ -41,7 +41,9 @@ public struct ConfirmationPolicy: Confirmer {
 
     public static func currentUser() -> String {
         let env = ProcessInfo.processInfo.environment
-        return env["SUDO_USER"] ?? env["USER"] ?? env["LOGNAME"] ?? "uid \(getuid())"
+        if let name = env["SUDO_USER"] ?? env["USER"] ?? env["LOGNAME"], !name.isEmpty { return name }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
+        return "uid \(getuid())"
     }
 
     public func confirm(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {

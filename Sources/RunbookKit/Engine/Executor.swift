@@ -521,6 +521,8 @@ public struct Executor: Sendable {
         }
         let context = ActionContext(runID: runID, runbookID: runbook.id.value, stateDirectory: stateDirectory,
                                     environment: options.environment, masker: masker,
+                                    runbookSeverity: runbook.severity.value.rawValue,
+                                    runbookComponents: runbook.components.map(\.value),
                                     emit: { [self] level, message in emit(.log(step: id, level: level, message: masker.mask(message))) })
         let invocation = ActionInvocation(stepID: id, arguments: arguments, timeout: timeout, context: context)
         let interrupt = options.interrupt

@@ -69,14 +69,21 @@ public struct ActionContext: Sendable {
     public var masker: SecretMasker
     /// Writes a line to the run's output and journal (used by `log`).
     public var emit: @Sendable (_ level: String, _ message: String) -> Void
+    /// The runbook's `severity` (`sev1` … `sev4`): the default of `incident.create`.
+    public var runbookSeverity: String?
+    /// The runbook's `components`: the default of `incident.create`.
+    public var runbookComponents: [String]
 
     public init(runID: String, runbookID: String, stateDirectory: String, environment: [String: String],
-                masker: SecretMasker, emit: @escaping @Sendable (String, String) -> Void) {
+                masker: SecretMasker, runbookSeverity: String? = nil, runbookComponents: [String] = [],
+                emit: @escaping @Sendable (String, String) -> Void) {
         self.runID = runID
         self.runbookID = runbookID
         self.stateDirectory = stateDirectory
         self.environment = environment
         self.masker = masker
+        self.runbookSeverity = runbookSeverity
+        self.runbookComponents = runbookComponents
         self.emit = emit
     }
 }
