@@ -19,8 +19,19 @@ enum CLI {
     }
 
     /// Runs `runbook args…` in `directory` with extra environment; stdin is empty (no terminal).
+    /// The blocking wait happens on a thread of its own, never on the cooperative pool (which has
+    /// only as many threads as cores, and other tests need it).
     static func run(_ args: [String], in directory: String? = nil, env: [String: String] = [:],
-                    timeout: TimeInterval = 60) throws -> CLIResult {
+                    timeout: TimeInterval = 60) async throws -> CLIResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runBlocking(args, in: directory, env: env, timeout: timeout) })
+            }
+        }
+    }
+
+    static func runBlocking(_ args: [String], in directory: String?, env: [String: String],
+                            timeout: TimeInterval) throws -> CLIResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args

@@ -29,18 +29,18 @@ steps:
 """
 
 @Suite(.serialized) struct LintCLITests {
-    @Test func cleanDirectoryExitsZero() throws {
+    @Test func cleanDirectoryExitsZero() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("runbooks.d/clean.yaml", cleanRunbook)
-        let r = try CLI.run(["lint"], in: dir.path)
+        let r = try await CLI.run(["lint"], in: dir.path)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("1 file checked, no problems"))
     }
 
-    @Test func errorsExitOneWithLocationRuleAndCaret() throws {
+    @Test func errorsExitOneWithLocationRuleAndCaret() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("broken.yaml", brokenRunbook)
-        let r = try CLI.run(["lint", "broken.yaml"], in: dir.path)
+        let r = try await CLI.run(["lint", "broken.yaml"], in: dir.path)
         #expect(r.status == 1)
         #expect(r.stdout.contains("broken.yaml:4:11: error: invalid severity 'sev9'"))
         #expect(r.stdout.contains("[invalid-enum]"))
@@ -48,43 +48,43 @@ steps:
         #expect(r.stdout.contains("    severity: sev9\n              ^\n"))
     }
 
-    @Test func missingPathIsUsageError() throws {
+    @Test func missingPathIsUsageError() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
-        let r = try CLI.run(["lint", "nope.yaml"], in: dir.path)
+        let r = try await CLI.run(["lint", "nope.yaml"], in: dir.path)
         #expect(r.status == 2)
         #expect(r.stderr.contains("nope.yaml: no such file or directory"))
     }
 
-    @Test func badFlagIsUsageError() throws {
-        let r = try CLI.run(["lint", "--format", "xml"])
+    @Test func badFlagIsUsageError() async throws {
+        let r = try await CLI.run(["lint", "--format", "xml"])
         #expect(r.status == 2)
-        let r2 = try CLI.run(["lint", "--ignore", "no-such-rule"])
+        let r2 = try await CLI.run(["lint", "--ignore", "no-such-rule"])
         #expect(r2.status == 2)
         #expect(r2.stderr.contains("unknown rule 'no-such-rule'"))
     }
 
-    @Test func strictTurnsWarningsIntoErrors() throws {
+    @Test func strictTurnsWarningsIntoErrors() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("other_name.yaml", cleanRunbook)  // file-name-mismatch is a warning
-        let plain = try CLI.run(["lint", "other_name.yaml"], in: dir.path)
+        let plain = try await CLI.run(["lint", "other_name.yaml"], in: dir.path)
         #expect(plain.status == 0)
         #expect(plain.stdout.contains("warning:"))
-        let strict = try CLI.run(["lint", "--strict", "other_name.yaml"], in: dir.path)
+        let strict = try await CLI.run(["lint", "--strict", "other_name.yaml"], in: dir.path)
         #expect(strict.status == 1)
         #expect(strict.stdout.contains("error: runbook id 'clean' differs from file name"))
     }
 
-    @Test func ignoreCommentSilencesOneLine() throws {
+    @Test func ignoreCommentSilencesOneLine() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("x.yaml", cleanRunbook.replacingOccurrences(of: "id: clean\n", with: "id: clean  # runbook-lint: ignore file-name-mismatch\n"))
-        let r = try CLI.run(["lint", "--strict", "x.yaml"], in: dir.path)
+        let r = try await CLI.run(["lint", "--strict", "x.yaml"], in: dir.path)
         #expect(r.status == 0, "\(r.stdout)")
     }
 
-    @Test func jsonFormat() throws {
+    @Test func jsonFormat() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("broken.yaml", brokenRunbook)
-        let r = try CLI.run(["lint", "--format", "json", "broken.yaml"], in: dir.path)
+        let r = try await CLI.run(["lint", "--format", "json", "broken.yaml"], in: dir.path)
         #expect(r.status == 1)
         let value = try #require(Value.parseJSON(r.stdout))
         guard case .map(let m) = value, case .list(let items)? = m["diagnostics"], case .map(let first)? = items.first else {
@@ -95,10 +95,10 @@ steps:
         #expect(first["rule"] == .string("invalid-enum"))
     }
 
-    @Test func sarifFormat() throws {
+    @Test func sarifFormat() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("broken.yaml", brokenRunbook)
-        let r = try CLI.run(["lint", "--format", "sarif", "broken.yaml"], in: dir.path)
+        let r = try await CLI.run(["lint", "--format", "sarif", "broken.yaml"], in: dir.path)
         #expect(r.status == 1)
         let value = try #require(Value.parseJSON(r.stdout))
         guard case .map(let m) = value, case .list(let runs)? = m["runs"], case .map(let run)? = runs.first,
@@ -114,32 +114,32 @@ steps:
         #expect(region["startColumn"] == .int(11))
     }
 
-    @Test func githubFormat() throws {
+    @Test func githubFormat() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("broken.yaml", brokenRunbook)
-        let r = try CLI.run(["lint", "--format", "github", "broken.yaml"], in: dir.path)
+        let r = try await CLI.run(["lint", "--format", "github", "broken.yaml"], in: dir.path)
         #expect(r.status == 1)
         #expect(r.stdout.contains("::error file=broken.yaml,line=4,col=11,title=invalid-enum::invalid severity 'sev9'"))
     }
 
-    @Test func versionIsQuick() throws {
-        let r = try CLI.run(["--version"])
+    @Test func versionIsQuick() async throws {
+        let r = try await CLI.run(["--version"])
         #expect(r.status == 0)
         #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
     }
 
-    @Test func listAndShow() throws {
+    @Test func listAndShow() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("runbooks.d/clean.yaml", cleanRunbook)
-        let list = try CLI.run(["list"], in: dir.path)
+        let list = try await CLI.run(["list"], in: dir.path)
         #expect(list.status == 0)
         #expect(list.stdout.contains("clean"))
         #expect(list.stdout.contains("Sev4"))
-        let show = try CLI.run(["show", "clean"], in: dir.path)
+        let show = try await CLI.run(["show", "clean"], in: dir.path)
         #expect(show.status == 0)
         #expect(show.stdout.contains("clean: Clean runbook"))
         #expect(show.stdout.contains("1. say [log]"))
-        let missing = try CLI.run(["show", "nope"], in: dir.path)
+        let missing = try await CLI.run(["show", "nope"], in: dir.path)
         #expect(missing.status == 2)
     }
 }

@@ -12,7 +12,16 @@ enum ParallelCLI {
         var stderr: String
     }
 
-    static func run(_ argumentLists: [[String]], in directory: String) throws -> [Finished] {
+    /// Starts every process at once and waits for all of them on a thread of its own.
+    static func run(_ argumentLists: [[String]], in directory: String) async throws -> [Finished] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try runBlocking(argumentLists, in: directory) })
+            }
+        }
+    }
+
+    static func runBlocking(_ argumentLists: [[String]], in directory: String) throws -> [Finished] {
         var running: [(Process, String, String)] = []
         for (i, args) in argumentLists.enumerated() {
             let process = Process()
@@ -43,27 +52,27 @@ enum ParallelCLI {
 
 @Suite("runbook state")
 struct StateCLITests {
-    @Test func showSetAndHistory() throws {
+    @Test func showSetAndHistory() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let env = ["USER": "alice"]
         let state = ["--state-dir", dir.path + "/st"]
-        var r = try CLI.run(["state"] + state, env: env)
+        var r = try await CLI.run(["state"] + state, env: env)
         #expect(r.status == 0)
         #expect(r.stdout.contains("none set"))
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/st/state.sqlite"), "reading creates nothing")
 
-        r = try CLI.run(["state", "breaker", "qwen", "open", "--reason", "Qwen down"] + state, env: env)
+        r = try await CLI.run(["state", "breaker", "qwen", "open", "--reason", "Qwen down"] + state, env: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("open (was closed)"))
-        r = try CLI.run(["state", "flag", "cache_bypass", "true"] + state, env: env)
+        r = try await CLI.run(["state", "flag", "cache_bypass", "true"] + state, env: env)
         #expect(r.status == 0, "\(r.stderr)")
-        r = try CLI.run(["state", "flag", "creative_mode_route", "balanced"] + state, env: env)
+        r = try await CLI.run(["state", "flag", "creative_mode_route", "balanced"] + state, env: env)
         #expect(r.status == 0, "\(r.stderr)")
-        r = try CLI.run(["state", "flag", "limits", #"{"rps": 5}"#] + state, env: env)
+        r = try await CLI.run(["state", "flag", "limits", #"{"rps": 5}"#] + state, env: env)
         #expect(r.status == 0, "\(r.stderr)")
 
-        r = try CLI.run(["state", "--format", "json"] + state, env: env)
+        r = try await CLI.run(["state", "--format", "json"] + state, env: env)
         #expect(r.status == 0, "\(r.stderr)")
         let json = try #require(Value.parseJSON(r.stdout)).mapValue
         let breakers = try #require(json["breakers"]).mapValue
@@ -75,21 +84,21 @@ struct StateCLITests {
         #expect(flags["creative_mode_route"]?.mapValue["value"] == .string("balanced"), "not JSON: a string")
         #expect(flags["limits"]?.mapValue["value"] == .map(["rps": .int(5)]))
 
-        r = try CLI.run(["state"] + state, env: env)
+        r = try await CLI.run(["state"] + state, env: env)
         #expect(r.stdout.contains("qwen"))
         #expect(r.stdout.contains("manual:alice"))
 
-        r = try CLI.run(["state", "flag", "cache_bypass", "null"] + state, env: env)
+        r = try await CLI.run(["state", "flag", "cache_bypass", "null"] + state, env: env)
         #expect(r.stdout.contains("true → unset"))
-        r = try CLI.run(["state", "breaker", "qwen", "close"] + state, env: env)
+        r = try await CLI.run(["state", "breaker", "qwen", "close"] + state, env: env)
         #expect(r.status == 0)
 
-        r = try CLI.run(["state", "history", "qwen"] + state, env: env)
+        r = try await CLI.run(["state", "history", "qwen"] + state, env: env)
         #expect(r.status == 0)
         #expect(r.stdout.contains("open → closed"))
         #expect(r.stdout.contains("closed → open"))
         #expect(!r.stdout.contains("cache_bypass"))
-        r = try CLI.run(["state", "history", "--format", "json"] + state, env: env)
+        r = try await CLI.run(["state", "history", "--format", "json"] + state, env: env)
         guard case .list(let changes)? = Value.parseJSON(r.stdout) else {
             Issue.record("history json: \(r.stdout)")
             return
@@ -99,24 +108,24 @@ struct StateCLITests {
         #expect(changes.first?.mapValue["name"] == .string("qwen"))
     }
 
-    @Test func usageErrorsExit2() throws {
+    @Test func usageErrorsExit2() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
-        let r = try CLI.run(["state", "breaker", "qwen", "half-open", "--state-dir", dir.path])
+        let r = try await CLI.run(["state", "breaker", "qwen", "half-open", "--state-dir", dir.path])
         #expect(r.status == 2)
         #expect(r.stderr.contains("'open' or 'close'"))
     }
 
     @Test("20 processes setting flags at once: every change is recorded")
-    func parallelFlagProcesses() throws {
+    func parallelFlagProcesses() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let state = ["--state-dir", dir.path + "/st"]
-        let results = try ParallelCLI.run((0..<20).map { ["state", "flag", "shared", "\($0)", "--reason", "p\($0)"] + state }
+        let results = try await ParallelCLI.run((0..<20).map { ["state", "flag", "shared", "\($0)", "--reason", "p\($0)"] + state }
                                               + (0..<20).map { ["state", "flag", "own_\($0)", "true"] + state },
                                           in: dir.path)
         for r in results { #expect(r.status == 0, "\(r.stderr)") }
-        let r = try CLI.run(["state", "history", "--format", "json"] + state)
+        let r = try await CLI.run(["state", "history", "--format", "json"] + state)
         guard case .list(let changes)? = Value.parseJSON(r.stdout) else {
             Issue.record("history json: \(r.stdout) \(r.stderr)")
             return
@@ -130,11 +139,11 @@ struct StateCLITests {
     }
 
     @Test("20 processes creating incidents at once get unique ids")
-    func parallelIncidentProcesses() throws {
+    func parallelIncidentProcesses() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let state = ["--state-dir", dir.path + "/st"]
-        let results = try ParallelCLI.run((1...20).map {
+        let results = try await ParallelCLI.run((1...20).map {
             ["incident", "create", "--title", "parallel \($0)", "--severity", "sev4"] + state
         }, in: dir.path)
         for r in results { #expect(r.status == 0, "\(r.stderr)") }
@@ -145,48 +154,48 @@ struct StateCLITests {
 
 @Suite("runbook incident")
 struct IncidentCLITests {
-    @Test func createListShowResolve() throws {
+    @Test func createListShowResolve() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let state = ["--state-dir", dir.path]
         let env = ["USER": "carol"]
-        var r = try CLI.run(["incident", "create", "--title", "Qwen LLM Failure - Downshifted to Balanced",
+        var r = try await CLI.run(["incident", "create", "--title", "Qwen LLM Failure - Downshifted to Balanced",
                              "--severity", "Sev2", "--description", "Qwen model not responding.",
                              "--component", "LLM", "--component", "Qwen"] + state, env: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout == "INC-0001\n")
-        r = try CLI.run(["incident", "create", "--json",
+        r = try await CLI.run(["incident", "create", "--json",
                          #"{"title": "RL Reward Runaway", "severity": "sev3", "components": ["RL", "PPO"]}"#] + state, env: env)
         #expect(r.stdout == "INC-0002\n", "\(r.stderr)")
 
-        r = try CLI.run(["incident", "list"] + state)
+        r = try await CLI.run(["incident", "list"] + state)
         #expect(r.stdout.contains("INC-0001"))
         #expect(r.stdout.contains("INC-0002"))
 
-        r = try CLI.run(["incident", "note", "INC-0001", "looking at OOM"] + state, env: env)
+        r = try await CLI.run(["incident", "note", "INC-0001", "looking at OOM"] + state, env: env)
         #expect(r.status == 0)
-        r = try CLI.run(["incident", "resolve", "inc-0001", "--resolution", "Qwen restarted, Creative mode restored"] + state,
+        r = try await CLI.run(["incident", "resolve", "inc-0001", "--resolution", "Qwen restarted, Creative mode restored"] + state,
                         env: env)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("INC-0001 resolved"))
 
-        r = try CLI.run(["incident", "show", "INC-0001"] + state)
+        r = try await CLI.run(["incident", "show", "INC-0001"] + state)
         #expect(r.status == 0)
         #expect(r.stdout.contains("status:      resolved"))
         #expect(r.stdout.contains("Qwen restarted, Creative mode restored"))
         #expect(r.stdout.contains("components:  LLM, Qwen"))
         #expect(r.stdout.contains("looking at OOM"))
 
-        r = try CLI.run(["incident", "show", "INC-0002", "--format", "json"] + state)
+        r = try await CLI.run(["incident", "show", "INC-0002", "--format", "json"] + state)
         let shown = try #require(Value.parseJSON(r.stdout)).mapValue
         #expect(shown["components"] == .list([.string("RL"), .string("PPO")]))
         #expect(shown["created_by"] == .string("manual:carol"))
         #expect(shown["timeline"].map { if case .list(let l) = $0 { l.count } else { 0 } } == 1)
 
-        r = try CLI.run(["incident", "list", "--status", "resolved"] + state)
+        r = try await CLI.run(["incident", "list", "--status", "resolved"] + state)
         #expect(r.stdout.contains("INC-0001"))
         #expect(!r.stdout.contains("INC-0002"))
-        r = try CLI.run(["incident", "list", "--status", "all", "--format", "json"] + state)
+        r = try await CLI.run(["incident", "list", "--status", "all", "--format", "json"] + state)
         if case .list(let all)? = Value.parseJSON(r.stdout) { #expect(all.count == 2) } else { Issue.record("\(r.stdout)") }
     }
 
@@ -201,13 +210,13 @@ struct IncidentCLITests {
         ["incident", "create", "--json", "{not json"],
         ["incident", "create", "--json", #"{"title": "x", "severity": "sev2", "owner": "me"}"#],
     ])
-    func errorsExit2(_ args: [String]) throws {
+    func errorsExit2(_ args: [String]) async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         let state = ["--state-dir", dir.path]
-        _ = try CLI.run(["incident", "create", "--title", "one", "--severity", "sev3"] + state)
-        _ = try CLI.run(["incident", "resolve", "INC-0001", "--resolution", "done"] + state)
-        let r = try CLI.run(args + state)
+        _ = try await CLI.run(["incident", "create", "--title", "one", "--severity", "sev3"] + state)
+        _ = try await CLI.run(["incident", "resolve", "INC-0001", "--resolution", "done"] + state)
+        let r = try await CLI.run(args + state)
         #expect(r.status == 2, "\(r.stdout)")
         #expect(!r.stderr.isEmpty)
         if args.contains("INC-0042") { #expect(r.stderr.contains("no incident 'INC-0042'")) }
@@ -247,24 +256,24 @@ struct IncidentCLITests {
         """
 
     @Test("a run's timeline lands on its incident; a dry-run creates nothing")
-    func runTimeline() throws {
+    func runTimeline() async throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
         try dir.write("incident_demo.yaml", Self.runbook)
         let state = ["--state-dir", dir.path + "/st"]
-        var r = try CLI.run(["run", "incident_demo.yaml", "--dry-run"] + state, in: dir.path)
+        var r = try await CLI.run(["run", "incident_demo.yaml", "--dry-run"] + state, in: dir.path)
         #expect(r.status == 0 || r.status == 3, "\(r.stdout)\(r.stderr)")
-        r = try CLI.run(["incident", "list", "--status", "all"] + state, in: dir.path)
+        r = try await CLI.run(["incident", "list", "--status", "all"] + state, in: dir.path)
         #expect(r.stdout.contains("no incidents"))
 
-        r = try CLI.run(["run", "incident_demo.yaml"] + state, in: dir.path, env: ["USER": "dave"])
+        r = try await CLI.run(["run", "incident_demo.yaml"] + state, in: dir.path, env: ["USER": "dave"])
         #expect(r.status == 3, "\(r.stdout)\(r.stderr)")
         let runID = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("running") }?
             .split(separator: " ").last?.trimmingCharacters(in: CharacterSet(charactersIn: "()")))
-        r = try CLI.run(["resume", runID, "--approve", "go_on"] + state, in: dir.path, env: ["USER": "dave"])
+        r = try await CLI.run(["resume", runID, "--approve", "go_on"] + state, in: dir.path, env: ["USER": "dave"])
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
 
-        r = try CLI.run(["incident", "show", "INC-0001", "--format", "json"] + state, in: dir.path)
+        r = try await CLI.run(["incident", "show", "INC-0001", "--format", "json"] + state, in: dir.path)
         let shown = try #require(Value.parseJSON(r.stdout)).mapValue
         #expect(shown["run_id"] == .string(runID))
         #expect(shown["severity"] == .string("sev2"))
@@ -279,7 +288,7 @@ struct IncidentCLITests {
         }
         #expect(timeline.contains { $0.mapValue["step"] == .string("open_breaker") })
         #expect(timeline.contains { ($0.mapValue["text"]?.stringValue ?? "").contains("approved by dave") })
-        r = try CLI.run(["state", "--format", "json"] + state, in: dir.path)
+        r = try await CLI.run(["state", "--format", "json"] + state, in: dir.path)
         #expect(Value.parseJSON(r.stdout)?.mapValue["breakers"]?.mapValue["qwen"]?.mapValue["state"] == .string("closed"))
     }
 }

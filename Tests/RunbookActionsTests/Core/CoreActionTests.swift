@@ -23,7 +23,7 @@ struct CoreActionTests {
         let result = try await ActionHarness.run(WaitAction(), ["duration": .string("300ms")])
         let elapsed = seconds(since: start)
         #expect(result.succeeded)
-        #expect(elapsed >= 0.29 && elapsed < 2, "waited \(elapsed)s")
+        #expect(elapsed >= 0.29 && elapsed < 30, "waited \(elapsed)s")
     }
 
     @Test func waitIsCancellable() async throws {
@@ -33,7 +33,7 @@ struct CoreActionTests {
         try await Task.sleep(nanoseconds: 100_000_000)
         task.cancel()
         let outcome = await task.result
-        #expect(seconds(since: start) < 2)
+        #expect(seconds(since: start) < 30)
         #expect(throws: CancellationError.self) { try outcome.get() }
     }
 

@@ -127,7 +127,7 @@ struct ExecActionTests {
         let result = try await ActionHarness.run(action, [
             "shell": .bool(true), "command": .string("sleep 100 & echo $!; sleep 100"), "timeout": .string("500ms"),
         ])
-        #expect(seconds(since: start) < 5)
+        #expect(seconds(since: start) < 60)
         let message = try #require(result.failureMessage)
         #expect(message.hasSuffix(": timed out after 500ms; its process group was stopped"))
         let grandchild = try #require(Int32(result.outputs["stdout"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
@@ -142,7 +142,7 @@ struct ExecActionTests {
             "shell": .bool(true), "command": .string("trap '' TERM; sleep 100 & echo $!; wait"), "timeout": .string("300ms"),
         ])
         let elapsed = seconds(since: start)
-        #expect(elapsed >= 0.7 && elapsed < 4, "took \(elapsed)s")
+        #expect(elapsed >= 0.7 && elapsed < 60, "took \(elapsed)s")
         #expect(result.failureMessage?.contains("timed out") == true)
         let grandchild = try #require(Int32(result.outputs["stdout"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
         #expect(await Self.isGone(grandchild))
@@ -168,7 +168,7 @@ struct ExecActionTests {
         let start = ContinuousClock.now
         task.cancel()
         let outcome = await task.result
-        #expect(seconds(since: start) < 4)
+        #expect(seconds(since: start) < 60)
         #expect(throws: CancellationError.self) { try outcome.get() }
         #expect(await Self.isGone(pid), "background job \(pid) survived cancellation")
     }
@@ -179,7 +179,7 @@ struct ExecActionTests {
             "shell": .bool(true), "command": .string("sleep 100 & echo $!"),
         ])
         #expect(result.succeeded)
-        #expect(seconds(since: start) < 5)
+        #expect(seconds(since: start) < 60)
         let grandchild = try #require(Int32(result.outputs["stdout"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
         #expect(await Self.isGone(grandchild))
     }

@@ -5,7 +5,7 @@ import RunbookKit
 import Testing
 
 /// Invokes built-in actions against a temporary state directory.
-struct ActionHarness {
+struct StateActionHarness {
     let dir: TempStateDir
     var runID = "demo-20250101-000000-abcd"
     var masker = SecretMasker.none
@@ -49,7 +49,7 @@ struct StateActionTests {
     }
 
     @Test func breakerOpenCloseStatus() async throws {
-        let h = try ActionHarness()
+        let h = try StateActionHarness()
         var r = try await h.run("circuit_breaker.status", ["name": "qwen"])
         #expect(r.outputs == ["state": "closed", "since": .null, "reason": .null])
         r = try await h.run("circuit_breaker.open", ["name": "qwen", "reason": "Qwen failing"], step: "open_breaker")
@@ -69,7 +69,7 @@ struct StateActionTests {
     }
 
     @Test func flagGetSet() async throws {
-        let h = try ActionHarness()
+        let h = try StateActionHarness()
         var r = try await h.run("feature_flag.get", ["name": "cache_bypass"])
         #expect(r.outputs == ["value": .null, "is_set": false])
         r = try await h.run("feature_flag.set", ["name": "cache_bypass", "value": true])
@@ -84,7 +84,7 @@ struct StateActionTests {
 
     @Test("downshift {from: creative, to: balanced}, then restore {mode: creative}")
     func downshiftAndRestore() async throws {
-        let h = try ActionHarness()
+        let h = try StateActionHarness()
         var r = try await h.run("feature_flag.downshift", ["from": "creative", "to": "balanced"])
         #expect(r.outputs == ["flag": "creative_mode_route", "previous": .null, "route": "balanced"])
         #expect(try h.store.flag(named: "creative_mode_route")?.value == "balanced")
@@ -100,7 +100,7 @@ struct StateActionTests {
     }
 
     @Test func downshiftRestoresTheValueFromBeforeIt() async throws {
-        let h = try ActionHarness()
+        let h = try StateActionHarness()
         _ = try h.store.setFlag("creative_mode_route", to: "creative_v2", operation: "manual", restorePoint: .none,
                                 origin: .manual(user: "ops", reason: nil))
         _ = try await h.run("feature_flag.downshift", ["from": "creative", "to": "balanced", "reason": "Qwen down"])
@@ -114,14 +114,14 @@ struct StateActionTests {
     }
 
     @Test func invalidRestoreAndDownshiftFail() async throws {
-        let h = try ActionHarness()
+        let h = try StateActionHarness()
         #expect(try await h.failure("feature_flag.restore", [:]).contains("give 'mode'"))
         #expect(try await h.failure("feature_flag.restore", ["mode": "a", "name": "b"]).contains("not both"))
         #expect(try await h.failure("feature_flag.downshift", ["from": "a", "to": "a"]).contains("itself"))
     }
 
     @Test func reasonsAreMasked() async throws {
-        var h = try ActionHarness()
+        var h = try StateActionHarness()
         h.masker = SecretMasker(secrets: ["hunter2"])
         _ = try await h.run("circuit_breaker.open", ["name": "b", "reason": "token hunter2 leaked"])
         #expect(try h.store.breaker(named: "b").lastChange?.reason == "token *** leaked")
@@ -131,7 +131,7 @@ struct StateActionTests {
 @Suite("Incident actions")
 struct IncidentActionTests {
     @Test func createNoteResolve() async throws {
-        let h = try ActionHarness()
+        let h = try StateActionHarness()
         var r = try await h.run("incident.create", ["title": "Qwen LLM Failure", "description": "down",
                                                     "severity": "sev2", "components": .list(["LLM", "Qwen"])])
         #expect(r.outputs["id"] == "INC-0001")
@@ -162,7 +162,7 @@ struct IncidentActionTests {
     }
 
     @Test func unknownOrMalformedIdsFail() async throws {
-        let h = try ActionHarness()
+        let h = try StateActionHarness()
         #expect(try await h.failure("incident.note", ["id": "INC-0009", "text": "x"]).contains("no incident 'INC-0009'"))
         #expect(try await h.failure("incident.resolve", ["id": "INC-0009", "resolution": "x"]).contains("no incident"))
         #expect(try await h.failure("incident.note", ["id": "42", "text": "x"]).contains("not an incident id"))
@@ -170,7 +170,7 @@ struct IncidentActionTests {
     }
 
     @Test func textsAreMasked() async throws {
-        var h = try ActionHarness()
+        var h = try StateActionHarness()
         h.masker = SecretMasker(secrets: ["s3cr3t"])
         _ = try await h.run("incident.create", ["title": "key s3cr3t", "description": "with s3cr3t"])
         _ = try await h.run("incident.note", ["id": "INC-0001", "text": "note s3cr3t"])

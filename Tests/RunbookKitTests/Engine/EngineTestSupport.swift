@@ -21,7 +21,7 @@ actor EngineProbe {
     func hasStarted(_ key: String) -> Bool { started.contains(key) }
 
     /// Waits (polling, bounded) until a key has started; for interrupt tests.
-    func waitStarted(_ key: String, limit: Duration = .seconds(5)) async -> Bool {
+    func waitStarted(_ key: String, limit: Duration = .seconds(60)) async -> Bool {
         let clock = ContinuousClock()
         let deadline = clock.now + limit
         while !started.contains(key) && clock.now < deadline {
