@@ -160,7 +160,6 @@ public struct DiagnosticRenderer: Sendable {
         let driver: Value = .map([
             "name": .string("runbook"),
             "version": .string(toolVersion),
-            "informationUri": .string("https://github.com/runbook/runbook"),
             "rules": .list(ruleValues),
         ])
         let sarif: Value = .map([

@@ -87,6 +87,8 @@ public struct ResumePoint: Sendable {
     public var endedWith: RunStatus?
     /// Confirmation answers already given.
     public var answers: [String: Bool]
+    /// When each step's confirmation was first asked: its expiry counts from then, across pauses.
+    public var askedAt: [String: Date] = [:]
 
     /// Rebuilds the state from journal records.
     public static func from(records: [[String: Value]]) throws(JournalError) -> ResumePoint {
@@ -112,7 +114,14 @@ public struct ResumePoint: Sendable {
                 }
                 point.inFlight = nil
             case "confirmation_asked":
-                if let step { lastAsked[step] = record["kind"]?.stringValue ?? "confirm" }
+                if let step {
+                    let kind = record["kind"]?.stringValue ?? "confirm"
+                    lastAsked[step] = kind
+                    if kind == "confirm", point.askedAt[step] == nil, let time = record["time"]?.stringValue,
+                       let date = Journal.parseTimestamp(time) {
+                        point.askedAt[step] = date
+                    }
+                }
             case "confirmation_answered":
                 if let step, lastAsked[step] != "rerun" { point.answers[step] = record["approved"] == .bool(true) }
             case "run_paused":
@@ -207,7 +216,8 @@ public struct Executor: Sendable {
                 }
                 let result = await runStep(step, phase: .main, state: state,
                                            crashedInFlight: resume?.inFlight == step.id.value,
-                                           earlierAnswer: resume?.answers[step.id.value])
+                                           earlierAnswer: resume?.answers[step.id.value],
+                                           askedAt: resume?.askedAt[step.id.value])
                 switch result {
                 case .succeeded, .skipped: continue
                 case .paused(let reason):
@@ -244,9 +254,11 @@ public struct Executor: Sendable {
             }
             let result = await runStep(step, phase: .rollback, state: state,
                                        crashedInFlight: resume?.inFlight == step.id.value,
-                                       earlierAnswer: resume?.answers[step.id.value])
+                                       earlierAnswer: resume?.answers[step.id.value],
+                                       askedAt: resume?.askedAt[step.id.value])
             switch result {
-            case .failed: rollbackOK = false
+            // A rollback step that may fail (`on_failure: continue`, e.g. a page) does not fail the rollback.
+            case .failed: if step.failureMode != .continue { rollbackOK = false }
             case .paused(let why): return finish(state, .paused, pausedAt: step.id.value, reason: why)
             default: break
             }
@@ -301,7 +313,7 @@ public struct Executor: Sendable {
                                     "started_at": .string(Journal.timestamp(state.started))]
         return EvaluationContext(root: [
             "params": .map(options.params), "steps": .map(steps),
-            "env": .map(options.environment.mapValues(Value.string)),
+            "env": .map(options.environment.filter { !$0.key.hasPrefix("RUNBOOK_SECRET_") }.mapValues(Value.string)),
             "secrets": .map(options.secrets.values.mapValues(Value.string)),
             "run": .map(run), "trigger": .map(options.trigger),
         ])
@@ -325,7 +337,7 @@ public struct Executor: Sendable {
 
     /// Runs one step: when → confirm → tries (with timeout, until, retry) → outputs.
     func runStep(_ step: Step, phase: RunEvent.Phase, state: RunState, crashedInFlight: Bool,
-                 earlierAnswer: Bool?) async -> StepResult {
+                 earlierAnswer: Bool?, askedAt: Date? = nil) async -> StepResult {
         let id = step.id.value
         let started = Date()
         let descriptor = registry.catalog[step.action.value]
@@ -383,8 +395,11 @@ public struct Executor: Sendable {
         } else if descriptor.id == "confirm" {
             let args = (try? resolveArguments(step, descriptor, state)) ?? [:]
             confirmText = args["message"]?.interpolationText ?? step.title
-            if case .string(let t)? = args["timeout"] { confirmTimeout = RunbookDuration.parse(t)?.seconds }
+            // The question expires after `with.timeout`, else the step's timeout, else the action's default.
+            confirmTimeout = (args["timeout"]?.stringValue).flatMap { RunbookDuration.parse($0)?.seconds }
+                ?? step.timeout?.value.seconds ?? descriptor.defaultTimeout
         }
+        var answeredBy: Value = .null, answeredAt: Value = .null
         var approvedOutput = false
         if let text = confirmText {
             let shown = masker.mask(text)
@@ -392,6 +407,9 @@ public struct Executor: Sendable {
             // The gate was answered before the pause or crash (the journal says so): not asked again.
             if let earlierAnswer {
                 answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
+            } else if let askedAt, let confirmTimeout, !options.dryRun, Date() > askedAt.addingTimeInterval(confirmTimeout) {
+                // Asked before a pause and not answered in time: expired, whatever answer comes now.
+                answer = .declined(by: "timeout", how: "expired")
             } else {
                 emit(.confirmationAsked(step: id, message: shown, kind: "confirm"))
                 var a = await options.confirmer.confirm(step: id, message: shown, timeout: confirmTimeout)
@@ -403,16 +421,23 @@ public struct Executor: Sendable {
                 return .paused("waiting for confirmation of step '\(id)': resume with --approve \(id) or --decline \(id)")
             case .declined(let by, let how):
                 emit(.confirmationAnswered(step: id, approved: false, by: by, how: how))
+                answeredBy = .string(by)
+                answeredAt = .string(Journal.timestamp(Date()))
                 let why = how == "expired" ? "confirmation expired (counts as declined)" : "confirmation declined by \(by)"
-                return finishStep(step, state, .failed, outputs: descriptor.id == "confirm" ? ["approved": .bool(false)] : [:],
+                return finishStep(step, state, .failed,
+                                  outputs: descriptor.id == "confirm" ? ["approved": .bool(false), "answered_by": answeredBy, "answered_at": answeredAt] : [:],
                                   error: why, started: started)
             case .approved(let by, let how):
                 emit(.confirmationAnswered(step: id, approved: true, by: by, how: how))
                 approvedOutput = true
+                answeredBy = .string(by)
+                answeredAt = .string(Journal.timestamp(Date()))
             }
         }
         if descriptor.id == "confirm" {
-            return finishStep(step, state, .succeeded, outputs: ["approved": .bool(approvedOutput)], started: started)
+            return finishStep(step, state, .succeeded,
+                              outputs: ["approved": .bool(approvedOutput), "answered_by": answeredBy, "answered_at": answeredAt],
+                              started: started)
         }
 
         // tries
@@ -429,7 +454,7 @@ public struct Executor: Sendable {
             do {
                 arguments = try resolveArguments(step, descriptor, state)
             } catch {
-                if options.dryRun {
+                if options.dryRun && (error as? ArgumentError)?.literal != true {
                     emit(.log(step: id, level: "warning", message: masker.mask("\(error) (simulated outputs)")))
                     arguments = [:]
                 } else {
@@ -574,7 +599,12 @@ public struct Executor: Sendable {
                 throw ArgumentError("parameter '\(argument.name.value)': \(e.message)")
             }
             guard let parameter = descriptor.parameter(named: argument.name.value) else { continue }
-            out[parameter.name] = try ArgumentConversion.convert(value, to: parameter.type, name: parameter.name, action: descriptor.id)
+            do {
+                out[parameter.name] = try ArgumentConversion.convert(value, to: parameter.type, name: parameter.name, action: descriptor.id)
+            } catch let error as ArgumentError where argument.value.staticValue != nil {
+                // A literal that can never convert fails a dry-run too (it is not simulated data).
+                throw ArgumentError(error.description, literal: true)
+            }
         }
         for p in descriptor.parameters where out[p.name] == nil {
             if let d = p.defaultValue { out[p.name] = d }
@@ -612,7 +642,12 @@ public struct Executor: Sendable {
 /// An argument that could not be resolved.
 public struct ArgumentError: Error, Sendable, CustomStringConvertible {
     public var description: String
-    public init(_ message: String) { description = message }
+    /// The value was written literally in the runbook (no expression): wrong in every run.
+    public var literal: Bool
+    public init(_ message: String, literal: Bool = false) {
+        description = message
+        self.literal = literal
+    }
 }
 
 /// Converts evaluated values to declared parameter types (e.g. "8" → 8 for an int).

@@ -52,6 +52,13 @@ public final class Journal: @unchecked Sendable {
         return f.string(from: date)
     }
 
+    /// Parses a timestamp written by `timestamp(_:)`.
+    public static func parseTimestamp(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.date(from: text)
+    }
+
     /// Reads every complete record; a torn last line (crash mid-write) is ignored.
     public static func read(path: String) throws -> [[String: Value]] {
         guard let data = FileManager.default.contents(atPath: path) else {

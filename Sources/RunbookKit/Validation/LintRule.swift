@@ -80,6 +80,7 @@ public enum BuiltinRules {
         RuleDescription("io-error", .error, "the file cannot be read"),
         RuleDescription("required-with-default", .warning, "a param is required but has a default that is never used"),
         RuleDescription("duplicate-trigger-id", .error, "two trigger conditions share an id"),
+        RuleDescription("unknown-rule", .warning, "a runbook-lint comment names a rule that does not exist"),
     ]
 
     /// Every rule id with its documentation.

@@ -49,7 +49,9 @@ public struct Linter: Sendable {
                 throw LintInputError(message: "\(path): no such file or directory")
             }
             if !isDir.boolValue { files.append(path); continue }
-            guard let enumerator = fm.enumerator(atPath: path) else {
+            // Follow a symlinked directory (runbooks.d -> ../shared/runbooks is common).
+            let root = (path as NSString).resolvingSymlinksInPath
+            guard let enumerator = fm.enumerator(atPath: root) else {
                 throw LintInputError(message: "\(path): cannot read directory")
             }
             var found: [String] = []
@@ -59,6 +61,8 @@ public struct Linter: Sendable {
                 var entryIsDir: ObjCBool = false
                 if fm.fileExists(atPath: full, isDirectory: &entryIsDir), !entryIsDir.boolValue { found.append(full) }
             }
+            // An empty directory in CI usually means a wrong path: say so instead of passing.
+            if found.isEmpty { throw LintInputError(message: "\(path): no runbook files (*.yaml, *.yml) found") }
             files.append(contentsOf: found.sorted())
         }
         return files
@@ -94,7 +98,9 @@ public struct Linter: Sendable {
                 for rule in rules { diagnostics += rule.check(context) }
             }
         }
-        diagnostics = Suppressions(source: source).filter(diagnostics, ignoring: ignoredRules)
+        let suppressions = Suppressions(source: source)
+        diagnostics = suppressions.filter(diagnostics, ignoring: ignoredRules)
+        diagnostics += suppressions.unknownRules(known: Set(BuiltinRules.descriptions.map(\.id)), file: file)
         diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
         return LintedFile(path: file, runbook: runbook, diagnostics: diagnostics, source: source)
     }
@@ -119,11 +125,14 @@ public struct Linter: Sendable {
     }
 }
 
-/// `# runbook-lint: ignore RULE[, RULE]` silences those rules on its line;
+/// `# runbook-lint: ignore RULE[, RULE]` silences those rules on its line (a comment on a line
+/// of its own: on the next line too); `ignore all` silences every rule there;
 /// `# runbook-lint: ignore-file RULE` silences them in the whole file.
 public struct Suppressions: Sendable {
     private var byLine: [Int: Set<String>] = [:]
     private var fileWide: Set<String> = []
+    /// Every rule named in a comment, by line.
+    private var named: [Int: Set<String>] = [:]
 
     public init(source: SourceText) {
         let marker = "runbook-lint:"
@@ -132,18 +141,34 @@ public struct Suppressions: Sendable {
                   let m = line.range(of: marker, range: hash.upperBound..<line.endIndex) else { continue }
             let words = line[m.upperBound...].split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
             guard let verb = words.first else { continue }
-            let rules = Set(words.dropFirst())
+            let rules = Set(words.dropFirst().prefix { !$0.hasPrefix("#") && !$0.hasPrefix("--") })
             switch verb {
-            case "ignore": byLine[n, default: []].formUnion(rules)
+            case "ignore":
+                byLine[n, default: []].formUnion(rules)
+                // A comment on a line of its own also covers the next line.
+                if line.trimmingCharacters(in: .whitespaces).hasPrefix("#") { byLine[n + 1, default: []].formUnion(rules) }
             case "ignore-file": fileWide.formUnion(rules)
             default: continue
             }
+            named[n, default: []].formUnion(rules)
         }
+    }
+
+    /// Rule ids named in comments that no rule has (reported as `unknown-rule` warnings).
+    public func unknownRules(known: Set<String>, file: String) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for (line, rules) in named.sorted(by: { $0.key < $1.key }) {
+            for rule in rules.sorted() where rule != "all" && !known.contains(rule) {
+                out.append(.warning("unknown-rule", "unknown rule '\(rule)' in a runbook-lint comment" + Suggestions.hint(for: rule, in: Array(known)),
+                                    at: SourceLocation(file: file, line: line, column: 1)))
+            }
+        }
+        return out
     }
 
     public func filter(_ diagnostics: [Diagnostic], ignoring global: Set<String>) -> [Diagnostic] {
         diagnostics.filter { d in
-            if global.contains(d.ruleID) || fileWide.contains(d.ruleID) { return false }
+            if global.contains(d.ruleID) || fileWide.contains(d.ruleID) || fileWide.contains("all") { return false }
             if let rules = byLine[d.location.line], rules.contains(d.ruleID) || rules.contains("all") { return false }
             return true
         }

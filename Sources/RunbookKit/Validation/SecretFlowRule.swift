@@ -16,6 +16,15 @@ public struct SecretFlowRule: LintRule {
             }
         }
         for step in context.runbook.allSteps {
+            // Secrets are read as `secrets.x`; the engine hides RUNBOOK_SECRET_* from `env`.
+            let templates = step.with.flatMap(\.value.templates) + [step.when, step.until, step.confirm?.message].compactMap { $0 }
+            for t in templates {
+                for path in t.template.references where path.count > 1 && path[0] == "env" && path[1].hasPrefix("RUNBOOK_SECRET_") {
+                    let name = String(path[1].dropFirst("RUNBOOK_SECRET_".count)).lowercased()
+                    out.append(.error("secret-in-message", "read the secret as 'secrets.\(name)', not 'env.\(path[1])' (secret variables are not in env)",
+                                      at: t.location))
+                }
+            }
             if let c = step.confirm { scan(c.message, into: "the confirmation prompt of step '\(step.id.value)'") }
             guard let action = context.catalog[step.action.value] else { continue }
             for argument in step.with where action.messageParameters.contains(argument.name.value) {
