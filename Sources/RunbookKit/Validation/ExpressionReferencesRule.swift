@@ -32,9 +32,9 @@ public struct ExpressionReferencesRule: LintRule {
         // false and is switched on for a main step once the walk has passed it, so a step sees
         // exactly the main steps before it, and a rollback step (after all main steps) sees them all.
         // Building the table per step made lint quadratic in the number of steps.
-        let allSteps = runbook.allSteps
+        let allSteps = [runbook.steps, runbook.rollback].joined()  // no copy of the steps (allSteps concatenates)
         var infos: [String: ExpressionScope.StepInfo] = [:]
-        infos.reserveCapacity(allSteps.count)
+        infos.reserveCapacity(runbook.steps.count + runbook.rollback.count)
         for other in allSteps where infos[other.id.value] == nil {
             infos[other.id.value] = ExpressionScope.StepInfo(outputs: outputs(other), hasRun: false)
         }

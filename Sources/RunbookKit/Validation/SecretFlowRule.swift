@@ -15,7 +15,7 @@ public struct SecretFlowRule: LintRule {
                                   at: t.location))
             }
         }
-        for step in context.runbook.allSteps {
+        for step in [context.runbook.steps, context.runbook.rollback].joined() {  // no copy of the steps (allSteps concatenates)
             if let c = step.confirm { scan(c.message, into: "the confirmation prompt of step '\(step.id.value)'") }
             guard let action = context.catalog[step.action.value] else { continue }
             for argument in step.with where action.messageParameters.contains(argument.name.value) {
