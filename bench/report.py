@@ -48,7 +48,7 @@ nproc = os.cpu_count()
 mem = next((int(l.split()[1]) for l in open("/proc/meminfo") if l.startswith("MemTotal")), 0) / 2**20
 
 print(f"Machine: {nproc} cores (`nproc`), CPU model `{cpu}`, {mem:.0f} GiB RAM, {platform.system()} {platform.release()}; "
-      f"shared with other work, so expect a few % noise.\n")
+      f"shared with other work: when others build, wall times inflate several-fold, so compare the CPU column.\n")
 print(f"Inputs: corpus = 1,000 runbooks, {corpus_bytes / 1e6:.2f} MB; big = 1 runbook, {big_bytes / 1e6:.1f} MB; "
       f"workflows = 1,000 GitHub workflow files, {wf_bytes / 1e6:.2f} MB.\n")
 
