@@ -14,7 +14,7 @@ public struct ActionArgumentsRule: LintRule {
 
     public func check(_ context: LintContext) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        for step in context.runbook.allSteps {
+        for step in [context.runbook.steps, context.runbook.rollback].joined() {  // no copy of the steps (allSteps concatenates)
             guard let action = context.catalog[step.action.value] else {
                 out.append(.error("unknown-action", "unknown action '\(step.action.value)'"
                                   + Suggestions.hint(for: step.action.value, in: context.catalog.ids), at: step.action.location))

@@ -28,21 +28,31 @@ public struct ExpressionReferencesRule: LintRule {
         func outputs(_ step: Step) -> Set<String>? {
             context.catalog[step.action.value].map { Set($0.outputs.map(\.name)) }
         }
-        for (index, step) in runbook.allSteps.enumerated() {
-            var infos: [String: ExpressionScope.StepInfo] = [:]
-            for other in runbook.allSteps where infos[other.id.value] == nil {
-                let otherIndex = mainIndex[other.id.value]
-                let hasRun = step.isRollbackStep ? otherIndex != nil : (otherIndex.map { $0 < index } ?? false)
-                infos[other.id.value] = ExpressionScope.StepInfo(outputs: outputs(other), hasRun: hasRun)
+        // One table of every step, built once (first occurrence of an id wins). `hasRun` starts
+        // false and is switched on for a main step once the walk has passed it, so a step sees
+        // exactly the main steps before it, and a rollback step (after all main steps) sees them all.
+        // Building the table per step made lint quadratic in the number of steps.
+        let allSteps = [runbook.steps, runbook.rollback].joined()  // no copy of the steps (allSteps concatenates)
+        var infos: [String: ExpressionScope.StepInfo] = [:]
+        infos.reserveCapacity(runbook.steps.count + runbook.rollback.count)
+        for other in allSteps where infos[other.id.value] == nil {
+            infos[other.id.value] = ExpressionScope.StepInfo(outputs: outputs(other), hasRun: false)
+        }
+        for (index, step) in allSteps.enumerated() {
+            do {
+                var scope = ExpressionScope(params: params, steps: infos, currentStep: step.id.value,
+                                            allowOwnOutputs: false, inRollback: step.isRollbackStep)
+                for argument in step.with { for t in argument.value.templates { report(t, scope) } }
+                if let w = step.when { report(w, scope) }
+                if let c = step.confirm { report(c.message, scope) }
+                if let u = step.until {
+                    scope.allowOwnOutputs = true
+                    report(u, scope)
+                }
             }
-            var scope = ExpressionScope(params: params, steps: infos, currentStep: step.id.value,
-                                        allowOwnOutputs: false, inRollback: step.isRollbackStep)
-            for argument in step.with { for t in argument.value.templates { report(t, scope) } }
-            if let w = step.when { report(w, scope) }
-            if let c = step.confirm { report(c.message, scope) }
-            if let u = step.until {
-                scope.allowOwnOutputs = true
-                report(u, scope)
+            // The scope above is gone, so this updates the table in place (no copy).
+            if index < runbook.steps.count, mainIndex[step.id.value] == index {
+                infos[step.id.value]?.hasRun = true
             }
         }
         if let triggers = runbook.triggers {

@@ -15,7 +15,7 @@ public struct SecretFlowRule: LintRule {
                                   at: t.location))
             }
         }
-        for step in context.runbook.allSteps {
+        for step in [context.runbook.steps, context.runbook.rollback].joined() {  // no copy of the steps (allSteps concatenates)
             // Secrets are read as `secrets.x`; the engine hides RUNBOOK_SECRET_* from `env`.
             let templates = step.with.flatMap(\.value.templates) + [step.when, step.until, step.confirm?.message].compactMap { $0 }
             for t in templates {

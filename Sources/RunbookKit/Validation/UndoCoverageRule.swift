@@ -13,10 +13,11 @@ public struct UndoCoverageRule: LintRule {
         let runbook = context.runbook
         var out: [Diagnostic] = []
         let mainIDs = runbook.steps.map(\.id.value)
+        let mainIDSet = Set(mainIDs)  // membership in O(1); the array (in order) is only for hints
         var undone = Set<String>()
         for step in runbook.rollback {
             for target in step.undoes {
-                if mainIDs.contains(target.value) {
+                if mainIDSet.contains(target.value) {
                     undone.insert(target.value)
                 } else {
                     out.append(.error("undoes-unknown-step", "'undoes' names '\(target.value)', which is not a main step"
