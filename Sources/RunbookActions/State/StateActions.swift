@@ -7,6 +7,21 @@ import RunbookKit
 public enum CircuitBreakerActions {
     static let breakerState: ValueType = .enumeration(["closed", "open"])
     static let name = ParameterDescriptor("name", .string, required: true, "Breaker name, e.g. qwen")
+    /// Opening a breaker and its undo: the example both `open` and `close` show.
+    static let openAndUndo =
+            """
+            - id: open_breaker
+              action: circuit_breaker.open
+              with: {name: qwen, reason: Qwen health check failing}
+            # and in the runbook's rollback list:
+            - id: close_breaker
+              action: circuit_breaker.close
+              with: {name: qwen}
+              undoes: [open_breaker]
+              when: "${{ steps.open_breaker.status == 'succeeded' }}"
+
+            """
+
     static let changeOutputs = [
         OutputDescriptor("state", breakerState, "The breaker's state after the step"),
         OutputDescriptor("previous", breakerState, "The breaker's state before the step"),
@@ -20,20 +35,7 @@ public enum CircuitBreakerActions {
         outputs: changeOutputs,
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
         messageParameters: ["reason"],
-        examples: [
-            """
-            - id: open_breaker
-              action: circuit_breaker.open
-              with: {name: qwen, reason: Qwen health check failing}
-            # and in the runbook's rollback list:
-            - id: close_breaker
-              action: circuit_breaker.close
-              with: {name: qwen}
-              undoes: [open_breaker]
-              when: "${{ steps.open_breaker.status == 'succeeded' }}"
-
-            """,
-        ]
+        examples: [openAndUndo]
     )
 
     /// Close a breaker: calls flow again.
@@ -44,20 +46,7 @@ public enum CircuitBreakerActions {
         outputs: changeOutputs,
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
         messageParameters: ["reason"],
-        examples: [
-            """
-            - id: open_breaker
-              action: circuit_breaker.open
-              with: {name: qwen, reason: Qwen health check failing}
-            # and in the runbook's rollback list:
-            - id: close_breaker
-              action: circuit_breaker.close
-              with: {name: qwen}
-              undoes: [open_breaker]
-              when: "${{ steps.open_breaker.status == 'succeeded' }}"
-
-            """,
-        ]
+        examples: [openAndUndo]
     )
 
     /// Read a breaker's state (an unknown breaker is closed).
