@@ -34,6 +34,7 @@ extension BuiltinActions {
         ExecAction(),
         LogAction(), WaitAction(), AssertAction(),
     ]
+        + CheckpointActions.implementations()
         + CircuitBreakerActions.implementations(.sqlite)
         + FeatureFlagActions.implementations(.sqlite)
         + IncidentActions.implementations(.sqlite)
