@@ -31,7 +31,7 @@ extension BuiltinActions {
     /// `confirm` has none: the engine asks the question itself.
     public static let implementations: [any Action] = [
         HTTPCheckAction(), HTTPRequestAction(),
-        ExecAction(),
+        ExecAction(), ProcessStopAction(),
         LogAction(), WaitAction(), AssertAction(),
     ]
         + CheckpointActions.implementations()
