@@ -35,6 +35,7 @@ extension BuiltinActions {
         LogAction(), WaitAction(), AssertAction(),
     ]
         + CheckpointActions.implementations()
+        + NotifyActions.implementations()
         + CircuitBreakerActions.implementations(.sqlite)
         + FeatureFlagActions.implementations(.sqlite)
         + IncidentActions.implementations(.sqlite)
