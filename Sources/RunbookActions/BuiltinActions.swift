@@ -31,9 +31,11 @@ extension BuiltinActions {
     /// `confirm` has none: the engine asks the question itself.
     public static let implementations: [any Action] = [
         HTTPCheckAction(), HTTPRequestAction(),
-        ExecAction(),
+        ExecAction(), ProcessStopAction(),
         LogAction(), WaitAction(), AssertAction(),
     ]
+        + CheckpointActions.implementations()
+        + NotifyActions.implementations()
         + CircuitBreakerActions.implementations(.sqlite)
         + FeatureFlagActions.implementations(.sqlite)
         + IncidentActions.implementations(.sqlite)

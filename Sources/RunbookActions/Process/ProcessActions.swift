@@ -11,8 +11,8 @@ public enum ProcessActions {
         parameters: [
             ParameterDescriptor("pattern", .string, "Extended regular expression matched against full command lines"),
             ParameterDescriptor("pidfile", .string, "File holding the pid to signal (instead of `pattern`)"),
-            ParameterDescriptor("signal", .enumeration(["TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"]),
-                                default: .string("TERM"), "Signal to send first"),
+            ParameterDescriptor("signal", .oneOf([.enumeration(["TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"]), .int]),
+                                default: .string("TERM"), "Signal to send first: a name, or a number such as 15"),
             ParameterDescriptor("grace", .duration, default: .string("10s"), "How long to wait for them to exit"),
             ParameterDescriptor("escalate", .bool, default: .bool(true), "SIGKILL what is still running after `grace`"),
             ParameterDescriptor("require_match", .bool, default: .bool(false),

@@ -1,0 +1,174 @@
+// What the notification actions share: POSTing JSON through the HTTP transport, retrying with a
+// bounded backoff where the receiver allows it, and messages that never show an endpoint's secrets
+// (webhook URLs carry their token in the path, so only scheme://host is ever printed).
+import Foundation
+import RunbookKit
+
+/// How a notification is retried: which answers, how often, how long between tries.
+public struct NotificationRetryPolicy: Sendable {
+    /// Tries in all, the first included (1: no retries).
+    public var attempts: Int
+    /// Wait before the second try, doubled before each further one.
+    public var initialDelay: Double
+    /// Longest wait between tries (a `Retry-After` header is honoured up to this).
+    public var maxDelay: Double
+    /// Retry on 5xx answers and on network failures (safe only when the receiver deduplicates).
+    public var retriesServerErrors: Bool
+
+    /// A policy; 429 is always retried while attempts remain.
+    public init(attempts: Int, initialDelay: Double = 1, maxDelay: Double = 8, retriesServerErrors: Bool) {
+        self.attempts = max(1, attempts)
+        self.initialDelay = max(0, initialDelay)
+        self.maxDelay = max(0, maxDelay)
+        self.retriesServerErrors = retriesServerErrors
+    }
+
+    /// PagerDuty deduplicates by dedup_key, so every transient failure is retried: 4 tries, 1 s, 2 s, 4 s apart.
+    public static let pagerDuty = NotificationRetryPolicy(attempts: 4, retriesServerErrors: true)
+    /// A Slack message would post twice after a 5xx that was in fact delivered: only 429 is retried.
+    public static let slack = NotificationRetryPolicy(attempts: 3, retriesServerErrors: false)
+    /// No retries (a step's `retry:` can add them).
+    public static let none = NotificationRetryPolicy(attempts: 1, retriesServerErrors: false)
+}
+
+/// Sends one notification and describes its endpoint without secrets.
+struct NotificationPoster: Sendable {
+    let transport: any HTTPTransport
+    let policy: NotificationRetryPolicy
+
+    /// The outcome of the last try.
+    struct Delivery: Sendable {
+        /// The last response, or why there was none.
+        var result: Result<HTTPTransportResponse, HTTPTransportError>
+        /// How many tries were made.
+        var attempts: Int
+    }
+
+    /// POSTs `body` as JSON with `headers`, retrying per the policy; stops retrying before the step's
+    /// own deadline so that the action reports the last answer. Throws only `CancellationError`.
+    /// `label` names the receiver in retry warnings, which pass through `redactor`.
+    func post(url: String, body: Value, headers: [(name: String, value: String)] = [], label: String,
+              redactor: NotificationRedactor, invocation: ActionInvocation) async throws -> Delivery {
+        var fields = headers
+        if !fields.contains(where: { $0.name.lowercased() == "content-type" }) {
+            fields.append(("Content-Type", "application/json"))
+        }
+        let timeout = HTTPExchange.effectiveTimeout(invocation)
+        let request = HTTPTransportRequest(method: "POST", url: url, headers: fields, body: Array(body.jsonText().utf8),
+                                           timeout: timeout, maxBodyBytes: HTTPExchange.readBodyBytes)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(Int64(max(0, invocation.timeout) * 1000))
+        var attempt = 0
+        var delay = policy.initialDelay
+        while true {
+            attempt += 1
+            let result: Result<HTTPTransportResponse, HTTPTransportError>
+            do {
+                result = .success(try await transport.send(request))
+            } catch let error as HTTPTransportError {
+                result = .failure(error)
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                result = .failure(.failed(AsyncHTTPTransport.phrase(String(describing: error))))
+            }
+            guard attempt < policy.attempts, let wait = retryDelay(after: result, backoff: delay) else {
+                return Delivery(result: result, attempts: attempt)
+            }
+            // Waiting past the step timeout would only turn the receiver's answer into "timed out".
+            if invocation.timeout > 0, clock.now + .milliseconds(Int64((wait + min(timeout, 1)) * 1000)) > deadline {
+                return Delivery(result: result, attempts: attempt)
+            }
+            invocation.context.emit("warning", redactor.redact("\(label)\(describe(result)); retrying in "
+                                                               + "\(RunbookDuration(seconds: wait))"))
+            try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+            delay = min(policy.maxDelay, max(delay * 2, 0.001))
+        }
+    }
+
+    /// Seconds to wait before retrying, or nil when this answer is final.
+    func retryDelay(after result: Result<HTTPTransportResponse, HTTPTransportError>, backoff: Double) -> Double? {
+        switch result {
+        case .success(let response) where response.status == 429:
+            let header = response.headers.first { $0.name.lowercased() == "retry-after" }?.value
+            let asked = header.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            return min(policy.maxDelay, max(backoff, asked ?? 0))
+        case .success(let response) where (500...599).contains(response.status) && policy.retriesServerErrors:
+            return min(policy.maxDelay, backoff)
+        case .failure(let error) where policy.retriesServerErrors:
+            switch error {
+            case .timedOut, .connectionRefused: return min(policy.maxDelay, backoff)
+            case .failed(let why) where why.contains("reset") || why.contains("closed"): return min(policy.maxDelay, backoff)
+            default: return nil
+            }
+        default:
+            return nil
+        }
+    }
+
+    /// " answered 503" / ": connection refused", to follow a label in retry warnings.
+    func describe(_ result: Result<HTTPTransportResponse, HTTPTransportError>) -> String {
+        switch result {
+        case .success(let response): " answered \(response.status)"
+        case .failure(let error): ": " + Self.phrase(error)
+        }
+    }
+
+    /// A transport error as a phrase.
+    static func phrase(_ error: HTTPTransportError) -> String {
+        switch error {
+        case .timedOut: "timed out"
+        case .connectionRefused: "connection refused"
+        case .tooManyRedirects: "too many redirects"
+        case .failed(let why): why
+        }
+    }
+}
+
+/// Keeps endpoint secrets out of text: the run's secrets, the values given here, and a URL's path and query.
+struct NotificationRedactor: Sendable {
+    let masker: SecretMasker
+    let extraSecrets: [String]
+
+    /// The masker plus `url`'s full text, path and query, plus `secrets` (a routing key, say).
+    init(masker: SecretMasker, url: String?, secrets: [String] = []) {
+        self.masker = masker
+        var extra = secrets
+        if let url {
+            extra.append(url)
+            if let parts = URLComponents(string: url) {
+                if parts.path.count > 1 { extra.append(parts.path) }
+                if let query = parts.query { extra.append(query) }
+            }
+        }
+        extraSecrets = extra.filter { $0.count >= 3 }.sorted { $0.count > $1.count }
+    }
+
+    /// Every secret replaced by `***`.
+    func redact(_ text: String) -> String {
+        var out = masker.mask(text)
+        for secret in extraSecrets where out.contains(secret) {
+            out = out.replacingOccurrences(of: secret, with: "***")
+        }
+        return out
+    }
+
+    /// `https://hooks.slack.com/***`: only scheme, host and port of a URL.
+    static func origin(of url: String) -> String {
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme, let host = parts.host else {
+            return "the configured url"
+        }
+        let port = parts.port.map { ":\($0)" } ?? ""
+        let hasPath = parts.path.count > 1 || parts.query != nil
+        return "\(scheme)://\(host)\(port)" + (hasPath ? "/***" : "")
+    }
+
+    /// A response body cut to one short line, secrets removed.
+    func snippet(_ body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(2048), as: UTF8.self)
+            .split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        let cut = text.count > 200 ? String(text.prefix(200)) + "…" : text
+        return redact(cut)
+    }
+}
