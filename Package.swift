@@ -63,7 +63,8 @@ let package = Package(
         ),
         .testTarget(name: "RunbookActionsTests", dependencies: ["RunbookActions", "RunbookKit", "RunbookTestSupport"],
                     swiftSettings: strict),
-        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunbookKit", "RunbookActions", "RunbookTestSupport"], swiftSettings: strict),
+        .testTarget(name: "RunbookCLITests", dependencies: ["RunbookCLI", "RunbookKit", "RunbookActions", "RunbookTestSupport"],
+                    exclude: ["Fixtures"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,7 +23,11 @@ enum CLI {
     /// only as many threads as cores, and other tests need it).
     static func run(_ args: [String], in directory: String? = nil, env: [String: String] = [:],
                     timeout: TimeInterval = 60) async throws -> CLIResult {
-        try await withCheckedThrowingContinuation { continuation in
+        // At most a few at once: a hundred debug binaries starting together starve the test
+        // process's own threads of CPU, and in-process tests with time bounds fail.
+        await slots.acquire()
+        defer { Task { await slots.release() } }
+        return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Result { try runBlocking(args, in: directory, env: env, timeout: timeout) })
             }
@@ -45,13 +49,15 @@ enum CLI {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        // Read both pipes concurrently so a chatty child cannot block on a full pipe.
+        // Read both pipes concurrently so a chatty child cannot block on a full pipe. On threads of
+        // their own: blocking reads on Dispatch's global queues would take the worker threads that
+        // Swift concurrency's default executor runs on (on Linux), stalling every other test.
         nonisolated(unsafe) var outData = Data(), errData = Data()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        Thread.detachNewThread { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         group.enter()
-        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        Thread.detachNewThread { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             group.wait()
@@ -61,6 +67,24 @@ enum CLI {
                          stderr: String(decoding: errData, as: UTF8.self))
     }
 }
+
+/// A counting semaphore that suspends (never blocks a thread) while every slot is taken.
+actor AsyncSlots {
+    private var free: Int
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    init(_ count: Int) { free = count }
+    func acquire() async {
+        if free > 0 { free -= 1; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+    func release() {
+        if waiting.isEmpty { free += 1 } else { waiting.removeFirst().resume() }
+    }
+}
+
+/// Slots for `CLI.run`: processes that run to completion. Background processes (`LaunchedCLI`)
+/// take none: they mostly wait, and holding slots while waiting for a `CLI.run` could deadlock.
+private let slots = AsyncSlots(max(2, ProcessInfo.processInfo.activeProcessorCount))
 
 /// A fresh temporary directory, removed by the caller with `cleanup()`.
 struct TempDir {

@@ -92,6 +92,7 @@ public final class TestHTTPServer: Sendable {
         var requests: [TestHTTPRequest] = []
         var serverChannel: (any Channel)?
         var connections: [ObjectIdentifier: any Channel] = [:]
+        var acceptedConnections = 0
         var port: Int?
     }
 
@@ -159,6 +160,10 @@ public final class TestHTTPServer: Sendable {
     /// How many requests arrived.
     public var requestCount: Int { state.withLockedValue { $0.requests.count } }
 
+    /// How many connections were accepted, including ones that never sent a complete HTTP request
+    /// (a TCP probe, a non-HTTP client).
+    public var connectionCount: Int { state.withLockedValue { $0.acceptedConnections } }
+
     /// The requests whose path (query ignored) is `path`.
     public func requests(path: String) -> [TestHTTPRequest] {
         state.withLockedValue { $0.requests.filter { $0.path == path } }
@@ -193,7 +198,10 @@ public final class TestHTTPServer: Sendable {
 
     private func track(_ channel: any Channel) {
         let id = ObjectIdentifier(channel)
-        state.withLockedValue { $0.connections[id] = channel }
+        state.withLockedValue {
+            $0.connections[id] = channel
+            $0.acceptedConnections += 1
+        }
         channel.closeFuture.whenComplete { [self] _ in
             _ = state.withLockedValue { $0.connections.removeValue(forKey: id) }
         }

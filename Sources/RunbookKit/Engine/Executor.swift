@@ -210,20 +210,28 @@ public struct Executor: Sendable {
             }
         } else {
             for step in runbook.steps {
+                let result: StepResult
+                var restoredInterrupt = false
                 if let done = resume?.finished[step.id.value] {
                     record(done.status, step.id.value, state, rollback: false)
-                    continue
-                }
-                let result = await runStep(step, phase: .main, state: state,
+                    // A failure journaled just before the process died (before `rollback_started` or
+                    // `run_finished`) still decides what happens next; it is not run again.
+                    guard done.status == .failed else { continue }
+                    let message = done.error ?? "failed"
+                    restoredInterrupt = message.hasPrefix("interrupted by ")
+                    result = .failed(message)
+                } else {
+                    result = await runStep(step, phase: .main, state: state,
                                            crashedInFlight: resume?.inFlight == step.id.value,
                                            earlierAnswer: resume?.answers[step.id.value],
                                            askedAt: resume?.askedAt[step.id.value])
+                }
                 switch result {
                 case .succeeded, .skipped: continue
                 case .paused(let reason):
                     return finish(state, .paused, pausedAt: step.id.value, reason: reason)
                 case .failed(let message):
-                    let interrupted = options.interrupt.isTriggered
+                    let interrupted = options.interrupt.isTriggered || restoredInterrupt
                     switch step.failureMode {
                     case .continue where !interrupted:
                         continue

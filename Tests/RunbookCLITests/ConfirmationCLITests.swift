@@ -1,0 +1,103 @@
+// Confirmations without a terminal: the run pauses (exit 3) and says how to resume; resume with
+// --approve continues without re-running finished steps, --decline rolls back, --yes approves;
+// history lists the run and shows who answered.
+import Foundation
+import RunbookKit
+import RunbookTestSupport
+import Testing
+
+@Suite("confirmations without a terminal")
+struct ConfirmationCLITests {
+    static func routes(_ server: TestHTTPServer) {
+        for path in ["/before", "/restart", "/after", "/undo/restart", "/rollback-marker"] {
+            server.route(path, .text("ok"))
+        }
+    }
+
+    @Test func pausesThenApproveContinuesWithoutRerunningFinishedSteps() async throws {
+        try await RunWorld.with { w in
+            Self.routes(w.server)
+            let paused = try await w.run("confirm_flow")
+            #expect(paused.status == 3, "\(paused.stdout)\(paused.stderr)")
+            let run = try w.onlyRunID()
+            #expect(paused.stdout.contains("runbook resume \(run) --approve restart"), "\(paused.stdout)")
+            #expect(paused.stdout.contains("Restart the demo service?"))
+            #expect(w.count("/before") == 1)
+            #expect(w.count("/restart") == 0, "nothing assumed: the gated step did not run")
+
+            var list = try await w.cli(["history"] + w.state)
+            #expect(list.status == 0)
+            let row = try #require(list.stdout.split(separator: "\n").first { $0.contains(run) })
+            #expect(row.contains("confirm_flow") && row.contains("paused"), "\(row)")
+
+            let resumed = try await w.resume(run, ["--approve", "restart"])
+            #expect(resumed.status == 0, "\(resumed.stdout)\(resumed.stderr)")
+            #expect(w.count("/before") == 1, "finished steps are not run again")
+            #expect(w.server.requests(path: "/restart").map(\.method) == ["POST"])
+            #expect(w.count("/after") == 1)
+            #expect(w.count("/undo/restart") == 0 && w.count("/rollback-marker") == 0)
+
+            list = try await w.cli(["history"] + w.state)
+            let done = try #require(list.stdout.split(separator: "\n").first { $0.contains(run) })
+            #expect(done.contains("succeeded"), "\(done)")
+
+            let timeline = try await w.cli(["history", run] + w.state)
+            #expect(timeline.status == 0, "\(timeline.stderr)")
+            #expect(timeline.stdout.contains("confirmation_asked restart: Restart the demo service?"))
+            #expect(timeline.stdout.contains("confirmation_answered restart: approved by \(RunWorld.user) (--approve restart)"),
+                    "\(timeline.stdout)")
+            #expect(timeline.stdout.contains("run_started confirm_flow (resumed)"))
+            #expect(timeline.stdout.contains("run_finished: paused"))
+            #expect(timeline.stdout.contains("run_finished: succeeded"))
+
+            let json = try await w.cli(["history", run, "--format", "json"] + w.state)
+            let answers = json.stdout.split(separator: "\n").compactMap { Value.parseJSON(String($0))?.mapValue }
+                .records("confirmation_answered", step: "restart")
+            #expect(answers.count == 1)
+            #expect(answers.first?["by"] == .string(RunWorld.user))
+            #expect(answers.first?["approved"] == .bool(true))
+        }
+    }
+
+    @Test func declineRollsBack() async throws {
+        try await RunWorld.with { w in
+            Self.routes(w.server)
+            #expect(try await w.run("confirm_flow").status == 3)
+            let run = try w.onlyRunID()
+            let r = try await w.resume(run, ["--decline", "restart"])
+            #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+            #expect(r.stdout.contains("confirmation declined by \(RunWorld.user)"))
+            #expect(w.count("/before") == 1)
+            #expect(w.count("/restart") == 0)
+            #expect(w.count("/after") == 0)
+            #expect(w.count("/rollback-marker") == 1, "the rollback ran")
+            #expect(w.count("/undo/restart") == 0, "nothing to undo: the restart never ran")
+            let list = try await w.cli(["history"] + w.state)
+            #expect(list.stdout.contains("failed"))
+            let timeline = try await w.cli(["history", run] + w.state)
+            #expect(timeline.stdout.contains("declined by \(RunWorld.user) (--decline restart)"))
+        }
+    }
+
+    @Test func yesAndApproveUpFrontDoNotPause() async throws {
+        for flags in [["--yes"], ["--approve", "restart"]] {
+            try await RunWorld.with { w in
+                Self.routes(w.server)
+                let r = try await w.run("confirm_flow", flags)
+                #expect(r.status == 0, "\(flags): \(r.stdout)\(r.stderr)")
+                #expect(w.count("/restart") == 1)
+                #expect(w.count("/after") == 1)
+                #expect(r.stdout.contains("approved by \(RunWorld.user) (\(flags.joined(separator: " ")))"))
+            }
+        }
+    }
+
+    @Test func approvingAnotherStepStillPauses() async throws {
+        try await RunWorld.with { w in
+            Self.routes(w.server)
+            let r = try await w.run("confirm_flow", ["--approve", "after"])
+            #expect(r.status == 3, "\(r.stdout)\(r.stderr)")
+            #expect(w.count("/restart") == 0)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+// Output formats (JSON lines, no escape codes unless a terminal wants them), `runbook drill`
+// and `runbook test` through the built binary.
+import Foundation
+import RunbookKit
+import RunbookTestSupport
+import Testing
+
+@Suite("output formats")
+struct OutputCLITests {
+    static func routes(_ server: TestHTTPServer) {
+        for path in ["/health", "/enable", "/verify"] { server.route(path, .text("ok")) }
+    }
+
+    /// Every line of `text` parsed as a JSON object.
+    static func jsonLines(_ text: String) throws -> [[String: Value]] {
+        try text.split(separator: "\n").map { line in
+            guard case .map(let m)? = Value.parseJSON(String(line)) else {
+                Issue.record("not a JSON object: \(line)")
+                throw CancellationError()
+            }
+            return m
+        }
+    }
+
+    @Test func jsonIsOneObjectPerLineEndingWithTheSummary() async throws {
+        try await RunWorld.with { w in
+            Self.routes(w.server)
+            let r = try await w.run("http_flow", ["--format", "json"])
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            let lines = try Self.jsonLines(r.stdout)
+            #expect(lines.first?["type"] == .string("run_started"))
+            #expect(lines.dropLast().last?["type"] == .string("run_finished"))
+            let summary = try #require(lines.last)
+            #expect(summary["type"] == .string("summary"))
+            #expect(summary["status"] == .string("succeeded"))
+            #expect(summary["exit_code"] == .int(0))
+            #expect(summary["executed"] == .list(["check_health", "enable_thing", "verify"].map(Value.string)))
+            #expect(summary["run_id"] == .string(try w.onlyRunID()))
+            #expect(lines.allSatisfy { $0["seq"] == nil && $0["time"] == nil })
+            // The events are the journal's, in order.
+            let journalTypes = try w.journal(try w.onlyRunID()).compactMap { $0["type"]?.stringValue }
+            #expect(lines.dropLast().compactMap { $0["type"]?.stringValue } == journalTypes)
+        }
+    }
+
+    @Test func jsonForPausedFailedAndDryRuns() async throws {
+        try await RunWorld.with { w in
+            ConfirmationCLITests.routes(w.server)
+            let paused = try await w.run("confirm_flow", ["--format", "json"])
+            #expect(paused.status == 3)
+            let summary = try #require(try Self.jsonLines(paused.stdout).last)
+            #expect(summary["status"] == .string("paused"))
+            #expect(summary["paused_at"] == .string("restart"))
+            #expect(summary["exit_code"] == .int(3))
+            let declined = try await w.resume(try w.onlyRunID(), ["--decline", "restart", "--format", "json"])
+            #expect(declined.status == 1)
+            #expect(try Self.jsonLines(declined.stdout).last?["rolled_back"] == .list([.string("rollback_marker")]))
+            let dry = try await w.run("confirm_flow", ["--format", "json", "--dry-run"])
+            #expect(dry.status == 0, "\(dry.stdout)\(dry.stderr)")
+            let planned = try Self.jsonLines(dry.stdout).records("step_planned")
+            #expect(planned.count == 3)
+            #expect(planned.first { $0["step"] == .string("restart") }?["note"]
+                    == .string("would change the system (not run in dry-run)"))
+        }
+    }
+
+    @Test func noEscapeCodesWithoutATerminalOrWithNoColor() async throws {
+        try await RunWorld.with { w in
+            Self.routes(w.server)
+            for env in [["NO_COLOR": "1"], [:]] {
+                // NO_COLOR unset: stdout is a file, not a terminal.
+                let child = try await LaunchedCLI.start(["run", Fixture.runbook("http_flow")] + w.state + w.base,
+                                                        in: w.dir.path, env: w.env.merging(env) { $1 },
+                                                        unset: env.isEmpty ? ["NO_COLOR"] : [])
+                let r = await child.wait()
+                #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+                #expect(r.stdout.contains("succeeded"))
+                #expect(!r.stdout.contains("\u{1B}") && !r.stderr.contains("\u{1B}"), "\(env): \(r.stdout.debugDescription)")
+            }
+        }
+    }
+
+    static let script = ["/usr/bin/script", "/bin/script"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test(.enabled(if: script != nil, "script(1) is not installed"))
+    func aTerminalGetsColorUnlessNoColor() async throws {
+        try await RunWorld.with { w in
+            Self.routes(w.server)
+            let command = ([CLI.executable, "run", Fixture.runbook("http_flow")] + w.state + w.base)
+                .map { "'\($0)'" }.joined(separator: " ")
+            var seen: [Bool] = []
+            for noColor in [false, true] {
+                // script(1) runs the command with a pseudo-terminal as its standard output.
+                let child = try await LaunchedCLI.start(["-qec", command, "/dev/null"], in: w.dir.path,
+                                                        env: noColor ? w.env.merging(["NO_COLOR": "1"]) { $1 } : w.env,
+                                                        executable: try #require(Self.script),
+                                                        unset: noColor ? [] : ["NO_COLOR"])
+                let r = await child.wait()
+                #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+                #expect(r.stdout.contains("succeeded"), "\(r.stdout)")
+                seen.append(r.stdout.contains("\u{1B}["))
+            }
+            #expect(seen == [true, false], "colored on a terminal, plain with NO_COLOR")
+        }
+    }
+}
+
+@Suite("runbook drill and runbook test")
+struct DrillTestCLITests {
+    @Test func drillOfTheRepositoryRunbooksPasses() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        let r = try await CLI.run(["drill", Repo.path("runbooks.d")], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("5 passed, 0 failed"), "\(r.stdout)")
+        for id in ["api_high_latency_scaleup", "cache_service_failure", "database_connection_failure",
+                   "qwen_failure_downshift", "rl_reward_runaway_rollback"] {
+            #expect(r.stdout.contains(id))
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/.runbook"), "a drill writes nothing")
+        let json = try await CLI.run(["drill", Repo.path("runbooks.d"), "--format", "json"], in: dir.path)
+        #expect(json.status == 0)
+        let rows = try #require(Value.parseJSON(json.stdout)?.listValue)
+        #expect(rows.count == 5)
+        #expect(rows.allSatisfy { $0.mapValue["result"] == .string("ok") })
+    }
+
+    @Test func drillFailsOnABrokenRunbook() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("rb/clean.yaml", cleanRunbook)
+        try dir.write("rb/broken.yaml", brokenRunbook)
+        let r = try await CLI.run(["drill", "rb"], in: dir.path)
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("1 passed, 1 failed"))
+        #expect(r.stdout.contains("lint error"))
+        let missing = try await CLI.run(["drill", "nope"], in: dir.path)
+        #expect(missing.status == 2)
+    }
+
+    @Test func scenarioTestsReportPassedAndFailed() async throws {
+        let r = try await CLI.run(["test", Fixture.scenarios("mixed")])
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("1 passed, 1 failed"), "\(r.stdout)")
+        #expect(r.stdout.contains("PASS \(Fixture.scenarios("mixed"))/passes.test.yaml"))
+        #expect(r.stdout.contains("FAIL \(Fixture.scenarios("mixed"))/fails.test.yaml"))
+        #expect(r.stdout.contains("expected status succeeded, got failed (step 'check_health' failed)"), "\(r.stdout)")
+        #expect(!r.stdout.contains("not-a-test"))
+
+        let one = try await CLI.run(["test", Fixture.scenarios("mixed") + "/passes.test.yaml"])
+        #expect(one.status == 0, "\(one.stdout)")
+        #expect(one.stdout.contains("1 passed, 0 failed"))
+    }
+}
