@@ -31,8 +31,11 @@ extension BuiltinActions {
     /// `confirm` has none: the engine asks the question itself.
     public static let implementations: [any Action] = [
         HTTPCheckAction(), HTTPRequestAction(),
+        PrometheusQueryAction(),
+        KubernetesGetDeploymentAction(), KubernetesScaleAction(), KubernetesRolloutRestartAction(),
         ExecAction(), ProcessStopAction(),
         LogAction(), WaitAction(), AssertAction(),
+        PostgresCheckAction(), TCPCheckAction(),
     ]
         + CheckpointActions.implementations()
         + NotifyActions.implementations()

@@ -22,7 +22,8 @@ struct HTTPExchange: Sendable {
     /// Sends `method url` with the invocation's `headers` and `timeout`, plus `body`/`contentType`.
     /// Throws only `CancellationError`; every network failure is in `result`.
     static func perform(method: String, url: String, body: [UInt8]?, contentType: String?,
-                        invocation: ActionInvocation, transport: any HTTPTransport) async throws -> HTTPExchange {
+                        invocation: ActionInvocation, transport: any HTTPTransport,
+                        maxBodyBytes: Int = readBodyBytes) async throws -> HTTPExchange {
         let label = invocation.context.masker.mask("\(method) \(url)")
         var headers: [(name: String, value: String)] = []
         if case .map(let given)? = invocation.arguments["headers"] {
@@ -35,7 +36,7 @@ struct HTTPExchange: Sendable {
         }
         let timeout = effectiveTimeout(invocation)
         let request = HTTPTransportRequest(method: method, url: url, headers: headers, body: body, timeout: timeout,
-                                           maxBodyBytes: readBodyBytes)
+                                           maxBodyBytes: maxBodyBytes)
         let clock = ContinuousClock()
         let start = clock.now
         let result: Result<HTTPTransportResponse, HTTPTransportError>

@@ -5,6 +5,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// One HTTP request, in plain types (no AsyncHTTPClient or NIO types leak into the actions).
 public struct HTTPTransportRequest: Sendable {
@@ -20,16 +21,82 @@ public struct HTTPTransportRequest: Sendable {
     public var timeout: Double
     /// Read at most this many body bytes; the rest is discarded.
     public var maxBodyBytes: Int
+    /// TLS settings for https URLs; nil: the system's trust roots, no client certificate.
+    public var tls: HTTPTransportTLS?
 
     /// A request; `timeout` in seconds.
     public init(method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
-                timeout: Double, maxBodyBytes: Int) {
+                timeout: Double, maxBodyBytes: Int, tls: HTTPTransportTLS? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
         self.timeout = timeout
         self.maxBodyBytes = maxBodyBytes
+        self.tls = tls
+    }
+}
+
+/// TLS settings of one request, as PEM bytes (what kubeconfig files and service-account mounts hold).
+public struct HTTPTransportTLS: Sendable, Hashable {
+    /// PEM certificates to trust instead of the system roots; nil: the system roots.
+    public var trustRootsPEM: [UInt8]?
+    /// PEM client certificate (chain) presented to the server; needs `clientKeyPEM`.
+    public var clientCertificatePEM: [UInt8]?
+    /// PEM private key of the client certificate.
+    public var clientKeyPEM: [UInt8]?
+    /// false: accept any server certificate (kubeconfig's `insecure-skip-tls-verify`).
+    public var verifyServer: Bool
+
+    /// Settings; every part optional.
+    public init(trustRootsPEM: [UInt8]? = nil, clientCertificatePEM: [UInt8]? = nil, clientKeyPEM: [UInt8]? = nil,
+                verifyServer: Bool = true) {
+        self.trustRootsPEM = trustRootsPEM
+        self.clientCertificatePEM = clientCertificatePEM
+        self.clientKeyPEM = clientKeyPEM
+        self.verifyServer = verifyServer
+    }
+
+    /// Why a part is unusable, as a lowercase phrase: names the part ("certificate authority: ...").
+    public struct Invalid: Error, Sendable, CustomStringConvertible {
+        /// The phrase.
+        public var description: String
+    }
+
+    /// Checks that every PEM part parses, so a bad file is reported before any request is sent.
+    /// Throws `Invalid`.
+    public func validate() throws {
+        _ = try makeConfiguration()
+    }
+
+    /// The NIOSSL configuration these settings describe.
+    func makeConfiguration() throws -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let roots = trustRootsPEM {
+            guard let certificates = try? NIOSSLCertificate.fromPEMBytes(roots), !certificates.isEmpty else {
+                throw Invalid(description: "certificate authority: no PEM certificate could be read")
+            }
+            configuration.trustRoots = .certificates(certificates)
+        }
+        switch (clientCertificatePEM, clientKeyPEM) {
+        case (nil, nil):
+            break
+        case (let certificate?, let key?):
+            guard let chain = try? NIOSSLCertificate.fromPEMBytes(certificate), !chain.isEmpty else {
+                throw Invalid(description: "client certificate: no PEM certificate could be read")
+            }
+            guard let privateKey = try? NIOSSLPrivateKey(bytes: key, format: .pem) else {
+                throw Invalid(description: "client key: no PEM private key could be read")
+            }
+            configuration.certificateChain = chain.map { .certificate($0) }
+            configuration.privateKey = .privateKey(privateKey)
+        case (_?, nil):
+            throw Invalid(description: "a client certificate needs its client key")
+        case (nil, _?):
+            throw Invalid(description: "a client key needs its client certificate")
+        }
+        if !verifyServer { configuration.certificateVerification = .none }
+        return configuration
     }
 }
 
@@ -101,6 +168,11 @@ public struct AsyncHTTPTransport: HTTPTransport {
         outgoing.method = HTTPMethod(rawValue: request.method)
         for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
+        if let tls = request.tls {
+            do { outgoing.tlsConfiguration = try tls.makeConfiguration() } catch {
+                throw HTTPTransportError.failed("tls: \(error)")
+            }
+        }
         let prepared = outgoing
         let timeout = max(0.001, request.timeout)
         let client = client

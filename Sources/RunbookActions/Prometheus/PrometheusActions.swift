@@ -14,14 +14,15 @@ public enum PrometheusActions {
                                 "Prometheus base URL, e.g. http://localhost:9090 (default: env RUNBOOK_PROMETHEUS_URL)"),
             ParameterDescriptor("time", .string, "Evaluation time, RFC 3339 or Unix seconds (default: now)"),
             ParameterDescriptor("require_value", .bool, default: .bool(false),
-                                "Fail the step when the result is empty (no series)"),
+                                "Fail the step unless the result is one value: empty results and results of several "
+                                    + "series both fail (aggregate them with sum, max, ...)"),
             StandardParameters.timeout(default: "15s", "Query timeout, also sent to Prometheus"),
             StandardParameters.headers,
         ],
         outputs: [
             OutputDescriptor("value", .number,
                              "The sample value of a scalar or single-series result (the first series otherwise); "
-                                 + "null when empty"),
+                                 + "null when empty; NaN and ±Inf are numbers"),
             OutputDescriptor("series", .list(.map(.any)),
                              "Every series as {labels: mapping of string, value: number}"),
             OutputDescriptor("empty", .bool, "Whether the result has no series"),
