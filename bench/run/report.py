@@ -23,6 +23,7 @@ def load(d):
             out[f[:-5]] = {
                 "mean": r["mean"] * 1000, "sd": (r["stddev"] or 0) * 1000, "min": r["min"] * 1000,
                 "max": r["max"] * 1000, "n": len(r["times"]),
+                "cpu": (r.get("user", 0) + r.get("system", 0)) * 1000,
             }
     return out
 
@@ -64,6 +65,18 @@ def main():
                        f"{fmt(r['mean'])} ± {fmt(r['sd'])} [{fmt(r['min'])} … {fmt(r['max'])}] ({r['n']})")
         if any(x != "—" for x in row):
             print(f"| {name} | " + " | ".join(row) + " |")
+    print("\nCPU time (user + system) per run, mean — less sensitive to other load on the machine; "
+          "fsync waits are not CPU time:\n")
+    print("| tool | " + " | ".join(labels[c] for c in cases) + " |")
+    print("|---|" + "---|" * len(cases))
+    for key, name in tools:
+        row = [("—" if f"{key}_{c}" not in res else fmt(res[f"{key}_{c}"]["cpu"])) for c in cases]
+        if any(x != "—" for x in row):
+            print(f"| {name} | " + " | ".join(row) + " |")
+    lint = [f"lint_{c}" for c in ("steps1", "steps100", "steps1000")]
+    if all(k in res for k in lint):
+        print("\n`runbook lint` alone (every `runbook run` lints first): " + ", ".join(
+            f"{labels[k[5:]]} {fmt(res[k]['mean'])} ± {fmt(res[k]['sd'])}" for k in lint) + ".")
     extra = [k for k in res if k.endswith("_pyserver")]
     if extra:
         print("\nAgainst python's `http.server` (HTTP/1.0, one connection per request) instead of healthd:\n")
@@ -85,6 +98,18 @@ def main():
         hs = pm(h)
         if a or b or h:
             print(f"| {name} | {pm(a)} | {pm(b)} | {hs} |")
+
+    l100 = per_step(res, "lint_steps100", "lint_steps1", 100)
+    l1000 = per_step(res, "lint_steps1000", "lint_steps1", 1000)
+    if l100 and l1000:
+        print(f"| of which `runbook lint` | {pm(l100)} | {pm(l1000)} | — |")
+        for key, name in (("runbook", "runbook, execution only (minus lint)"),
+                          ("runbook_shm", "runbook on /dev/shm, execution only (minus lint)")):
+            a = per_step(res, f"{key}_steps100", f"{key}_steps1", 100)
+            b = per_step(res, f"{key}_steps1000", f"{key}_steps1", 1000)
+            sub = lambda x, l: None if x is None else (x[0] - l[0], math.hypot(x[1], l[1]))
+            if a or b:
+                print(f"| {name} | {pm(sub(a, l100))} | {pm(sub(b, l1000))} | — |")
 
     disk = per_step(res, "runbook_steps1000", "runbook_steps1", 1000)
     shm = per_step(res, "runbook_shm_steps1000", "runbook_shm_steps1", 1000)

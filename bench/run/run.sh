@@ -97,13 +97,17 @@ for case in steps1 steps100 steps1000 http1 http100; do
     bench "runbook_$case" "$RUNS" "rm -rf $STATE_ROOT/s && mkdir -p $STATE_ROOT/s" \
         "$RUNBOOK run $IN/runbook/$case.yaml --state-dir $STATE_ROOT/s"
 done
+# `runbook run` lints the runbook first: time the lint alone to split the per-step cost.
+for case in steps1 steps100 steps1000; do
+    bench "lint_$case" "$RUNS" "" "$RUNBOOK lint $IN/runbook/$case.yaml"
+done
 # Sanity: the runs succeeded and journaled every step.
 "$RUNBOOK" run "$IN/runbook/steps1000.yaml" --state-dir "$STATE_ROOT/check" >/dev/null
 "$RUNBOOK" run "$IN/runbook/http100.yaml" --state-dir "$STATE_ROOT/check" >/dev/null
 if [ "${SKIP_SHM:-0}" != 1 ]; then
     # The same runs with the state dir on tmpfs, where fsync is free: the difference is the
     # journal's durability cost on this machine's disk.
-    for case in steps1 steps1000 http1 http100; do
+    for case in steps1 steps100 steps1000 http1 http100; do
         bench "runbook_shm_$case" "$RUNS" "rm -rf $SHM_ROOT/s && mkdir -p $SHM_ROOT/s" \
             "$RUNBOOK run $IN/runbook/$case.yaml --state-dir $SHM_ROOT/s"
     done
@@ -131,4 +135,29 @@ if [ "${SKIP_PEERS:-0}" != 1 ]; then
 fi
 
 # --- report ----------------------------------------------------------------------------------
-python3 "$HERE/report.py" "$WORK/json" | tee "$WORK/results.md"
+{
+    echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB;"
+    echo "$(uname -sr); state dir on $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') (${TMPDIR:-/tmp}) and tmpfs (/dev/shm);"
+    echo "runbook $(cd "$ROOT" && git rev-parse --short HEAD), $(swift --version 2>&1 | head -1);"
+    echo "$("$VENV/bin/ansible-playbook" --version 2>/dev/null | head -1), $("$VENV/bin/pypyr" --version 2>/dev/null), hyperfine $(hyperfine --version | cut -d' ' -f2);"
+    # What one journal record's durability costs here: append ~300 bytes + fsync, like Journal.append.
+    python3 - "$STATE_ROOT" <<'PY'
+import os, sys, time
+for where in (sys.argv[1], "/dev/shm"):
+    path = os.path.join(where, "fsync-probe.jsonl")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    line = b"x" * 299 + b"\n"
+    n = 300
+    t = time.perf_counter()
+    for _ in range(n):
+        os.write(fd, line)
+        os.fsync(fd)
+    dt = (time.perf_counter() - t) / n * 1000
+    os.close(fd)
+    os.unlink(path)
+    print(f"append + fsync of one 300-byte record on {where}: {dt:.3f} ms (mean of {n});")
+PY
+    echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg). RUNS=$RUNS WARMUP=$WARMUP."
+    echo
+} | sed 's/;$//; s/^\(.\)/- \1/' >"$WORK/machine.md"
+{ cat "$WORK/machine.md"; python3 "$HERE/report.py" "$WORK/json"; } | tee "$WORK/results.md"
