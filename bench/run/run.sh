@@ -138,7 +138,7 @@ fi
 {
     echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(free -g | awk '/Mem:/ {print $2}') GiB;"
     echo "$(uname -sr); state dir on $(df -T "${TMPDIR:-/tmp}" | awk 'NR==2 {print $2}') (${TMPDIR:-/tmp}) and tmpfs (/dev/shm);"
-    echo "runbook $(cd "$ROOT" && git rev-parse --short HEAD), $(swift --version 2>&1 | head -1);"
+    echo "runbook $(cd "$ROOT" && git describe --always --dirty), $(swift --version 2>&1 | head -1);"
     echo "$("$VENV/bin/ansible-playbook" --version 2>/dev/null | head -1), $("$VENV/bin/pypyr" --version 2>/dev/null), hyperfine $(hyperfine --version | cut -d' ' -f2);"
     # What one journal record's durability costs here: append ~300 bytes + fsync, like Journal.append.
     python3 - "$STATE_ROOT" <<'PY'
