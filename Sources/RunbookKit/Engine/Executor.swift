@@ -187,19 +187,31 @@ public struct Executor: Sendable {
 
     /// Mutable bookkeeping of one run, confined to the executing task.
     final class RunState: @unchecked Sendable {
-        var steps: [String: ResumePoint.StepRecord] = [:]
+        /// Finished steps; set them with `setStep`, which keeps `stepsContext` in step.
+        private(set) var steps: [String: ResumePoint.StepRecord] = [:]
+        /// `steps` as the expression context's `steps` map, updated one step at a time rather than
+        /// rebuilt for every expression (which made a run quadratic in its number of steps).
+        private(set) var stepsContext: [String: Value] = [:]
+        /// The contexts that do not change during a run (params, env, secrets, run, trigger), built once.
+        var fixedContext: [String: Value]?
         var outcome: RunOutcome
         let started = Date()
         /// Signals that do not interrupt the current phase: the one that caused the rollback must not
         /// also cancel the rollback; only a signal after the rollback began stops it.
         var interruptBaseline = 0
         init(runID: String) { outcome = RunOutcome(runID: runID, status: .succeeded) }
+
+        func setStep(_ id: String, _ record: ResumePoint.StepRecord) {
+            steps[id] = record
+            stepsContext[id] = .map(["status": .string(record.status.rawValue), "outputs": .map(record.outputs),
+                                     "error": record.error.map(Value.string) ?? .null])
+        }
     }
 
     /// Runs from the start, or continues from `resume`.
     public func run(resume: ResumePoint? = nil) async -> RunOutcome {
         let state = RunState(runID: runID)
-        if let resume { for (id, record) in resume.finished { state.steps[id] = record } }
+        if let resume { for (id, record) in resume.finished { state.setStep(id, record) } }
         emit(.runStarted(runID: runID, runbook: runbook.id.value, file: runbook.file, dryRun: options.dryRun,
                          params: masker.mask(Value.map(options.params)).mapValue, resumed: resume != nil))
         var rollbackReason = resume?.rollbackReason
@@ -308,23 +320,27 @@ public struct Executor: Sendable {
 
     /// The expression context at this point of the run.
     func evaluationContext(_ state: RunState, own: (String, [String: Value])? = nil) -> EvaluationContext {
-        var steps: [String: Value] = [:]
-        for (id, r) in state.steps {
-            steps[id] = .map(["status": .string(r.status.rawValue), "outputs": .map(r.outputs),
-                              "error": r.error.map(Value.string) ?? .null])
-        }
+        var steps = state.stepsContext
         if let (id, outputs) = own {
             steps[id] = .map(["status": .string("running"), "outputs": .map(outputs), "error": .null])
         }
-        let run: [String: Value] = ["id": .string(runID), "runbook": .string(runbook.id.value),
-                                    "dry_run": .bool(options.dryRun),
-                                    "started_at": .string(Journal.timestamp(state.started))]
-        return EvaluationContext(root: [
-            "params": .map(options.params), "steps": .map(steps),
-            "env": .map(options.environment.filter { !$0.key.hasPrefix("RUNBOOK_SECRET_") }.mapValues(Value.string)),
-            "secrets": .map(options.secrets.values.mapValues(Value.string)),
-            "run": .map(run), "trigger": .map(options.trigger),
-        ])
+        var root: [String: Value]
+        if let fixed = state.fixedContext {
+            root = fixed
+        } else {
+            let run: [String: Value] = ["id": .string(runID), "runbook": .string(runbook.id.value),
+                                        "dry_run": .bool(options.dryRun),
+                                        "started_at": .string(Journal.timestamp(state.started))]
+            root = [
+                "params": .map(options.params),
+                "env": .map(options.environment.filter { !$0.key.hasPrefix("RUNBOOK_SECRET_") }.mapValues(Value.string)),
+                "secrets": .map(options.secrets.values.mapValues(Value.string)),
+                "run": .map(run), "trigger": .map(options.trigger),
+            ]
+            state.fixedContext = root
+        }
+        root["steps"] = .map(steps)
+        return EvaluationContext(root: root)
     }
 
     private func finishStep(_ step: Step, _ state: RunState, _ status: StepStatus, outputs: [String: Value] = [:],
@@ -332,7 +348,7 @@ public struct Executor: Sendable {
         let id = step.id.value
         let maskedOutputs = masker.mask(Value.map(outputs)).mapValue
         let maskedError = error.map(masker.mask)
-        state.steps[id] = ResumePoint.StepRecord(status: status, outputs: outputs, error: maskedError)
+        state.setStep(id, ResumePoint.StepRecord(status: status, outputs: outputs, error: maskedError))
         record(status, id, state, rollback: step.isRollbackStep)
         emit(.stepFinished(step: id, status: status, outputs: maskedOutputs, error: maskedError,
                            durationMS: Int(Date().timeIntervalSince(started) * 1000), reason: reason.map(masker.mask)))

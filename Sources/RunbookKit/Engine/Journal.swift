@@ -45,18 +45,24 @@ public final class Journal: @unchecked Sendable {
         return seq
     }
 
-    /// ISO 8601 with milliseconds, UTC.
-    public static func timestamp(_ date: Date) -> String {
+    /// One formatter for the process: creating an ISO8601DateFormatter (an ICU date format) costs far
+    /// more than formatting with it, and every journal record needs a timestamp. Formatters are not
+    /// safe to share between threads, so every use holds `formatterLock`.
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: date)
+        return f
+    }()
+    private static let formatterLock = NSLock()
+
+    /// ISO 8601 with milliseconds, UTC.
+    public static func timestamp(_ date: Date) -> String {
+        formatterLock.withLock { formatter.string(from: date) }
     }
 
     /// Parses a timestamp written by `timestamp(_:)`.
     public static func parseTimestamp(_ text: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.date(from: text)
+        formatterLock.withLock { formatter.date(from: text) }
     }
 
     /// Reads every complete record; a torn last line (crash mid-write) is ignored.
