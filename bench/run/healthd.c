@@ -89,6 +89,10 @@ int main(int argc, char **argv) {
     int port = atoi(argv[1]);
     unsigned lifetime = argc > 2 ? (unsigned)atoi(argv[2]) : 3600;
     signal(SIGPIPE, SIG_IGN);
+    /* A shell may start background jobs with some signals ignored: make sure these still end us. */
+    signal(SIGALRM, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
     alarm(lifetime); /* SIGALRM ends the process: the server never outlives the benchmark */
     int s = socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
