@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# Installs what runbook needs to build and test on a fresh Debian machine (idempotent).
+# Installs what runbook needs on a fresh Debian machine (idempotent).
+#   scripts/setup.sh          build needs: libyaml-dev, pkg-config
+#   scripts/setup.sh --test   plus what the tests start or use: prometheus (with promtool),
+#                             postgresql, strace, perl
 set -euo pipefail
 need=()
 pkg-config --exists yaml-0.1 2>/dev/null || need+=(libyaml-dev)
 command -v pkg-config >/dev/null || need+=(pkg-config)
+if [ "${1:-}" = "--test" ]; then
+  command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+  command -v strace >/dev/null || need+=(strace)
+  command -v perl >/dev/null || need+=(perl)
+fi
 if [ "${#need[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq

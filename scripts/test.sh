@@ -2,7 +2,7 @@
 # Sets up and runs the whole test suite: build, unit and integration tests, a short fuzz run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 swift build 2>&1 | tail -n 3
 swift test 2>&1 | tee /tmp/runbook-test.log | grep -vE '^\s*(\[[0-9]+/[0-9]+\]|Compiling|Emitting|Write|Build)' || true
 status=${PIPESTATUS[0]}
