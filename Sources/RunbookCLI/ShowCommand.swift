@@ -36,7 +36,7 @@ enum RunbookSummary {
         }
         if let t = rb.triggers {
             out += "\ntriggers (\(t.match.rawValue)):\n"
-            for c in t.conditions { out += "  - \(c.id.value): \(triggerText(c))\n" }
+            for c in t.conditions { out += "  - \(c.id.value): \(MarkdownDocs.triggerText(c, code: { $0 }))\n" }
         }
         out += "\nsteps:\n"
         for (n, s) in rb.steps.enumerated() { out += stepLine(n + 1, s) }
@@ -58,23 +58,5 @@ enum RunbookSummary {
         if !s.undoes.isEmpty { flags.append("undoes \(s.undoes.map(\.value).joined(separator: ", "))") }
         if !flags.isEmpty { line += "  (" + flags.joined(separator: "; ") + ")" }
         return line + "\n"
-    }
-
-    static func triggerText(_ c: TriggerCondition) -> String {
-        var text: String
-        switch c.probe {
-        case .http(let url, let statuses, let timeout):
-            text = "GET \(url.template.source)"
-            if !statuses.isEmpty { text += " expect \(statuses.map(String.init).joined(separator: "/"))" }
-            if let timeout { text += " timeout \(timeout)" }
-        case .prometheus(let query, _):
-            text = "prometheus \(query.template.source)"
-        case .alert(let matchers):
-            text = "alert " + matchers.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-        }
-        if let cmp = c.comparison { text += " \(cmp.text)" }
-        if let n = c.consecutiveFailures { text += " (\(n) consecutive failures)" }
-        if let f = c.forDuration { text += " for \(f.value)" }
-        return text
     }
 }

@@ -80,6 +80,23 @@ public enum CircuitBreakerActions {
 /// `<from>_mode_route` (e.g. `creative_mode_route: balanced`); restoring the mode puts that flag
 /// back to what it was before the downshift (usually unset: the mode serves itself).
 public enum FeatureFlagActions {
+    /// Downshifting a mode and restoring it: the example both `downshift` and `restore` show.
+    static let downshiftAndRestore =
+            """
+            - id: downshift_creative
+              name: Route creative-mode requests to balanced mode
+              action: feature_flag.downshift
+              with: {from: creative, to: balanced}
+            # and in the runbook's rollback list:
+            - id: restore_creative
+              name: Restore creative mode
+              action: feature_flag.restore
+              with: {mode: creative}
+              undoes: [downshift_creative]
+              when: "${{ steps.downshift_creative.status == 'succeeded' }}"
+
+            """
+
     static let name = ParameterDescriptor("name", .string, required: true, "Flag name, e.g. cache_bypass")
 
     /// Read a flag.
@@ -151,22 +168,7 @@ public enum FeatureFlagActions {
         ],
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
         messageParameters: ["reason"],
-        examples: [
-            """
-            - id: downshift_creative
-              name: Route creative-mode requests to balanced mode
-              action: feature_flag.downshift
-              with: {from: creative, to: balanced}
-            # and in the runbook's rollback list:
-            - id: restore_creative
-              name: Restore creative mode
-              action: feature_flag.restore
-              with: {mode: creative}
-              undoes: [downshift_creative]
-              when: "${{ steps.downshift_creative.status == 'succeeded' }}"
-
-            """,
-        ]
+        examples: [downshiftAndRestore]
     )
 
     /// Put a downshifted mode or a flag back.
@@ -186,22 +188,7 @@ public enum FeatureFlagActions {
         ],
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
         messageParameters: ["reason"],
-        examples: [
-            """
-            - id: downshift_creative
-              name: Route creative-mode requests to balanced mode
-              action: feature_flag.downshift
-              with: {from: creative, to: balanced}
-            # and in the runbook's rollback list:
-            - id: restore_creative
-              name: Restore creative mode
-              action: feature_flag.restore
-              with: {mode: creative}
-              undoes: [downshift_creative]
-              when: "${{ steps.downshift_creative.status == 'succeeded' }}"
-
-            """,
-        ]
+        examples: [downshiftAndRestore]
     )
 
     /// Every feature-flag action, in registration order.

@@ -56,15 +56,16 @@ public enum MarkdownDocs {
         return line + ".\n"
     }
 
-    static func triggerText(_ c: TriggerCondition) -> String {
+    /// One trigger condition in words; `code` wraps URLs, queries and labels (backticks in Markdown).
+    public static func triggerText(_ c: TriggerCondition, code: (String) -> String = { "`\($0)`" }) -> String {
         var text: String
         switch c.probe {
         case .http(let url, let statuses, let timeout):
-            text = "GET `\(url.template.source)`"
+            text = "GET \(code(url.template.source))"
             if !statuses.isEmpty { text += " expecting \(statuses.map(String.init).joined(separator: "/"))" }
             if let timeout { text += " within \(timeout)" }
-        case .prometheus(let query, _): text = "`\(query.template.source)`"
-        case .alert(let matchers): text = "alert " + matchers.map { "`\($0.key)=\($0.value)`" }.joined(separator: ", ")
+        case .prometheus(let query, _): text = code(query.template.source)
+        case .alert(let matchers): text = "alert " + matchers.map { code("\($0.key)=\($0.value)") }.joined(separator: ", ")
         }
         if let cmp = c.comparison { text += " \(cmp.text)" }
         if let n = c.consecutiveFailures { text += ", \(n) times in a row" }

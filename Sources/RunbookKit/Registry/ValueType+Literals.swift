@@ -29,20 +29,9 @@ extension ValueType {
     }
 
     /// Seconds in a duration literal such as `90s`, `5m`, `1h30m`, `1.5s` or `250ms`; nil when malformed.
+    /// The one duration grammar is `RunbookDuration.parse`'s.
     public static func parseDurationLiteral(_ text: String) -> Double? {
-        let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("h", 3600), ("m", 60), ("s", 1)]
-        var rest = Substring(text)
-        var total = 0.0
-        guard !rest.isEmpty else { return nil }
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !number.isEmpty, let amount = Double(number) else { return nil }
-            rest = rest.dropFirst(number.count)
-            guard let unit = units.first(where: { rest.hasPrefix($0.suffix) }) else { return nil }
-            rest = rest.dropFirst(unit.suffix.count)
-            total += amount * unit.seconds
-        }
-        return total
+        RunbookDuration.parse(text)?.seconds
     }
 
     private static func isAbsoluteURL(_ text: String) -> Bool {

@@ -105,6 +105,10 @@ public enum TypeCheck {
             return nil // a number where text goes is fine (e.g. a label value)
         case (.bool, .string(let s)) where NodeReader.boolLike.contains(s.lowercased()):
             return fail(" (YAML 1.2 reads it as a string; write true or false)")
+        case (.duration, .int(let i)) where i >= 0:
+            return nil // seconds, as the engine converts them
+        case (.duration, .double(let d)) where d >= 0 && d.isFinite:
+            return nil
         case (.duration, .string(let s)):
             return RunbookDuration.parse(s) == nil ? fail("; write e.g. '90s', '5m' or '1h30m'") : nil
         case (.url, .string(let s)):
