@@ -32,7 +32,15 @@ struct DrillCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Output: text or json.")
     var format: RunOutputFormat = .text
 
+    @Option(name: .long, help: "A param as name=value (repeatable), given to every runbook that declares it.")
+    var param: [String] = []
+
     func run() async throws {
+        let given: [String: String]
+        do { given = try ParamBinding.parseAssignments(param) } catch {
+            printError("error: \(error.description)")
+            throw ExitCode(Exit.usage)
+        }
         let files: [String]
         do { files = try Linter.expand([directory]) } catch {
             printError("error: \(error.message)")
@@ -46,7 +54,8 @@ struct DrillCommand: AsyncParsableCommand {
             var result = "ok", detail = "", steps = "-", time = "-"
             if let rb = linted.runbook, !linted.hasErrors {
                 do {
-                    let outcome = try await DryRun.outcome(rb, params: [:], scenario: nil)
+                    let own = given.filter { rb.param($0.key) != nil }
+                    let outcome = try await DryRun.outcome(rb, params: own, scenario: nil)
                     steps = "\(outcome.executed.count) ran, \(outcome.skipped.count) skipped"
                     time = "\(outcome.durationMS) ms"
                     if outcome.status != .succeeded {

@@ -142,4 +142,31 @@ steps:
         let missing = try await CLI.run(["show", "nope"], in: dir.path)
         #expect(missing.status == 2)
     }
+
+    @Test func drillPassesParamsToRunbooksThatDeclareThem() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("runbooks.d/needs.yaml", """
+        version: 1
+        id: needs
+        title: Needs a param
+        severity: sev4
+        automation: automatic
+        params:
+          service: {type: string}
+        steps:
+          - id: say
+            action: log
+            with: {message: "${{ params.service }}"}
+
+        """)
+        try dir.write("runbooks.d/clean.yaml", cleanRunbook)
+        let without = try await CLI.run(["drill"], in: dir.path)
+        #expect(without.status == 1)
+        #expect(without.stdout.contains("param 'service' is required"))
+        let with = try await CLI.run(["drill", "--param", "service=api"], in: dir.path)
+        #expect(with.status == 0, "\(with.stdout)")
+        #expect(with.stdout.contains("2 passed, 0 failed"))
+        let bad = try await CLI.run(["drill", "--param", "nonsense"], in: dir.path)
+        #expect(bad.status == 2)
+    }
 }
