@@ -3,6 +3,8 @@ import Foundation
 import RunbookActions
 import RunbookKit
 
+extension Journal.Durability: ExpressibleByArgument {}
+
 /// Output format of `run`, `resume` and `drill`.
 enum RunOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json
@@ -30,6 +32,11 @@ struct ExecutionOptions: ParsableArguments {
 
     @Flag(name: .long, help: "Allow a second run of the same runbook at the same time.")
     var allowConcurrent = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Journal durability: group (default: fsync'd in batches in the background; the run waits for the disk before a non-idempotent action, a pause and its end) or record (fsync before every record returns).",
+        valueName: "group|record"))
+    var journalSync: Journal.Durability = .groupCommit
 
     var stateDirectory: StateDirectory { StateDirectory.resolve(option: stateDir) }
 
@@ -71,7 +78,7 @@ enum RunDriver {
                 _ = FileManager.default.createFile(atPath: stateDir.runbookCopyPath(id), contents: Data(source),
                                                attributes: [.posixPermissions: 0o600])
             }
-            journal = try Journal(path: stateDir.journalPath(id))
+            journal = try Journal(path: stateDir.journalPath(id), durability: execution.journalSync)
         } catch {
             printError("error: \(error)")
             throw ExitCode(Exit.usage)
@@ -84,14 +91,12 @@ enum RunDriver {
         defer { signals.restore() }
         var reporters: [any RunReporter] = [reporter]
         if !options.dryRun {
-            // Real runs only: a dry-run changes nothing, incidents included.
-            do {
-                reporters.append(IncidentTimelineRecorder(store: try SQLiteStore.open(stateDirectory: stateDir.path),
-                                                          catalog: BuiltinActions.catalog,
-                                                          warn: { printError("warning: \($0)") }))
-            } catch {
-                printError("warning: incident timelines are not recorded: \(error)")
-            }
+            // Real runs only: a dry-run changes nothing, incidents included. The store is opened
+            // when the run first touches an incident.
+            let path = stateDir.path
+            reporters.append(IncidentTimelineRecorder(opening: { try SQLiteStore.open(stateDirectory: path) },
+                                                      catalog: BuiltinActions.catalog,
+                                                      warn: { printError("warning: \($0)") }))
         }
         let executor = Executor(runbook: runbook, registry: BuiltinActions.registry, options: options, runID: id,
                                 journal: journal, reporters: reporters, stateDirectory: stateDir.path)

@@ -156,7 +156,7 @@ public struct RunOutcome: Sendable {
 }
 
 /// Runs a runbook's steps in order with when/confirm/retry/until/timeout/on_failure, then the rollback
-/// list on failure. Every event goes to the journal (masked, fsync'd) and the reporters.
+/// list on failure. Every event goes to the journal (masked; see `Journal` for durability) and the reporters.
 public struct Executor: Sendable {
     public let runbook: Runbook
     public let registry: ActionRegistry
@@ -309,6 +309,8 @@ public struct Executor: Sendable {
         state.outcome.durationMS = Int(Date().timeIntervalSince(state.started) * 1000)
         if let pausedAt { emit(.runPaused(step: pausedAt, reason: masker.mask(reason ?? "awaiting confirmation"))) }
         emit(.runFinished(status: status, durationMS: state.outcome.durationMS))
+        // The run's end (or pause) is on disk before the process reports it and exits.
+        journal?.sync()
         return state.outcome
     }
 
@@ -568,12 +570,21 @@ public struct Executor: Sendable {
         guard let implementation = registry.implementation(descriptor.id) else {
             return .failure(ActionFailure("action '\(descriptor.id)' is declared but not implemented in this build"))
         }
+        // Before an action that must not run twice, its `step_started` (and any answer that allowed it)
+        // is on disk: after a power loss, resume then knows it may have run and asks.
+        if !descriptor.idempotent { journal?.sync() }
         let context = ActionContext(runID: runID, runbookID: runbook.id.value, stateDirectory: stateDirectory,
                                     environment: options.environment, masker: masker,
                                     runbookSeverity: runbook.severity.value.rawValue,
                                     runbookComponents: runbook.components.map(\.value),
                                     emit: { [self] level, message in emit(.log(step: id, level: level, message: masker.mask(message))) })
         let invocation = ActionInvocation(stepID: id, arguments: arguments, timeout: timeout, context: context)
+        if implementation.isInstant {
+            // Returns at once (log, assert): no task, no timeout watchdog, nothing to interrupt.
+            do { return .success(try await implementation.run(invocation)) }
+            catch let failure as ActionFailure { return .failure(failure) }
+            catch { return .failure(ActionFailure("\(error)")) }
+        }
         let interrupt = options.interrupt
         let task = Task { () -> Result<ActionResult, ActionFailure> in
             do {

@@ -69,6 +69,35 @@ struct EngineJournalTests {
         #expect(records.map { $0["reason"] } == [.string("a"), .string("b")])
     }
 
+    @Test("a record is in the file as soon as append returns (a killed process loses nothing), in both durability modes")
+    func writtenBeforeAppendReturns() throws {
+        for durability in Journal.Durability.allCases {
+            let h = try EngineHarness(); defer { h.cleanUp() }
+            let journal = try Journal(path: h.journalPath, durability: durability)
+            for n in 1...50 {
+                journal.append(.rollbackStarted(reason: "r\(n)"))
+                // Read back through a separate open file, without sync: what the kernel has.
+                let records = try Journal.read(path: h.journalPath)
+                #expect(records.count == n, "\(durability)")
+                #expect(records.last?["reason"] == .string("r\(n)"))
+            }
+            journal.sync()
+            journal.sync()  // nothing left: returns at once
+            #expect(try Journal.read(path: h.journalPath).map { $0["seq"] } == (1...50).map { .int($0) })
+        }
+    }
+
+    @Test("timestamps are RFC 3339 UTC with milliseconds and read back")
+    func timestamps() throws {
+        #expect(Journal.timestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(Journal.timestamp(Date(timeIntervalSince1970: 1_795_746_246.1239)) == "2026-11-27T02:24:06.123Z")
+        #expect(Journal.timestamp(Date(timeIntervalSince1970: 951_782_400.25)) == "2000-02-29T00:00:00.250Z")
+        #expect(Journal.timestamp(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500Z")
+        let now = Date()
+        let parsed = try #require(Journal.parseTimestamp(Journal.timestamp(now)))
+        #expect(abs(parsed.timeIntervalSince(now)) < 0.001)
+    }
+
     @Test("reopening continues seq, and a record appended after a torn line is kept")
     func reopenAfterTear() throws {
         let h = try EngineHarness(); defer { h.cleanUp() }

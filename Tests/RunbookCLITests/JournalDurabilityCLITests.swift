@@ -1,0 +1,118 @@
+import Foundation
+import RunbookKit
+import Testing
+
+/// When journal records reach the file and the disk, seen from outside with strace: every record is
+/// written before the run goes on, the disk is waited for before a non-idempotent action starts and
+/// at the end, and `--journal-sync record` fsyncs every record.
+@Suite("CLI: journal durability (strace)")
+struct JournalDurabilityCLITests {
+    /// One syscall of interest, in the order strace saw them.
+    enum Call: Equatable {
+        case journalWrite(String)
+        case journalSync
+        case exec(String)
+    }
+
+    static let runbook = """
+    version: 1
+    id: durable
+    title: durable
+    severity: sev4
+    automation: automatic
+    steps:
+      - id: note_one
+        action: log
+        with: {message: "first note"}
+      - id: note_two
+        action: log
+        with: {message: "second note"}
+      - id: touch_it
+        action: exec
+        with: {argv: ["/bin/true"]}
+        rollback: none
+      - id: note_three
+        action: log
+        with: {message: "third note"}
+
+    """
+
+    /// Runs `runbook run durable.yaml args…` under strace and returns the journal writes and syncs and
+    /// the execs, in order.
+    static func trace(_ w: RunWorld, _ args: [String]) async throws -> (CLIResult, [Call]) {
+        try w.dir.write("durable.yaml", runbook)
+        let log = w.dir.path + "/strace-\(UUID().uuidString.prefix(8)).log"
+        let child = try await LaunchedCLI.start(
+            ["-f", "-qq", "-s", "4096", "-e", "trace=openat,write,fsync,fdatasync,execve", "-o", log, CLI.executable,
+             "run", "durable.yaml"] + w.state + args,
+            in: w.dir.path, env: w.env, executable: try #require(DryRunIsolationTests.strace))
+        let result = await child.wait()
+        let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        var journalFD: String?
+        var calls: [Call] = []
+        for line in lines {
+            if line.contains("openat("), line.contains("journal.jsonl"), line.contains("O_WRONLY"),
+               let fd = line.split(separator: "=").last, !fd.contains("-1") {
+                journalFD = fd.trimmingCharacters(in: .whitespaces)
+            } else if let fd = journalFD, line.contains("write(\(fd), ") {
+                calls.append(.journalWrite(line))
+            } else if let fd = journalFD, line.contains("sync(\(fd))") || line.contains("sync(\(fd) <unfinished") {
+                // fsync(7) = 0, or split by another thread's call: fsync(7 <unfinished ...>
+                calls.append(.journalSync)
+            } else if line.contains("execve(\"/bin/true\"") {
+                calls.append(.exec(line))
+            }
+        }
+        return (result, calls)
+    }
+
+    static func isWrite(_ call: Call, containing text: String) -> Bool {
+        if case .journalWrite(let line) = call { return line.contains(text) }
+        return false
+    }
+
+    @Test(.enabled(if: DryRunIsolationTests.strace != nil, "strace is not installed (apt-get install -y strace)"))
+    func groupCommitWaitsForTheDiskBeforeANonIdempotentActionAndAtTheEnd() async throws {
+        try await RunWorld.with { w in
+            let (r, calls) = try await Self.trace(w, [])
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            let started = try #require(calls.firstIndex { Self.isWrite($0, containing: #"\"step\":\"touch_it\""#) },
+                                       "\(calls)")
+            let exec = try #require(calls.firstIndex { if case .exec = $0 { return true }; return false }, "\(calls)")
+            #expect(started < exec)
+            // The exec's step_started is on disk before the process that may change the system starts.
+            #expect(calls[started..<exec].contains(.journalSync), "\(calls)")
+            // Every record was written (run_started … run_finished) and the last write is followed by a sync.
+            let writes = calls.indices.filter { if case .journalWrite = calls[$0] { return true }; return false }
+            let records = try w.journal(try w.onlyRunID())
+            #expect(writes.count == records.count)
+            let lastWrite = try #require(writes.last)
+            #expect(Self.isWrite(calls[lastWrite], containing: "run_finished"))
+            #expect(calls[lastWrite...].contains(.journalSync), "\(calls)")
+        }
+    }
+
+    @Test(.enabled(if: DryRunIsolationTests.strace != nil, "strace is not installed (apt-get install -y strace)"))
+    func journalSyncRecordFsyncsEveryRecordBeforeTheNext() async throws {
+        try await RunWorld.with { w in
+            let (r, calls) = try await Self.trace(w, ["--journal-sync", "record"])
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            let journal = calls.filter { if case .exec = $0 { return false }; return true }
+            let writes = journal.indices.filter { if case .journalWrite = journal[$0] { return true }; return false }
+            let records = try w.journal(try w.onlyRunID())
+            #expect(writes.count == records.count)
+            for w in writes {
+                #expect(w + 1 < journal.count && journal[w + 1] == .journalSync, "record \(journal[w]) not fsync'd before the next")
+            }
+        }
+    }
+
+    @Test func badJournalSyncValueIsAUsageError() async throws {
+        try await RunWorld.with { w in
+            try w.dir.write("durable.yaml", Self.runbook)
+            let r = try await w.cli(["run", "durable.yaml", "--journal-sync", "sometimes"] + w.state)
+            #expect(r.status == 2)
+            #expect(r.stderr.contains("journal-sync"), "\(r.stderr)")
+        }
+    }
+}
