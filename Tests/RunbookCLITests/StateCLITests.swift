@@ -291,4 +291,26 @@ struct IncidentCLITests {
         r = try await CLI.run(["state", "--format", "json"] + state, in: dir.path)
         #expect(Value.parseJSON(r.stdout)?.mapValue["breakers"]?.mapValue["qwen"]?.mapValue["state"] == .string("closed"))
     }
+
+    @Test("a run that touches no incident or state never opens the state store")
+    func plainRunCreatesNoStore() async throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        try dir.write("plain.yaml", """
+            version: 1
+            id: plain
+            title: plain
+            severity: sev4
+            automation: automatic
+            steps:
+              - id: note
+                action: log
+                with: {message: nothing stateful}
+
+            """)
+        let r = try await CLI.run(["run", "plain.yaml", "--state-dir", dir.path + "/st"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/st/state.sqlite"))
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/st/runs"))
+    }
 }

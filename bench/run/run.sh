@@ -46,10 +46,12 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
     if ! pkg-config --exists yaml-0.1 2>/dev/null; then
         as_root apt-get update -qq && as_root apt-get install -y -qq libyaml-dev pkg-config >/dev/null
     fi
-    log "swift build -c release"
-    (cd "$ROOT" && swift build -c release)
+    # The build we ship (README "Install"): the Swift runtime and Foundation linked in, which
+    # saves a few ms of dynamic linking at every start.
+    log "swift build -c release --static-swift-stdlib"
+    (cd "$ROOT" && swift build -c release --static-swift-stdlib --product runbook)
 fi
-[ -x "$RUNBOOK" ] || { echo "no $RUNBOOK: build it (swift build -c release)" >&2; exit 1; }
+[ -x "$RUNBOOK" ] || { echo "no $RUNBOOK: build it (swift build -c release --static-swift-stdlib)" >&2; exit 1; }
 if [ "${SKIP_PEERS:-0}" != 1 ]; then
     if [ ! -x "$VENV/bin/ansible-playbook" ] || [ ! -x "$VENV/bin/pypyr" ]; then
         log "installing ansible-core and pypyr into $VENV"

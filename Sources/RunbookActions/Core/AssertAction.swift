@@ -9,6 +9,9 @@ public struct AssertAction: Action {
     /// The action.
     public init() {}
 
+    /// No I/O, no waiting: run inline by the engine.
+    public var isInstant: Bool { true }
+
     /// Fails unless every entry of `that` is `true`.
     public func run(_ invocation: ActionInvocation) async throws -> ActionResult {
         let conditions: [Value]

@@ -9,6 +9,9 @@ public struct LogAction: Action {
     /// The action.
     public init() {}
 
+    /// No I/O, no waiting: run inline by the engine.
+    public var isInstant: Bool { true }
+
     /// Emits `message` at `level`.
     public func run(_ invocation: ActionInvocation) async throws -> ActionResult {
         let message = invocation.arguments["message"]?.interpolationText ?? ""

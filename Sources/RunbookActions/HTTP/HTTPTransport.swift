@@ -157,10 +157,11 @@ public struct AsyncHTTPTransport: HTTPTransport {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    private let client: HTTPClient
+    /// The client, created on first use: a run without HTTP steps starts no event loop threads.
+    private var client: HTTPClient { Self.sharedClient }
 
     /// The transport on the process-wide client.
-    public init() { client = Self.sharedClient }
+    public init() {}
 
     /// Sends the request; the timeout covers the whole exchange, body included.
     public func send(_ request: HTTPTransportRequest) async throws -> HTTPTransportResponse {

@@ -14,7 +14,10 @@ import RunbookKit
 ///
 /// A failing store never fails the run: the error goes to `warn` once per incident.
 public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
-    private let store: any IncidentStore
+    /// Opens the store on first use: most runs touch no incident, and opening (creating,
+    /// migrating) the SQLite file costs a run milliseconds of fsyncs.
+    private let openStore: @Sendable () throws -> any IncidentStore
+    private var opened: Result<any IncidentStore, any Error>?
     private let catalog: ActionCatalog
     private let warn: @Sendable (String) -> Void
     private let clock: @Sendable () -> Date
@@ -30,10 +33,17 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
     private var titles: [String: String] = [:]
 
     /// Records into `store`; `catalog` tells which actions notify; `warn` reports store failures.
-    public init(store: any IncidentStore, catalog: ActionCatalog,
+    public convenience init(store: any IncidentStore, catalog: ActionCatalog,
                 clock: @escaping @Sendable () -> Date = { Date() },
                 warn: @escaping @Sendable (String) -> Void) {
-        self.store = store
+        self.init(opening: { store }, catalog: catalog, clock: clock, warn: warn)
+    }
+
+    /// Records into the store `opening` returns, called the first time the run needs the store.
+    public init(opening: @escaping @Sendable () throws -> any IncidentStore, catalog: ActionCatalog,
+                clock: @escaping @Sendable () -> Date = { Date() },
+                warn: @escaping @Sendable (String) -> Void) {
+        self.openStore = opening
         self.catalog = catalog
         self.clock = clock
         self.warn = warn
@@ -45,6 +55,14 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
     /// Turns one event into timeline entries, binding the run to incidents as they appear.
     public func report(_ event: RunEvent) {
         lock.withLock { handle(event) }
+    }
+
+    /// The store, opened on first use (the same result, success or error, afterwards).
+    private var store: any IncidentStore {
+        get throws {
+            if opened == nil { opened = Result { try openStore() } }
+            return try opened!.get()
+        }
     }
 
     private func handle(_ event: RunEvent) {

@@ -7,7 +7,15 @@ import Foundation
 /// descriptor: actions never check for dry-run themselves.
 public protocol Action: Sendable {
     var descriptor: ActionDescriptor { get }
+    /// The action returns at once: it never waits on I/O, time or another process (log, assert).
+    /// The engine then calls it directly, without a task of its own and a timeout watchdog, which
+    /// would cost more than the action. Default: false.
+    var isInstant: Bool { get }
     func run(_ invocation: ActionInvocation) async throws -> ActionResult
+}
+
+extension Action {
+    public var isInstant: Bool { false }
 }
 
 /// What an action is asked to do: resolved arguments plus the run's services.
