@@ -38,7 +38,8 @@ struct HistoryCommand: AsyncParsableCommand {
                   let point = try? ResumePoint.from(records: records) else { continue }
             let started = records.first?["time"]?.stringValue ?? "?"
             let lastStatus = records.last(where: { $0["type"] == .string("run_finished") })?["status"]?.stringValue
-            let status = point.endedWith?.rawValue ?? (lastStatus == "paused" ? "paused" : "interrupted")
+            let status = point.endedWith?.rawValue
+                ?? (Journal.isInProgress(path: dir.journalPath(id)) ? "running" : lastStatus == "paused" ? "paused" : "interrupted")
             rows.append([id, point.runbookID, started, status, point.dryRun ? "yes" : "no"])
             items.append(.map(["run_id": .string(id), "runbook": .string(point.runbookID), "started_at": .string(started),
                                "status": .string(status), "dry_run": .bool(point.dryRun)]))

@@ -217,6 +217,10 @@ struct ResumeCommand: AsyncParsableCommand {
             printError("error: run '\(runID)' already finished (\(ended.rawValue)); nothing to resume")
             throw ExitCode(Exit.usage)
         }
+        if Journal.isInProgress(path: stateDir.journalPath(runID)) {
+            printError("error: run '\(runID)' is still in progress (another process is writing its journal); wait for it or stop it first")
+            throw ExitCode(Exit.usage)
+        }
         let copy = stateDir.runbookCopyPath(runID)
         guard let data = FileManager.default.contents(atPath: copy) else {
             printError("error: run '\(runID)' has no saved runbook at \(copy)")

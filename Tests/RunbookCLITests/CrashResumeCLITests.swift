@@ -25,7 +25,8 @@ struct CrashResumeCLITests {
     }
 
     /// Starts crash_flow, waits until `path` has been requested `times` times (the request is held
-    /// open by the server), SIGKILLs the process and checks it died of the signal.
+    /// open by the server), checks history shows the run as running and resume refuses it, SIGKILLs
+    /// the process and checks it died of the signal and shows as interrupted.
     static func killWhileInFlight(_ w: RunWorld, at path: String, times: Int = 1) async throws -> String {
         let child = try await w.start("crash_flow")
         do {
@@ -35,6 +36,13 @@ struct CrashResumeCLITests {
             _ = await child.wait()
             throw error
         }
+        // While the process lives, history says so, and resume refuses to start a second writer.
+        let live = try w.onlyRunID()
+        let during = try await w.cli(["history"] + w.state)
+        let liveRow = during.stdout.split(separator: "\n").first { $0.contains(live) }.map(String.init) ?? ""
+        #expect(liveRow.contains("running"), "history shows a live run as running: \(during.stdout)")
+        let early = try await w.resume(live, ["--allow-concurrent"])
+        #expect(early.status == 2 && early.stderr.contains("still in progress"), "\(early.stdout)\(early.stderr)")
         child.kill9()
         let r = await child.wait()
         #expect(child.killedBySignal == SIGKILL, "status \(r.status): \(r.stdout)\(r.stderr)")

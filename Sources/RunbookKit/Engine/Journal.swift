@@ -39,6 +39,10 @@ public final class Journal: @unchecked Sendable {
         seq = (existing.last?["seq"]?.numberValue).map { Int($0) } ?? 0
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw JournalError("cannot open journal \(path): \(String(cString: strerror(errno)))") }
+        // The writing process holds an exclusive lock on its journal for as long as it has it open;
+        // the kernel drops it when the process dies, so `isInProgress` tells a live run from one
+        // that crashed. (Not taken when another open journal of this process holds it.)
+        _ = flock(fd, LOCK_EX | LOCK_NB)
         // A crash mid-write leaves a torn last line without its newline: end it, or the next record
         // would be glued onto it and lost too.
         if let data = FileManager.default.contents(atPath: path), let last = data.last, last != UInt8(ascii: "\n") {
@@ -149,6 +153,16 @@ public final class Journal: @unchecked Sendable {
     /// Parses a timestamp written by `timestamp(_:)`.
     public static func parseTimestamp(_ text: String) -> Date? {
         formatterLock.withLock { formatter.date(from: text) }
+    }
+
+    /// A live process has this journal open for writing (a run in progress), as opposed to a run that
+    /// finished, paused or died.
+    public static func isInProgress(path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        defer { Foundation.close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 { return false }
+        return errno == EWOULDBLOCK
     }
 
     /// Reads every complete record; a torn last line (crash mid-write) is ignored.
