@@ -58,17 +58,39 @@ public struct ConfirmationPolicy: Confirmer {
     }
 }
 
-/// y/N on the controlling terminal, with an optional expiry (expired = declined).
+/// y/N on the controlling terminal, with an optional expiry (expired = declined). Cancelling the
+/// asking task (the engine does on SIGINT/SIGTERM) ends the question at once as declined, `how`
+/// `interrupted`.
 enum TerminalPrompt {
+    /// The `how` of an answer ended by a signal.
+    static let interrupted = "interrupted"
+
     static func ask(_ message: String, timeout: Double?, operatorName: String) async -> ConfirmationAnswer {
+        // Cancellation wakes the blocked poll(2) through a pipe.
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return await blocking(message, timeout, operatorName, cancelFD: -1) }
+        defer { close(fds[0]); close(fds[1]) }
+        let wake = fds[1]
+        return await withTaskCancellationHandler {
+            await blocking(message, timeout, operatorName, cancelFD: fds[0])
+        } onCancel: {
+            var byte: UInt8 = 1
+            _ = write(wake, &byte, 1)
+        }
+    }
+
+    private static func blocking(_ message: String, _ timeout: Double?, _ operatorName: String,
+                                 cancelFD: Int32) async -> ConfirmationAnswer {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(returning: askBlocking(message, timeout: timeout, operatorName: operatorName))
+                continuation.resume(returning: askBlocking(message, timeout: timeout, operatorName: operatorName,
+                                                           cancelFD: cancelFD))
             }
         }
     }
 
-    private static func askBlocking(_ message: String, timeout: Double?, operatorName: String) -> ConfirmationAnswer {
+    private static func askBlocking(_ message: String, timeout: Double?, operatorName: String,
+                                    cancelFD: Int32) -> ConfirmationAnswer {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return .pending }
         defer { close(fd) }
@@ -78,9 +100,14 @@ enum TerminalPrompt {
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         var line = [UInt8]()
         while true {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var pfds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                        pollfd(fd: cancelFD, events: Int16(POLLIN), revents: 0)]
             let remaining = deadline.map { max(0, Int32($0.timeIntervalSinceNow * 1000)) } ?? -1
-            let ready = poll(&pfd, 1, remaining)
+            let ready = poll(&pfds, cancelFD >= 0 ? 2 : 1, remaining)
+            if ready > 0 && pfds[1].revents != 0 {
+                _ = "\ninterrupted: declined\n".withCString { write(fd, $0, strlen($0)) }
+                return .declined(by: operatorName, how: interrupted)
+            }
             if ready == 0 {
                 _ = "\nconfirmation expired: declined\n".withCString { write(fd, $0, strlen($0)) }
                 return .declined(by: "timeout", how: "expired")

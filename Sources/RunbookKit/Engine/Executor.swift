@@ -251,7 +251,7 @@ public struct Executor: Sendable {
                         return finish(state, .aborted)
                     case .rollback, .continue:
                         if interrupted, options.interactive {
-                            let answer = await options.confirmer.confirm(
+                            let answer = await ask(
                                 step: "rollback", message: "Run interrupted during '\(step.id.value)'. Run the rollback steps now?", timeout: nil)
                             if case .approved = answer {} else { return finish(state, .aborted) }
                         }
@@ -400,7 +400,7 @@ public struct Executor: Sendable {
             let message = "Step '\(id)' (\(descriptor.id)) was in flight when the run stopped and is not idempotent: it may or may not have taken effect. Run it again?"
             // Always asked: an earlier approval of the step's gate approved running it once, not twice.
             emit(.confirmationAsked(step: id, message: message, kind: "rerun"))
-            let answer = await options.confirmer.confirm(step: id, message: message, timeout: nil)
+            let answer = await ask(step: id, message: message, timeout: nil)
             switch answer {
             case .pending:
                 return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)")
@@ -438,7 +438,7 @@ public struct Executor: Sendable {
                 answer = .declined(by: "timeout", how: "expired")
             } else {
                 emit(.confirmationAsked(step: id, message: shown, kind: "confirm"))
-                var a = await options.confirmer.confirm(step: id, message: shown, timeout: confirmTimeout)
+                var a = await ask(step: id, message: shown, timeout: confirmTimeout)
                 if a == .pending && options.dryRun { a = .approved(by: "dry-run", how: "assumed for the plan") }
                 answer = a
             }
@@ -449,7 +449,9 @@ public struct Executor: Sendable {
                 emit(.confirmationAnswered(step: id, approved: false, by: by, how: how))
                 answeredBy = .string(by)
                 answeredAt = .string(Journal.timestamp(Date()))
-                let why = how == "expired" ? "confirmation expired (counts as declined)" : "confirmation declined by \(by)"
+                let why = how == "expired" ? "confirmation expired (counts as declined)"
+                    : how == TerminalPrompt.interrupted ? "interrupted by \(options.interrupt.signalName) while waiting for confirmation"
+                    : "confirmation declined by \(by)"
                 return finishStep(step, state, .failed,
                                   outputs: descriptor.id == "confirm" ? ["approved": .bool(false), "answered_by": answeredBy, "answered_at": answeredAt] : [:],
                                   error: why, started: started)
@@ -522,6 +524,20 @@ public struct Executor: Sendable {
         }
         if attempts > 1 && !interrupted(state) { lastError += " (after \(attempts) attempts)" }
         return finishStep(step, state, .failed, outputs: lastOutputs, error: lastError, started: started)
+    }
+
+    /// Asks the confirmer; a SIGINT/SIGTERM that arrives while it waits (on a terminal) ends the
+    /// question as declined instead of leaving the operator at a prompt that ignores Ctrl-C.
+    func ask(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
+        let interrupt = options.interrupt
+        let baseline = interrupt.signalCount
+        let confirmer = options.confirmer
+        let task = Task { await confirmer.confirm(step: step, message: message, timeout: timeout) }
+        interrupt.setCurrent { task.cancel() }
+        if interrupt.signalCount > baseline { task.cancel() }
+        let answer = await task.value
+        interrupt.setCurrent(nil)
+        return answer
     }
 
     private func delay(_ step: Step, before attempt: Int, state: RunState) async {
