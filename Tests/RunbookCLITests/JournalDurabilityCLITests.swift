@@ -11,6 +11,8 @@ struct JournalDurabilityCLITests {
     enum Call: Equatable {
         case journalWrite(String)
         case journalSync
+        /// fsync of a directory (its path as opened).
+        case directorySync(String)
         case exec(String)
     }
 
@@ -49,8 +51,19 @@ struct JournalDurabilityCLITests {
         let result = await child.wait()
         let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         var journalFD: String?
+        var directoryFDs: [String: String] = [:]
         var calls: [Call] = []
         for line in lines {
+            if line.contains("openat("), line.contains("O_DIRECTORY"), let fd = line.split(separator: "=").last,
+               !fd.contains("-1"), let path = line.split(separator: "\"").dropFirst().first {
+                directoryFDs[fd.trimmingCharacters(in: .whitespaces)] = String(path)
+                continue
+            }
+            if let (fd, path) = directoryFDs.first(where: { line.contains("fsync(\($0.key))") || line.contains("fsync(\($0.key) <unfinished") }) {
+                calls.append(.directorySync(path))
+                directoryFDs[fd] = nil
+                continue
+            }
             if line.contains("openat("), line.contains("journal.jsonl"), line.contains("O_WRONLY"),
                let fd = line.split(separator: "=").last, !fd.contains("-1") {
                 journalFD = fd.trimmingCharacters(in: .whitespaces)
@@ -82,6 +95,11 @@ struct JournalDurabilityCLITests {
             #expect(started < exec)
             // The exec's step_started is on disk before the process that may change the system starts.
             #expect(calls[started..<exec].contains(.journalSync), "\(calls)")
+            // So are the new journal's directory entries: the run directory and runs/.
+            let run = try w.onlyRunID()
+            let synced = calls[..<exec].compactMap { if case .directorySync(let p) = $0 { return p }; return nil }
+            #expect(synced.contains { $0.hasSuffix("runs/\(run)") }, "\(synced)")
+            #expect(synced.contains { $0.hasSuffix("/runs") }, "\(synced)")
             // Every record was written (run_started … run_finished) and the last write is followed by a sync.
             let writes = calls.indices.filter { if case .journalWrite = calls[$0] { return true }; return false }
             let records = try w.journal(try w.onlyRunID())
@@ -97,7 +115,12 @@ struct JournalDurabilityCLITests {
         try await RunWorld.with { w in
             let (r, calls) = try await Self.trace(w, ["--journal-sync", "record"])
             #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-            let journal = calls.filter { if case .exec = $0 { return false }; return true }
+            let journal = calls.filter {
+                switch $0 {
+                case .exec, .directorySync: return false
+                default: return true
+                }
+            }
             let writes = journal.indices.filter { if case .journalWrite = journal[$0] { return true }; return false }
             let records = try w.journal(try w.onlyRunID())
             #expect(writes.count == records.count)

@@ -30,6 +30,9 @@ public final class Journal: @unchecked Sendable {
     private var synced = 0
     /// A flush is queued or running (it holds the journal until it is done).
     private var flushing = false
+    /// The journal was created by this open: its directory entries (in the run directory, which
+    /// is in `runs/`, which is in the state directory) must reach the disk too, once.
+    private var directoriesDurable: Bool
 
     /// Opens (creating if needed) the journal for appending; `seq` continues after existing records.
     public init(path: String, durability: Durability = .groupCommit) throws {
@@ -37,6 +40,7 @@ public final class Journal: @unchecked Sendable {
         self.durability = durability
         let existing = (try? Journal.read(path: path)) ?? []
         seq = (existing.last?["seq"]?.numberValue).map { Int($0) } ?? 0
+        directoriesDurable = FileManager.default.fileExists(atPath: path)
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw JournalError("cannot open journal \(path): \(String(cString: strerror(errno)))") }
         // The writing process holds an exclusive lock on its journal for as long as it has it open;
@@ -79,8 +83,10 @@ public final class Journal: @unchecked Sendable {
         written += 1
         switch durability {
         case .everyRecord:
-            fsync(fd)
-            synced = written
+            condition.unlock()
+            fsyncFileAndDirectories()
+            condition.lock()
+            synced = max(synced, written)
         case .groupCommit where !flushing:
             flushing = true
             // A short delay gathers the records of the next few steps into the same fsync.
@@ -98,10 +104,25 @@ public final class Journal: @unchecked Sendable {
         guard synced < target else { condition.unlock(); return }
         condition.unlock()
         // fsync here rather than waiting for the flusher: either one covers the target.
-        fsync(fd)
+        fsyncFileAndDirectories()
         condition.lock()
         synced = max(synced, target)
         condition.unlock()
+    }
+
+    /// fsync of the journal, and the first time also of the directories that name it (a new file
+    /// whose directory entry is not on disk can vanish in a power loss, data and all). The flusher
+    /// and `sync()` may both do it; a second fsync is harmless.
+    private func fsyncFileAndDirectories() {
+        fsync(fd)
+        if condition.withLock({ directoriesDurable }) { return }
+        var dir = (path as NSString).deletingLastPathComponent
+        for _ in 0..<3 where !dir.isEmpty {
+            let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if dfd >= 0 { fsync(dfd); Foundation.close(dfd) }
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        condition.withLock { directoriesDurable = true }
     }
 
     private static let flushQueue = DispatchQueue(label: "runbook.journal.fsync", qos: .utility)
@@ -116,7 +137,7 @@ public final class Journal: @unchecked Sendable {
         while written > synced {
             let target = written
             condition.unlock()
-            fsync(fd)
+            fsyncFileAndDirectories()
             condition.lock()
             synced = max(synced, target)
         }
