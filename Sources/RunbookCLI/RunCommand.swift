@@ -181,7 +181,8 @@ struct RunCommand: AsyncParsableCommand {
                                            interactive: execution.interactive)
         let options = RunOptions(dryRun: dryRun, params: params, scenario: loadedScenario, confirmer: confirmer,
                                  secrets: secrets, interactive: execution.interactive)
-        let source = FileManager.default.contents(atPath: linted.path).map { [UInt8]($0) }
+        // The bytes lint read (not a second read, which could see a file changed in between).
+        let source = linted.source?.contents
         let code = try await RunDriver.execute(runbook: rb, source: source, runID: nil, resume: nil, options: options,
                                                execution: execution)
         if code != 0 { throw ExitCode(code) }

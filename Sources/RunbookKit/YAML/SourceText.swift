@@ -6,6 +6,8 @@
 /// is not part of line 1, as it is not counted in columns either.
 public struct SourceText: Sendable {
     private let bytes: [UInt8]
+    /// The file's bytes, as read.
+    public var contents: [UInt8] { bytes }
     /// Byte ranges of each line's content, without its line break.
     private let lines: [Range<Int>]
 
