@@ -97,12 +97,12 @@ public enum Value: Sendable, Hashable {
         case .map(let m):
             if m.isEmpty { out += "{}"; return }
             out += "{"
-            for (n, key) in m.keys.sorted().enumerated() {
+            for (n, (key, value)) in m.sorted(by: { $0.key < $1.key }).enumerated() {
                 if n > 0 { out += "," }
                 if pretty { out += "\n" + String(repeating: "  ", count: indent + 1) }
                 Value.writeJSONString(key, into: &out)
                 out += pretty ? ": " : ":"
-                m[key]!.writeJSON(into: &out, pretty: pretty, indent: indent + 1)
+                value.writeJSON(into: &out, pretty: pretty, indent: indent + 1)
             }
             if pretty { out += "\n" + String(repeating: "  ", count: indent) }
             out += "}"
