@@ -28,8 +28,10 @@ public final class Journal: @unchecked Sendable {
     /// Records written to the file, and records known to be on disk.
     private var written = 0
     private var synced = 0
-    /// A flush is queued or running (it holds the journal until it is done).
-    private var flushing = false
+    /// A flush is queued (it holds the journal until it has run).
+    private var flushScheduled = false
+    /// An fsync of the journal is in progress (by the flusher or a `sync()` caller).
+    private var fsyncRunning = false
     /// The journal was created by this open: its directory entries (in the run directory, which
     /// is in `runs/`, which is in the state directory) must reach the disk too, once.
     private var directoriesDurable: Bool
@@ -55,8 +57,8 @@ public final class Journal: @unchecked Sendable {
     }
 
     deinit {
-        // No flush can be pending here (a queued flush holds the journal); make the rest durable.
-        if written > synced { fsync(fd) }
+        // No flush can be queued or running here (a queued flush holds the journal).
+        if written > synced { fsync(fd); if !directoriesDurable { fsyncDirectories() } }
         Foundation.close(fd)
     }
 
@@ -83,16 +85,13 @@ public final class Journal: @unchecked Sendable {
         written += 1
         switch durability {
         case .everyRecord:
-            condition.unlock()
-            fsyncFileAndDirectories()
-            condition.lock()
-            synced = max(synced, written)
-        case .groupCommit where !flushing:
-            flushing = true
+            syncLocked(through: written)
+        case .groupCommit where !flushScheduled:
+            flushScheduled = true
             // A short delay gathers the records of the next few steps into the same fsync.
             Journal.flushQueue.asyncAfter(deadline: .now() + Journal.groupDelay) { [self] in flush() }
         case .groupCommit:
-            break  // the flush in progress loops until it has covered this record too
+            break  // the scheduled flush covers this record too
         }
         return seq
     }
@@ -100,29 +99,39 @@ public final class Journal: @unchecked Sendable {
     /// Returns once every record appended before the call is on disk.
     public func sync() {
         condition.lock()
-        let target = written
-        guard synced < target else { condition.unlock(); return }
-        condition.unlock()
-        // fsync here rather than waiting for the flusher: either one covers the target.
-        fsyncFileAndDirectories()
-        condition.lock()
-        synced = max(synced, target)
+        syncLocked(through: written)
         condition.unlock()
     }
 
-    /// fsync of the journal, and the first time also of the directories that name it (a new file
-    /// whose directory entry is not on disk can vanish in a power loss, data and all). The flusher
-    /// and `sync()` may both do it; a second fsync is harmless.
-    private func fsyncFileAndDirectories() {
-        fsync(fd)
-        if condition.withLock({ directoriesDurable }) { return }
+    /// With `condition` held: returns once records up to `target` are on disk. One fsync runs at a
+    /// time (the flusher's or a caller's); whoever starts one covers everything written by then,
+    /// and the others wait for it rather than issuing their own.
+    private func syncLocked(through target: Int) {
+        while synced < target {
+            if fsyncRunning { condition.wait(); continue }
+            fsyncRunning = true
+            let covered = written
+            condition.unlock()
+            fsync(fd)
+            if !directoriesDurable { fsyncDirectories() }
+            condition.lock()
+            directoriesDurable = true
+            synced = max(synced, covered)
+            fsyncRunning = false
+            condition.broadcast()
+        }
+    }
+
+    /// fsync of the directories that name a new journal (the run directory, `runs/`, the state
+    /// directory): a new file whose directory entry is not on disk can vanish in a power loss,
+    /// data and all. Only called by the holder of `fsyncRunning`.
+    private func fsyncDirectories() {
         var dir = (path as NSString).deletingLastPathComponent
         for _ in 0..<3 where !dir.isEmpty {
             let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             if dfd >= 0 { fsync(dfd); Foundation.close(dfd) }
             dir = (dir as NSString).deletingLastPathComponent
         }
-        condition.withLock { directoriesDurable = true }
     }
 
     private static let flushQueue = DispatchQueue(label: "runbook.journal.fsync", qos: .utility)
@@ -134,14 +143,9 @@ public final class Journal: @unchecked Sendable {
     /// fsync) is on disk.
     private func flush() {
         condition.lock()
-        while written > synced {
-            let target = written
-            condition.unlock()
-            fsyncFileAndDirectories()
-            condition.lock()
-            synced = max(synced, target)
-        }
-        flushing = false
+        flushScheduled = false
+        syncLocked(through: written)
+        // Records appended during the fsync scheduled another flush (flushScheduled was false).
         condition.unlock()
     }
 

@@ -87,6 +87,33 @@ struct EngineJournalTests {
         }
     }
 
+    @Test("appends and syncs from several threads at once: every record once, seq without gaps, no deadlock")
+    func concurrentAppendAndSync() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let journal = try Journal(path: h.journalPath)
+        let threads = 8, each = 150
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            // Plain threads: blocking in sync() must not hold the cooperative pool.
+            let group = DispatchGroup()
+            for t in 0..<threads {
+                group.enter()
+                Thread.detachNewThread {
+                    for n in 0..<each {
+                        journal.append(.rollbackStarted(reason: "t\(t)-\(n)"))
+                        if n % 10 == 0 { journal.sync() }
+                    }
+                    group.leave()
+                }
+            }
+            group.notify(queue: .global()) { done.resume() }
+        }
+        journal.sync()
+        let records = try Journal.read(path: h.journalPath)
+        #expect(records.count == threads * each)
+        #expect(records.compactMap { $0["seq"]?.numberValue.map { Int($0) } } == Array(1...(threads * each)))
+        #expect(Set(records.compactMap { $0["reason"]?.stringValue }).count == threads * each)
+    }
+
     @Test("timestamps are RFC 3339 UTC with milliseconds and read back")
     func timestamps() throws {
         #expect(Journal.timestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
