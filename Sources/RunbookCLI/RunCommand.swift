@@ -73,12 +73,14 @@ enum RunDriver {
         do {
             try FileManager.default.createDirectory(atPath: stateDir.runPath(id), withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
-            if let source, !FileManager.default.fileExists(atPath: stateDir.runbookCopyPath(id)) {
+            let copy = stateDir.runbookCopyPath(id)
+            if let source, !FileManager.default.fileExists(atPath: copy) {
                 // The runbook as it ran, so resume uses the same definition even if the file changes.
-                _ = FileManager.default.createFile(atPath: stateDir.runbookCopyPath(id), contents: Data(source),
-                                               attributes: [.posixPermissions: 0o600])
+                // No fsync here: the journal's first fsync covers it (off the start-up path).
+                try writeNew(copy, source)
             }
-            journal = try Journal(path: stateDir.journalPath(id), durability: execution.journalSync)
+            journal = try Journal(path: stateDir.journalPath(id), durability: execution.journalSync,
+                                  companions: source == nil ? [] : [copy])
         } catch {
             printError("error: \(error)")
             throw ExitCode(Exit.usage)
@@ -103,6 +105,19 @@ enum RunDriver {
         let outcome = await executor.run(resume: resume)
         output(execution.format == .json ? json.summary(outcome) : text.summary(outcome))
         return outcome.status.exitCode
+    }
+}
+
+/// Creates `path` (mode 600, must not exist) with `bytes`, without an fsync.
+private func writeNew(_ path: String, _ bytes: [UInt8]) throws {
+    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+    guard fd >= 0 else { throw JournalError("cannot create \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    var done = 0
+    while done < bytes.count {
+        let n = bytes[done...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n < 0 { if errno == EINTR { continue }; throw JournalError("cannot write \(path): \(String(cString: strerror(errno)))") }
+        done += n
     }
 }
 

@@ -11,8 +11,8 @@ struct JournalDurabilityCLITests {
     enum Call: Equatable {
         case journalWrite(String)
         case journalSync
-        /// fsync of a directory (its path as opened).
-        case directorySync(String)
+        /// fsync of another file or directory (its path as opened).
+        case otherSync(String)
         case exec(String)
     }
 
@@ -51,27 +51,29 @@ struct JournalDurabilityCLITests {
         let result = await child.wait()
         let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         var journalFD: String?
-        var directoryFDs: [String: String] = [:]
+        var otherFDs: [String: String] = [:]
         var calls: [Call] = []
+        /// `fsync(7) = 0`, or split by another thread's call: `fsync(7 <unfinished ...>`.
+        func isSync(_ line: String, _ fd: String) -> Bool {
+            line.contains("sync(\(fd))") || line.contains("sync(\(fd) <unfinished")
+        }
         for line in lines {
-            if line.contains("openat("), line.contains("O_DIRECTORY"), let fd = line.split(separator: "=").last,
-               !fd.contains("-1"), let path = line.split(separator: "\"").dropFirst().first {
-                directoryFDs[fd.trimmingCharacters(in: .whitespaces)] = String(path)
-                continue
-            }
-            if let (fd, path) = directoryFDs.first(where: { line.contains("fsync(\($0.key))") || line.contains("fsync(\($0.key) <unfinished") }) {
-                calls.append(.directorySync(path))
-                directoryFDs[fd] = nil
-                continue
-            }
-            if line.contains("openat("), line.contains("journal.jsonl"), line.contains("O_WRONLY"),
-               let fd = line.split(separator: "=").last, !fd.contains("-1") {
-                journalFD = fd.trimmingCharacters(in: .whitespaces)
+            if line.contains("openat("), let result = line.split(separator: "=").last, !result.contains("-1"),
+               let path = line.split(separator: "\"").dropFirst().first {
+                // Numbers are reused after close: every successful open replaces the fd's meaning.
+                let fd = result.trimmingCharacters(in: .whitespaces)
+                if path.hasSuffix("journal.jsonl") {
+                    otherFDs[fd] = nil
+                    if line.contains("O_WRONLY") { journalFD = fd }
+                } else {
+                    otherFDs[fd] = String(path)
+                }
             } else if let fd = journalFD, line.contains("write(\(fd), ") {
                 calls.append(.journalWrite(line))
-            } else if let fd = journalFD, line.contains("sync(\(fd))") || line.contains("sync(\(fd) <unfinished") {
-                // fsync(7) = 0, or split by another thread's call: fsync(7 <unfinished ...>
+            } else if let fd = journalFD, isSync(line, fd) {
                 calls.append(.journalSync)
+            } else if let (_, path) = otherFDs.first(where: { isSync(line, $0.key) }) {
+                calls.append(.otherSync(path))
             } else if line.contains("execve(\"/bin/true\"") {
                 calls.append(.exec(line))
             }
@@ -95,9 +97,11 @@ struct JournalDurabilityCLITests {
             #expect(started < exec)
             // The exec's step_started is on disk before the process that may change the system starts.
             #expect(calls[started..<exec].contains(.journalSync), "\(calls)")
-            // So are the new journal's directory entries: the run directory and runs/.
+            // So are the new journal's directory entries (the run directory and runs/) and the copy of
+            // the runbook that resume will use.
             let run = try w.onlyRunID()
-            let synced = calls[..<exec].compactMap { if case .directorySync(let p) = $0 { return p }; return nil }
+            let synced = calls[..<exec].compactMap { if case .otherSync(let p) = $0 { return p }; return nil }
+            #expect(synced.contains { $0.hasSuffix("runs/\(run)/runbook.yaml") }, "\(synced)")
             #expect(synced.contains { $0.hasSuffix("runs/\(run)") }, "\(synced)")
             #expect(synced.contains { $0.hasSuffix("/runs") }, "\(synced)")
             // Every record was written (run_started … run_finished) and the last write is followed by a sync.
@@ -117,7 +121,7 @@ struct JournalDurabilityCLITests {
             #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
             let journal = calls.filter {
                 switch $0 {
-                case .exec, .directorySync: return false
+                case .exec, .otherSync: return false
                 default: return true
                 }
             }

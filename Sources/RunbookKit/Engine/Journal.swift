@@ -35,11 +35,15 @@ public final class Journal: @unchecked Sendable {
     /// The journal was created by this open: its directory entries (in the run directory, which
     /// is in `runs/`, which is in the state directory) must reach the disk too, once.
     private var directoriesDurable: Bool
+    private let companions: [String]
 
     /// Opens (creating if needed) the journal for appending; `seq` continues after existing records.
-    public init(path: String, durability: Durability = .groupCommit) throws {
+    /// `companions`: files written beside the journal without an fsync of their own (the runbook
+    /// copy): the first fsync makes them durable too.
+    public init(path: String, durability: Durability = .groupCommit, companions: [String] = []) throws {
         self.path = path
         self.durability = durability
+        self.companions = companions
         let existing = (try? Journal.read(path: path)) ?? []
         seq = (existing.last?["seq"]?.numberValue).map { Int($0) } ?? 0
         directoriesDurable = FileManager.default.fileExists(atPath: path)
@@ -122,10 +126,14 @@ public final class Journal: @unchecked Sendable {
         }
     }
 
-    /// fsync of the directories that name a new journal (the run directory, `runs/`, the state
-    /// directory): a new file whose directory entry is not on disk can vanish in a power loss,
-    /// data and all. Only called by the holder of `fsyncRunning`.
+    /// fsync of the companions and of the directories that name a new journal (the run directory,
+    /// `runs/`, the state directory): a new file whose directory entry is not on disk can vanish in
+    /// a power loss, data and all. Only called by the holder of `fsyncRunning`.
     private func fsyncDirectories() {
+        for file in companions {
+            let cfd = open(file, O_RDONLY | O_CLOEXEC)
+            if cfd >= 0 { fsync(cfd); Foundation.close(cfd) }
+        }
         var dir = (path as NSString).deletingLastPathComponent
         for _ in 0..<3 where !dir.isEmpty {
             let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
