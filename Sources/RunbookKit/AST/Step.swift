@@ -149,9 +149,9 @@ public struct TemplatePositions: Sendable {
     public func location(ofOffset offset: Int) -> SourceLocation {
         if let n = lineOffsets.lastIndex(where: { $0 <= offset }) {
             let start = lineStarts[n]
-            return SourceLocation(file: start.file, line: start.line, column: start.column + offset - lineOffsets[n])
+            return start.moved(toLine: start.line, column: start.column + offset - lineOffsets[n])
         }
-        return SourceLocation(file: contentStart.file, line: contentStart.line, column: contentStart.column + offset)
+        return contentStart.moved(toLine: contentStart.line, column: contentStart.column + offset)
     }
 }
 

@@ -206,7 +206,7 @@ struct NodeReader {
                 if indent == nil, !raw.allSatisfy({ $0 == " " }) {
                     indent = raw.prefix { $0 == " " }.count
                 }
-                lineStarts.append(SourceLocation(file: start.file, line: lineNo, column: (indent ?? 0) + 1))
+                lineStarts.append(start.moved(toLine: lineNo, column: (indent ?? 0) + 1))
                 lineOffsets.append(offset)
                 offset += content.unicodeScalars.count + 1
                 lineNo += 1

@@ -42,6 +42,8 @@ final class LibYAMLEventReader {
     /// The number of bytes handed to libyaml (`input` has room for at least one byte).
     private let inputCount: Int
     private let file: String
+    /// `file`'s id in `SourceFiles`, looked up once: every event makes two locations.
+    private let fileID: UInt32
     /// Byte offset of `input[0]` in the file (3 after a skipped byte order mark).
     private let byteBase: Int
     private let limits: YAMLLimits
@@ -53,6 +55,7 @@ final class LibYAMLEventReader {
 
     init(bytes: ArraySlice<UInt8>, byteBase: Int, file: String, limits: YAMLLimits) {
         self.file = file
+        fileID = SourceFiles.id(of: file)
         self.byteBase = byteBase
         self.limits = limits
         inputCount = bytes.count
@@ -161,7 +164,7 @@ final class LibYAMLEventReader {
             let end = endOfInput
             if mark.line + 1 > end.line { return end }
         }
-        return SourceLocation(file: file, line: mark.line + 1, column: mark.column + 1, offset: byteBase + offset)
+        return SourceLocation(fileID: fileID, line: mark.line + 1, column: mark.column + 1, offset: byteBase + offset)
     }
 
     /// The position just past the last character, computed once when first needed.
