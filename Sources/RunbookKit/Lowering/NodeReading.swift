@@ -20,13 +20,14 @@ struct NodeReader {
             return nil
         }
         var map = Mapping(node: node)
+        map.entries.reserveCapacity(pairs.count)
         for pair in pairs {
             guard let key = pair.key.scalar?.text else { continue }
             if !allowed.contains(key) {
                 error("unknown-key", "unknown key '\(key)' in \(what)" + Suggestions.hint(for: key, in: allowed), pair.key)
                 continue
             }
-            map.entries[key] = (pair.key, pair.value)
+            map.entries.append((key, pair.key, pair.value))
         }
         return map
     }
@@ -240,10 +241,26 @@ struct NodeReader {
 }
 
 /// A mapping's known entries by key.
+///
+/// Looked up by a linear scan: runbook mappings have a handful of keys, and the front end has
+/// already dropped repeated keys, so this is cheaper than hashing every key into a dictionary.
 struct Mapping {
+    /// The mapping's node without its pairs (for where to report a missing key): the pairs
+    /// live in `entries` only, so `take` can hand a value's subtree over to its only owner.
     let node: YAMLNode
-    var entries: [String: (key: YAMLNode, value: YAMLNode)] = [:]
-    init(node: YAMLNode) { self.node = node }
-    subscript(key: String) -> YAMLNode? { entries[key]?.value }
-    func keyNode(_ key: String) -> YAMLNode? { entries[key]?.key }
+    var entries: [(name: String, key: YAMLNode, value: YAMLNode)] = []
+    init(node: YAMLNode) {
+        var header = node
+        header.content = .mapping([])
+        self.node = header
+    }
+    subscript(key: String) -> YAMLNode? { entries.last { $0.name == key }?.value }
+    func keyNode(_ key: String) -> YAMLNode? { entries.last { $0.name == key }?.key }
+
+    /// Removes and returns the value of `key`, so the caller holds the only reference to it
+    /// (once the mapping's own node is gone) and can free its subtree piece by piece.
+    mutating func take(_ key: String) -> YAMLNode? {
+        guard let index = entries.lastIndex(where: { $0.name == key }) else { return nil }
+        return entries.remove(at: index).value
+    }
 }

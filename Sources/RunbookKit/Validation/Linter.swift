@@ -85,12 +85,13 @@ public struct Linter: Sendable {
 
     /// Lints bytes as if they were the file `file`.
     public func lint(bytes: [UInt8], file: String) -> LintedFile {
-        let parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits)
+        var parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits)
         let source = SourceText(bytes: bytes)
         var diagnostics = parsed.diagnostics
         var runbook: Runbook?
         if let root = parsed.root {
-            let lowered = RunbookLowering.lower(root, source: source)
+            parsed.root = nil  // lowering gets the only reference and frees the tree as it goes
+            let lowered = RunbookLowering.lower(consume root, source: source)
             diagnostics += lowered.diagnostics
             runbook = lowered.runbook
             if let rb = lowered.runbook {
