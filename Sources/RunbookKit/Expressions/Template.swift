@@ -57,6 +57,8 @@ public struct Template: Sendable, Hashable {
     /// Parses; never throws: syntax problems come back as issues (rule `expression-syntax`,
     /// `expression-too-long`), template nil if any. Issue offsets are Unicode-scalar offsets in `text`.
     public static func parse(_ text: String) -> (template: Template?, issues: [ExpressionIssue]) {
+        // No `${{`, no expression: the common case of plain text skips the scalar-by-scalar scan.
+        if !containsExpressionOpener(text) { return (Template(text: text), []) }
         let s = Array(text.unicodeScalars)
         var segments: [Segment] = []
         var issues: [ExpressionIssue] = []
@@ -119,6 +121,18 @@ public struct Template: Sendable, Hashable {
             return (Template(source: text, segments: segments), [])
         }
         return (nil, issues)
+    }
+
+    /// Whether `text` contains `${{` (a byte scan; `String.contains(_:)` goes through Foundation).
+    static func containsExpressionOpener(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= 3 else { return false }
+            for i in 0..<(bytes.count - 2) where bytes[i] == UInt8(ascii: "$") {
+                if bytes[i + 1] == UInt8(ascii: "{"), bytes[i + 2] == UInt8(ascii: "{") { return true }
+            }
+            return false
+        }
     }
 
     /// Every context path referenced, in order of first appearance, e.g. `["secrets", "slack_webhook"]`,

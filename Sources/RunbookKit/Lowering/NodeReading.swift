@@ -171,7 +171,7 @@ struct NodeReader {
             error("wrong-type", "\(what) must be an expression string, found \(node.kindDescription)", node)
             return nil
         }
-        if s.text.contains("${{") { return template(node, text: s.text) }
+        if Template.containsExpressionOpener(s.text) { return template(node, text: s.text) }
         // A bare expression: wrap it so evaluation keeps its type, and shift positions back by "${{".
         var positions = positionsOfContent(node)
         positions.contentStart.column -= 3
@@ -221,7 +221,7 @@ struct NodeReader {
     mutating func templateValue(_ node: YAMLNode) -> TemplateValue? {
         switch node.content {
         case .scalar(let s):
-            if case .string(let text) = YAMLNode.resolvePlain(s), text.contains("${{") {
+            if case .string(let text) = YAMLNode.resolvePlain(s), Template.containsExpressionOpener(text) {
                 // A template that does not parse was reported; keep the argument so no
                 // "missing parameter" follows from the same mistake.
                 return template(node, text: text).map(TemplateValue.template) ?? .literal(.string(text), node.reportLocation)

@@ -150,7 +150,7 @@ public enum RunbookLowering {
         switch (type, value) {
         case (.string, .string), (.int, .int), (.number, .int), (.number, .double), (.bool, .bool): ok = true
         case (.duration, .string(let s)): ok = RunbookDuration.parse(s) != nil
-        case (.url, .string(let s)): ok = URLCheck.isValid(s) || s.contains("${{")
+        case (.url, .string(let s)): ok = URLCheck.isValid(s) || Template.containsExpressionOpener(s)
         default: ok = false
         }
         if !ok {

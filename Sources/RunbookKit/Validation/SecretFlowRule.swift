@@ -8,10 +8,10 @@ public struct SecretFlowRule: LintRule {
 
     public func check(_ context: LintContext) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        func scan(_ t: LocatedTemplate, into what: String) {
+        func scan(_ t: LocatedTemplate, into what: @autoclosure () -> String) {
             for path in t.template.references where path.first == "secrets" {
                 let name = path.count > 1 ? "secrets.\(path[1])" : "secrets"
-                out.append(.error("secret-in-message", "secret '\(name)' flows into \(what); secrets must never appear in messages",
+                out.append(.error("secret-in-message", "secret '\(name)' flows into \(what()); secrets must never appear in messages",
                                   at: t.location))
             }
         }

@@ -132,6 +132,12 @@ public struct YAMLNode: Sendable {
         case "false", "False", "FALSE": return .bool(false)
         default: break
         }
+        // Only text starting with a digit, a sign or a dot can be a number: most scalars are
+        // words, and this skips the number parsers (and their allocations) for them.
+        switch t.utf8.first ?? 0 {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."): break
+        default: return .string(t)
+        }
         if let i = parseYAMLInt(t) { return .int(i) }
         if let d = parseYAMLFloat(t) { return .double(d) }
         return .string(t)
