@@ -124,12 +124,28 @@ public struct Template: Sendable, Hashable {
     }
 
     /// Whether `text` contains `${{` (a byte scan; `String.contains(_:)` goes through Foundation).
-    static func containsExpressionOpener(_ text: String) -> Bool {
+    static func containsExpressionOpener(_ text: String) -> Bool { contains(text, "${{") }
+
+    /// Whether the template's source contains `word`, as a cheap test before walking its
+    /// expressions: a context or field name an expression reads is written in its source.
+    func mentions(_ word: StaticString) -> Bool { Self.contains(source, word) }
+
+    /// Whether `needle`'s bytes occur in `text` (a byte scan).
+    static func contains(_ text: String, _ needle: StaticString) -> Bool {
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        guard let first = pattern.first else { return true }
         var text = text
         return text.withUTF8 { bytes in
-            guard bytes.count >= 3 else { return false }
-            for i in 0..<(bytes.count - 2) where bytes[i] == UInt8(ascii: "$") {
-                if bytes[i + 1] == UInt8(ascii: "{"), bytes[i + 2] == UInt8(ascii: "{") { return true }
+            guard bytes.count >= pattern.count else { return false }
+            var i = 0
+            let last = bytes.count - pattern.count
+            while i <= last {
+                if bytes[i] == first {
+                    var j = 1
+                    while j < pattern.count, bytes[i + j] == pattern[j] { j += 1 }
+                    if j == pattern.count { return true }
+                }
+                i += 1
             }
             return false
         }
