@@ -164,8 +164,8 @@ public struct Suppressions: Sendable {
     public init(source: SourceText) {
         let marker = "runbook-lint:"
         for n in 1...max(1, source.lineCount) {
-            // Most lines have no '#': a byte scan skips them before any Foundation string search.
-            guard let line = source.line(n), line.utf8.contains(UInt8(ascii: "#")), let hash = line.range(of: "#"),
+            // Most lines have no '#': a byte scan skips them before making a String of the line.
+            guard source.line(n, contains: UInt8(ascii: "#")), let line = source.line(n), let hash = line.range(of: "#"),
                   let m = line.range(of: marker, range: hash.upperBound..<line.endIndex) else { continue }
             let words = line[m.upperBound...].split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
             guard let verb = words.first else { continue }

@@ -36,6 +36,12 @@ public struct SourceText: Sendable {
         return String(decoding: bytes[lines[n - 1]], as: UTF8.self)
     }
 
+    /// Whether line `n` (1-based) contains the byte `byte`, without making a String of it.
+    func line(_ n: Int, contains byte: UInt8) -> Bool {
+        guard n >= 1, n <= lines.count else { return false }
+        return bytes[lines[n - 1]].contains(byte)
+    }
+
     /// The number of lines (a file ending in a line break has an empty last line).
     public var lineCount: Int { lines.count }
 }
