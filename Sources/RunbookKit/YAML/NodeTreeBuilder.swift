@@ -152,18 +152,19 @@ struct NodeTreeBuilder {
         }
         let origin = YAMLNode.AliasOrigin(anchor: name, aliasLocation: location, anchorLocation: target.node.location)
         var copy = target
-        copy.node = Self.stamped(target.node, with: origin)
+        // One node carries the origin; every stamped node shares its box.
+        let carrier = YAMLNode(content: .sequence([]), location: location, aliasOrigin: origin)
+        copy.node = Self.stamped(target.node, with: carrier)
         finish(copy, anchor: nil)
     }
 
-    /// A copy of `node` whose every node carries `origin`.
+    /// A copy of `node` whose every node carries the alias origin of `origin`.
     ///
     /// The outermost alias wins: nodes that an inner alias put inside the anchored node get
     /// this alias's origin, because this alias is the place the user reads when a later
     /// stage reports on the value. Recursion depth is bounded by `maxDepth` (checked before).
-    private static func stamped(_ node: YAMLNode, with origin: YAMLNode.AliasOrigin) -> YAMLNode {
-        var copy = node
-        copy.aliasOrigin = origin
+    private static func stamped(_ node: YAMLNode, with origin: YAMLNode) -> YAMLNode {
+        var copy = node.withAliasOrigin(of: origin)
         switch node.content {
         case .scalar:
             break
