@@ -45,37 +45,23 @@ struct JournalDurabilityCLITests {
         try w.dir.write("durable.yaml", runbook)
         let log = w.dir.path + "/strace-\(UUID().uuidString.prefix(8)).log"
         let child = try await LaunchedCLI.start(
-            ["-f", "-qq", "-s", "4096", "-e", "trace=openat,write,fsync,fdatasync,execve", "-o", log, CLI.executable,
+            ["-f", "-qq", "-y", "-s", "4096", "-e", "trace=write,fsync,fdatasync,execve", "-o", log, CLI.executable,
              "run", "durable.yaml"] + w.state + args,
             in: w.dir.path, env: w.env, executable: try #require(DryRunIsolationTests.strace))
         let result = await child.wait()
         let lines = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-        var journalFD: String?
-        var otherFDs: [String: String] = [:]
+        // -y prints each fd argument with its path: write(7</…/journal.jsonl>, …), fsync(9</…/runs>).
+        // A call another thread interrupts is split: fsync(9</…/runs> <unfinished ...>.
         var calls: [Call] = []
-        /// `fsync(7) = 0`, or split by another thread's call: `fsync(7 <unfinished ...>`.
-        func isSync(_ line: String, _ fd: String) -> Bool {
-            line.contains("sync(\(fd))") || line.contains("sync(\(fd) <unfinished")
-        }
         for line in lines {
-            if line.contains("openat("), let result = line.split(separator: "=").last, !result.contains("-1"),
-               let path = line.split(separator: "\"").dropFirst().first {
-                // Numbers are reused after close: every successful open replaces the fd's meaning.
-                let fd = result.trimmingCharacters(in: .whitespaces)
-                if path.hasSuffix("journal.jsonl") {
-                    otherFDs[fd] = nil
-                    if line.contains("O_WRONLY") { journalFD = fd }
-                } else {
-                    otherFDs[fd] = String(path)
-                }
-            } else if let fd = journalFD, line.contains("write(\(fd), ") {
-                calls.append(.journalWrite(line))
-            } else if let fd = journalFD, isSync(line, fd) {
-                calls.append(.journalSync)
-            } else if let (_, path) = otherFDs.first(where: { isSync(line, $0.key) }) {
-                calls.append(.otherSync(path))
-            } else if line.contains("execve(\"/bin/true\"") {
+            if line.contains("execve(\"/bin/true\"") {
                 calls.append(.exec(line))
+            } else if line.contains(" write("), line.contains("journal.jsonl>, ") {
+                calls.append(.journalWrite(line))
+            } else if let open = line.range(of: "sync("), let lt = line[open.upperBound...].firstIndex(of: "<"),
+                      let gt = line[lt...].firstIndex(of: ">") {
+                let path = String(line[line.index(after: lt)..<gt])
+                calls.append(path.hasSuffix("journal.jsonl") ? .journalSync : .otherSync(path))
             }
         }
         return (result, calls)

@@ -77,6 +77,7 @@ public struct RunbookDuration: Sendable, Hashable, Comparable, CustomStringConve
 
     /// Parses `1h30m`, `90s`, `5m`, `250ms`, `2d`. Units: ms, s, m, h, d; each at most once, largest first.
     public static func parse(_ text: String) -> RunbookDuration? {
+        if let parsed = parseASCII(text) { return parsed }
         let units: [(String, Double)] = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1), ("ms", 0.001)]
         var rest = Substring(text.trimmingCharacters(in: .whitespaces))
         guard !rest.isEmpty else { return nil }
@@ -94,6 +95,44 @@ public struct RunbookDuration: Sendable, Hashable, Comparable, CustomStringConve
         }
         guard total.isFinite else { return nil }
         return RunbookDuration(seconds: total)
+    }
+
+    /// `parse` over the bytes of text that is ASCII without spaces or tabs (nothing to trim,
+    /// one character per byte): nearly every duration. `.some(nil)` is an invalid duration;
+    /// nil means the text needs the general `parse`.
+    private static func parseASCII(_ text: String) -> RunbookDuration?? {
+        var text = text
+        return text.withUTF8 { b -> RunbookDuration?? in
+            for c in b where c == 0x20 || c == 0x09 || c >= 0x80 { return nil }
+            guard !b.isEmpty else { return .some(nil) }
+            let seconds: [Double] = [86400, 3600, 60, 1, 0.001]
+            var total = 0.0
+            var lastRank = -1
+            var i = 0
+            while i < b.count {
+                let start = i
+                while i < b.count, (b[i] >= 0x30 && b[i] <= 0x39) || b[i] == 0x2E { i += 1 }
+                guard i > start,
+                      let number = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
+                else { return .some(nil) }
+                let unit = i
+                while i < b.count, (b[i] | 0x20) >= 0x61 && (b[i] | 0x20) <= 0x7A { i += 1 }
+                let rank: Int
+                switch (i - unit, b[unit < b.count ? unit : 0]) {
+                case (1, UInt8(ascii: "d")): rank = 0
+                case (1, UInt8(ascii: "h")): rank = 1
+                case (1, UInt8(ascii: "m")): rank = 2
+                case (1, UInt8(ascii: "s")): rank = 3
+                case (2, UInt8(ascii: "m")) where b[unit + 1] == UInt8(ascii: "s"): rank = 4
+                default: return .some(nil)
+                }
+                guard rank > lastRank else { return .some(nil) }
+                lastRank = rank
+                total += number * seconds[rank]
+            }
+            guard total.isFinite else { return .some(nil) }
+            return .some(RunbookDuration(seconds: total))
+        }
     }
 
     /// Canonical short text: `1h30m`, `90s` stays `1m30s`, `0.5s` → `500ms`.

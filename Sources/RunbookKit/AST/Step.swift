@@ -1,44 +1,109 @@
 /// One step of a runbook's `steps:` or `rollback:` list.
+///
+/// The fields live in one immutable box: lint rules and the engine copy steps as they walk
+/// them, and a copy is now one reference count instead of one per field. Setting a field
+/// replaces the box (copy on write).
 public struct Step: Sendable {
-    public var id: Located<String>
-    public var name: String?
-    public var action: Located<String>
+    private struct Fields: Sendable {
+        var id: Located<String>
+        var name: String?
+        var action: Located<String>
+        var with: [WithArgument]
+        var when: LocatedTemplate?
+        var timeout: Located<RunbookDuration>?
+        var onFailure: Located<OnFailure>?
+        var confirm: Confirmation?
+        var rollbackNone: Bool
+        var retry: Retry?
+        var until: LocatedTemplate?
+        var undoes: [Located<String>]
+        var isRollbackStep: Bool
+        var location: SourceLocation
+    }
+
+    private final class Box: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        var fields = box.fields
+        change(&fields)
+        box = Box(fields)
+    }
+
+    public var id: Located<String> {
+        get { box.fields.id }
+        set { update { $0.id = newValue } }
+    }
+    public var name: String? {
+        get { box.fields.name }
+        set { update { $0.name = newValue } }
+    }
+    public var action: Located<String> {
+        get { box.fields.action }
+        set { update { $0.action = newValue } }
+    }
     /// The `with:` block in document order.
-    public var with: [WithArgument]
-    public var when: LocatedTemplate?
-    public var timeout: Located<RunbookDuration>?
-    public var onFailure: Located<OnFailure>?
-    public var confirm: Confirmation?
+    public var with: [WithArgument] {
+        get { box.fields.with }
+        set { update { $0.with = newValue } }
+    }
+    public var when: LocatedTemplate? {
+        get { box.fields.when }
+        set { update { $0.when = newValue } }
+    }
+    public var timeout: Located<RunbookDuration>? {
+        get { box.fields.timeout }
+        set { update { $0.timeout = newValue } }
+    }
+    public var onFailure: Located<OnFailure>? {
+        get { box.fields.onFailure }
+        set { update { $0.onFailure = newValue } }
+    }
+    public var confirm: Confirmation? {
+        get { box.fields.confirm }
+        set { update { $0.confirm = newValue } }
+    }
     /// `rollback: none`: this mutating step needs no undo.
-    public var rollbackNone: Bool
-    public var retry: Retry?
-    public var until: LocatedTemplate?
+    public var rollbackNone: Bool {
+        get { box.fields.rollbackNone }
+        set { update { $0.rollbackNone = newValue } }
+    }
+    public var retry: Retry? {
+        get { box.fields.retry }
+        set { update { $0.retry = newValue } }
+    }
+    public var until: LocatedTemplate? {
+        get { box.fields.until }
+        set { update { $0.until = newValue } }
+    }
     /// For rollback steps: which steps this one undoes.
-    public var undoes: [Located<String>]
+    public var undoes: [Located<String>] {
+        get { box.fields.undoes }
+        set { update { $0.undoes = newValue } }
+    }
     /// True for steps of the `rollback:` list.
-    public var isRollbackStep: Bool
+    public var isRollbackStep: Bool {
+        get { box.fields.isRollbackStep }
+        set { update { $0.isRollbackStep = newValue } }
+    }
     /// Where the step's mapping starts.
-    public var location: SourceLocation
+    public var location: SourceLocation {
+        get { box.fields.location }
+        set { update { $0.location = newValue } }
+    }
 
     public init(id: Located<String>, name: String? = nil, action: Located<String>, with: [WithArgument] = [],
                 when: LocatedTemplate? = nil, timeout: Located<RunbookDuration>? = nil,
                 onFailure: Located<OnFailure>? = nil, confirm: Confirmation? = nil, rollbackNone: Bool = false,
                 retry: Retry? = nil, until: LocatedTemplate? = nil, undoes: [Located<String>] = [],
                 isRollbackStep: Bool = false, location: SourceLocation) {
-        self.id = id
-        self.name = name
-        self.action = action
-        self.with = with
-        self.when = when
-        self.timeout = timeout
-        self.onFailure = onFailure
-        self.confirm = confirm
-        self.rollbackNone = rollbackNone
-        self.retry = retry
-        self.until = until
-        self.undoes = undoes
-        self.isRollbackStep = isRollbackStep
-        self.location = location
+        box = Box(Fields(id: id, name: name, action: action, with: with, when: when, timeout: timeout,
+                         onFailure: onFailure, confirm: confirm, rollbackNone: rollbackNone, retry: retry,
+                         until: until, undoes: undoes, isRollbackStep: isRollbackStep, location: location))
     }
 
     /// The on_failure mode in force (default `rollback`).
@@ -149,9 +214,9 @@ public struct TemplatePositions: Sendable {
     public func location(ofOffset offset: Int) -> SourceLocation {
         if let n = lineOffsets.lastIndex(where: { $0 <= offset }) {
             let start = lineStarts[n]
-            return SourceLocation(file: start.file, line: start.line, column: start.column + offset - lineOffsets[n])
+            return start.moved(toLine: start.line, column: start.column + offset - lineOffsets[n])
         }
-        return SourceLocation(file: contentStart.file, line: contentStart.line, column: contentStart.column + offset)
+        return contentStart.moved(toLine: contentStart.line, column: contentStart.column + offset)
     }
 }
 

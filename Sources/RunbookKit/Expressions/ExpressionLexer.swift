@@ -38,7 +38,10 @@ enum ExpressionLexer {
         }
         while i < s.count {
             let c = s[i]
-            if c.properties.isWhitespace { i += 1; continue }
+            if c.value < 0x80 ? (c == " " || (c.value >= 0x09 && c.value <= 0x0D)) : c.properties.isWhitespace {
+                i += 1
+                continue
+            }
             let start = i
             if isIdentifierStart(c) {
                 while i < s.count, isIdentifierPart(s[i]) { i += 1 }
@@ -110,16 +113,14 @@ enum ExpressionLexer {
             if c == "\"" {
                 return fail("strings are written in single quotes: 'text' (a quote inside is doubled: '')", start)
             }
-            let next: Unicode.Scalar? = i + 1 < s.count ? s[i + 1] : nil
-            let two: String? = next.map { String(Character(c)) + String(Character($0)) }
-            if let two, ["==", "!=", "<=", ">=", "&&", "||"].contains(two) {
+            if i + 1 < s.count, let two = twoScalarSymbol(c, s[i + 1]) {
                 tokens.append(ExpressionToken(kind: .symbol(two), range: start..<start + 2))
                 i += 2
                 continue
             }
             switch c {
             case "(", ")", "[", "]", ",", ".", "!", "<", ">", "+", "-", "*", "/":
-                tokens.append(ExpressionToken(kind: .symbol(String(Character(c))), range: start..<start + 1))
+                tokens.append(ExpressionToken(kind: .symbol(String(c)), range: start..<start + 1))
                 i += 1
             case "=":
                 return fail("unexpected '='; use '==' to compare", start)
@@ -137,6 +138,19 @@ enum ExpressionLexer {
         return .success(tokens)
     }
 
+    /// `==`, `!=`, `<=`, `>=`, `&&` or `||` when `first` and `second` spell one, else nil.
+    static func twoScalarSymbol(_ first: Unicode.Scalar, _ second: Unicode.Scalar) -> String? {
+        switch (first, second) {
+        case ("=", "="): "=="
+        case ("!", "="): "!="
+        case ("<", "="): "<="
+        case (">", "="): ">="
+        case ("&", "&"): "&&"
+        case ("|", "|"): "||"
+        default: nil
+        }
+    }
+
     static func isDigit(_ c: Unicode.Scalar) -> Bool { c >= "0" && c <= "9" }
     static func isIdentifierStart(_ c: Unicode.Scalar) -> Bool {
         (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c == "_"
@@ -144,8 +158,17 @@ enum ExpressionLexer {
     static func isIdentifierPart(_ c: Unicode.Scalar) -> Bool { isIdentifierStart(c) || isDigit(c) }
 
     static func text(_ s: [Unicode.Scalar], _ range: Range<Int>) -> String {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: s[range])
-        return String(view)
+        // Encoded to UTF-8 by hand: `UnicodeScalarView.append(contentsOf:)` runs unspecialized
+        // generic code per scalar, which made this a tenth of lint's time.
+        var utf8: [UInt8] = []
+        utf8.reserveCapacity(range.count)
+        for c in s[range] {
+            if c.value < 0x80 {
+                utf8.append(UInt8(truncatingIfNeeded: c.value))
+            } else {
+                utf8.append(contentsOf: UTF8.encode(c)!)
+            }
+        }
+        return String(decoding: utf8, as: UTF8.self)
     }
 }

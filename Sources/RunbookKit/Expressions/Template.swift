@@ -57,6 +57,8 @@ public struct Template: Sendable, Hashable {
     /// Parses; never throws: syntax problems come back as issues (rule `expression-syntax`,
     /// `expression-too-long`), template nil if any. Issue offsets are Unicode-scalar offsets in `text`.
     public static func parse(_ text: String) -> (template: Template?, issues: [ExpressionIssue]) {
+        // No `${{`, no expression: the common case of plain text skips the scalar-by-scalar scan.
+        if !containsExpressionOpener(text) { return (Template(text: text), []) }
         let s = Array(text.unicodeScalars)
         var segments: [Segment] = []
         var issues: [ExpressionIssue] = []
@@ -119,6 +121,34 @@ public struct Template: Sendable, Hashable {
             return (Template(source: text, segments: segments), [])
         }
         return (nil, issues)
+    }
+
+    /// Whether `text` contains `${{` (a byte scan; `String.contains(_:)` goes through Foundation).
+    static func containsExpressionOpener(_ text: String) -> Bool { contains(text, "${{") }
+
+    /// Whether the template's source contains `word`, as a cheap test before walking its
+    /// expressions: a context or field name an expression reads is written in its source.
+    func mentions(_ word: StaticString) -> Bool { Self.contains(source, word) }
+
+    /// Whether `needle`'s bytes occur in `text` (a byte scan).
+    static func contains(_ text: String, _ needle: StaticString) -> Bool {
+        let pattern = UnsafeBufferPointer(start: needle.utf8Start, count: needle.utf8CodeUnitCount)
+        guard let first = pattern.first else { return true }
+        var text = text
+        return text.withUTF8 { bytes in
+            guard bytes.count >= pattern.count else { return false }
+            var i = 0
+            let last = bytes.count - pattern.count
+            while i <= last {
+                if bytes[i] == first {
+                    var j = 1
+                    while j < pattern.count, bytes[i + j] == pattern[j] { j += 1 }
+                    if j == pattern.count { return true }
+                }
+                i += 1
+            }
+            return false
+        }
     }
 
     /// Every context path referenced, in order of first appearance, e.g. `["secrets", "slack_webhook"]`,

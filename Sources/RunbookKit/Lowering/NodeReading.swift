@@ -20,13 +20,14 @@ struct NodeReader {
             return nil
         }
         var map = Mapping(node: node)
+        map.entries.reserveCapacity(pairs.count)
         for pair in pairs {
             guard let key = pair.key.scalar?.text else { continue }
             if !allowed.contains(key) {
                 error("unknown-key", "unknown key '\(key)' in \(what)" + Suggestions.hint(for: key, in: allowed), pair.key)
                 continue
             }
-            map.entries[key] = (pair.key, pair.value)
+            map.entries.append((key, pair.key, pair.value))
         }
         return map
     }
@@ -170,7 +171,7 @@ struct NodeReader {
             error("wrong-type", "\(what) must be an expression string, found \(node.kindDescription)", node)
             return nil
         }
-        if s.text.contains("${{") { return template(node, text: s.text) }
+        if Template.containsExpressionOpener(s.text) { return template(node, text: s.text) }
         // A bare expression: wrap it so evaluation keeps its type, and shift positions back by "${{".
         var positions = positionsOfContent(node)
         positions.contentStart.column -= 3
@@ -206,7 +207,7 @@ struct NodeReader {
                 if indent == nil, !raw.allSatisfy({ $0 == " " }) {
                     indent = raw.prefix { $0 == " " }.count
                 }
-                lineStarts.append(SourceLocation(file: start.file, line: lineNo, column: (indent ?? 0) + 1))
+                lineStarts.append(start.moved(toLine: lineNo, column: (indent ?? 0) + 1))
                 lineOffsets.append(offset)
                 offset += content.unicodeScalars.count + 1
                 lineNo += 1
@@ -220,7 +221,7 @@ struct NodeReader {
     mutating func templateValue(_ node: YAMLNode) -> TemplateValue? {
         switch node.content {
         case .scalar(let s):
-            if case .string(let text) = YAMLNode.resolvePlain(s), text.contains("${{") {
+            if case .string(let text) = YAMLNode.resolvePlain(s), Template.containsExpressionOpener(text) {
                 // A template that does not parse was reported; keep the argument so no
                 // "missing parameter" follows from the same mistake.
                 return template(node, text: text).map(TemplateValue.template) ?? .literal(.string(text), node.reportLocation)
@@ -240,10 +241,26 @@ struct NodeReader {
 }
 
 /// A mapping's known entries by key.
+///
+/// Looked up by a linear scan: runbook mappings have a handful of keys, and the front end has
+/// already dropped repeated keys, so this is cheaper than hashing every key into a dictionary.
 struct Mapping {
+    /// The mapping's node without its pairs (for where to report a missing key): the pairs
+    /// live in `entries` only, so `take` can hand a value's subtree over to its only owner.
     let node: YAMLNode
-    var entries: [String: (key: YAMLNode, value: YAMLNode)] = [:]
-    init(node: YAMLNode) { self.node = node }
-    subscript(key: String) -> YAMLNode? { entries[key]?.value }
-    func keyNode(_ key: String) -> YAMLNode? { entries[key]?.key }
+    var entries: [(name: String, key: YAMLNode, value: YAMLNode)] = []
+    init(node: YAMLNode) {
+        var header = node
+        header.content = .mapping([])
+        self.node = header
+    }
+    subscript(key: String) -> YAMLNode? { entries.last { $0.name == key }?.value }
+    func keyNode(_ key: String) -> YAMLNode? { entries.last { $0.name == key }?.key }
+
+    /// Removes and returns the value of `key`, so the caller holds the only reference to it
+    /// (once the mapping's own node is gone) and can free its subtree piece by piece.
+    mutating func take(_ key: String) -> YAMLNode? {
+        guard let index = entries.lastIndex(where: { $0.name == key }) else { return nil }
+        return entries.remove(at: index).value
+    }
 }

@@ -21,15 +21,20 @@ public enum RunbookLowering {
         public var diagnostics: [Diagnostic]
     }
 
-    public static func lower(_ root: YAMLNode, source: SourceText? = nil) -> Result {
+    /// Lowers `root`. Pass the caller's last reference to the tree (`lower(consume root)`) and
+    /// each step's YAML subtree is freed as soon as the step is lowered, so the tree and the
+    /// runbook are never both whole in memory.
+    public static func lower(_ root: consuming YAMLNode, source: SourceText? = nil) -> Result {
         var r = NodeReader(source: source)
-        let runbook = lowerRunbook(root, &r)
+        let runbook = lowerRunbook(consume root, &r)
         return Result(runbook: runbook, diagnostics: r.bag.diagnostics)
     }
 
-    private static func lowerRunbook(_ root: YAMLNode, _ r: inout NodeReader) -> Runbook? {
-        guard let map = r.mapping(root, what: "a runbook", allowed: runbookKeys) else { return nil }
-        let file = root.location.file
+    private static func lowerRunbook(_ root: consuming YAMLNode, _ r: inout NodeReader) -> Runbook? {
+        guard var map = r.mapping(root, what: "a runbook", allowed: runbookKeys) else { return nil }
+        let here = root.location
+        _ = consume root  // `map` now holds the only references to the top-level values
+        let file = here.file
 
         var version: Located<Int>?
         if let v = r.requireKey(map, "version", what: "the runbook"), let n = r.int(v, what: "'version'") {
@@ -49,12 +54,17 @@ public enum RunbookLowering {
         let params = map["params"].map { lowerParams($0, &r) } ?? []
         let triggers = map["triggers"].flatMap { lowerTriggers($0, &r) }
         var steps: [Step] = []
-        if let node = r.requireKey(map, "steps", what: "the runbook"), let items = r.list(node, what: "'steps'") {
+        if r.requireKey(map, "steps", what: "the runbook") != nil, let node = map.take("steps"),
+           let items = r.list(node, what: "'steps'") {
             if items.isEmpty { r.error("empty-steps", "'steps' must list at least one step", node) }
-            steps = items.compactMap { lowerStep($0, isRollback: false, &r) }
+            _ = consume node
+            steps = lowerSteps(consume items, isRollback: false, &r)
         }
-        let rollback = map["rollback"].flatMap { r.list($0, what: "'rollback'") }?
-            .compactMap { lowerStep($0, isRollback: true, &r) } ?? []
+        var rollback: [Step] = []
+        if let node = map.take("rollback"), let items = r.list(node, what: "'rollback'") {
+            _ = consume node
+            rollback = lowerSteps(consume items, isRollback: true, &r)
+        }
         let manual = map["manual_recovery"].flatMap { r.string($0, what: "'manual_recovery'") }
         let prevention = map["prevention"].map { r.stringList($0, what: "'prevention'") } ?? []
 
@@ -62,14 +72,13 @@ public enum RunbookLowering {
 
         // Missing or invalid required fields were reported; stand-ins that trigger no rule of their
         // own keep the runbook, so every other finding is still collected in the same pass.
-        let here = root.location
         let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         let resolvedVersion = version ?? Located(1, at: here)
         let resolvedID = id ?? Located(stem, at: here)
         let resolvedTitle = title ?? Located(resolvedID.value, at: here)
         let resolvedSeverity = severity ?? Located(.sev4, at: here)
         let resolvedAutomation = automation ?? Located(.automatic, at: here)
-        return Runbook(file: file, location: root.location, version: resolvedVersion, id: resolvedID, title: resolvedTitle,
+        return Runbook(file: file, location: here, version: resolvedVersion, id: resolvedID, title: resolvedTitle,
                        description: description, severity: resolvedSeverity, automation: resolvedAutomation,
                        expectedRecovery: expected, owner: owner, components: components, params: params,
                        triggers: triggers, steps: steps, rollback: rollback, manualRecovery: manual,
@@ -141,7 +150,7 @@ public enum RunbookLowering {
         switch (type, value) {
         case (.string, .string), (.int, .int), (.number, .int), (.number, .double), (.bool, .bool): ok = true
         case (.duration, .string(let s)): ok = RunbookDuration.parse(s) != nil
-        case (.url, .string(let s)): ok = URLCheck.isValid(s) || s.contains("${{")
+        case (.url, .string(let s)): ok = URLCheck.isValid(s) || Template.containsExpressionOpener(s)
         default: ok = false
         }
         if !ok {
@@ -262,6 +271,20 @@ public enum RunbookLowering {
     }
 
     // MARK: steps
+
+    /// Lowers a `steps` or `rollback` list, dropping each item's YAML subtree once it is lowered
+    /// (freed there when the caller gave up its references to the list).
+    private static func lowerSteps(_ items: consuming [YAMLNode], isRollback: Bool, _ r: inout NodeReader) -> [Step] {
+        var steps: [Step] = []
+        steps.reserveCapacity(items.count)
+        let empty = YAMLNode(content: .sequence([]), location: SourceLocation(fileID: 0, line: 0, column: 0))
+        for index in items.indices {
+            let item = items[index]
+            items[index] = empty
+            if let step = lowerStep(item, isRollback: isRollback, &r) { steps.append(step) }
+        }
+        return steps
+    }
 
     private static func lowerStep(_ node: YAMLNode, isRollback: Bool, _ r: inout NodeReader) -> Step? {
         guard let map = r.mapping(node, what: "a step", allowed: stepKeys) else { return nil }

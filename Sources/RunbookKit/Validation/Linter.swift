@@ -75,22 +75,49 @@ public struct Linter: Sendable {
 
     /// Lints one file from disk.
     public func lint(fileAt path: String) -> LintedFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let bytes = Self.readBytes(path) else {
             return LintedFile(path: path, runbook: nil,
                               diagnostics: [.error("io-error", "cannot read file", at: SourceLocation(file: path, line: 1, column: 1))],
                               source: nil)
         }
-        return lint(bytes: [UInt8](data), file: path)
+        return lint(bytes: bytes, file: path)
+    }
+
+    /// A whole file's bytes, read straight into the array (reading a `Data` and converting it
+    /// held the file twice); nil when it cannot be opened or read (a directory, too).
+    static func readBytes(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        let expected = fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) : 0
+        // One byte more than the size, so a file read whole ends in one more read of 0 bytes;
+        // grown only when the file is longer than `st_size` said (pipes, /proc).
+        var bytes = [UInt8](repeating: 0, count: expected + 1)
+        var filled = 0
+        while true {
+            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 64 * 1024)) }
+            let n = bytes.withUnsafeMutableBufferPointer { read(fd, $0.baseAddress! + filled, $0.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                return nil
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        bytes.removeLast(bytes.count - filled)
+        return bytes
     }
 
     /// Lints bytes as if they were the file `file`.
     public func lint(bytes: [UInt8], file: String) -> LintedFile {
-        let parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits)
+        var parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits)
         let source = SourceText(bytes: bytes)
         var diagnostics = parsed.diagnostics
         var runbook: Runbook?
         if let root = parsed.root {
-            let lowered = RunbookLowering.lower(root, source: source)
+            parsed.root = nil  // lowering gets the only reference and frees the tree as it goes
+            let lowered = RunbookLowering.lower(consume root, source: source)
             diagnostics += lowered.diagnostics
             runbook = lowered.runbook
             if let rb = lowered.runbook {
@@ -137,8 +164,8 @@ public struct Suppressions: Sendable {
     public init(source: SourceText) {
         let marker = "runbook-lint:"
         for n in 1...max(1, source.lineCount) {
-            // Most lines have no '#': a byte scan skips them before any Foundation string search.
-            guard let line = source.line(n), line.utf8.contains(UInt8(ascii: "#")), let hash = line.range(of: "#"),
+            // Most lines have no '#': a byte scan skips them before making a String of the line.
+            guard source.line(n, contains: UInt8(ascii: "#")), let line = source.line(n), let hash = line.range(of: "#"),
                   let m = line.range(of: marker, range: hash.upperBound..<line.endIndex) else { continue }
             let words = line[m.upperBound...].split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
             guard let verb = words.first else { continue }

@@ -8,17 +8,18 @@ public struct SecretFlowRule: LintRule {
 
     public func check(_ context: LintContext) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        func scan(_ t: LocatedTemplate, into what: String) {
+        func scan(_ t: LocatedTemplate, into what: @autoclosure () -> String) {
+            guard t.template.mentions("secrets") else { return }
             for path in t.template.references where path.first == "secrets" {
                 let name = path.count > 1 ? "secrets.\(path[1])" : "secrets"
-                out.append(.error("secret-in-message", "secret '\(name)' flows into \(what); secrets must never appear in messages",
+                out.append(.error("secret-in-message", "secret '\(name)' flows into \(what()); secrets must never appear in messages",
                                   at: t.location))
             }
         }
         for step in [context.runbook.steps, context.runbook.rollback].joined() {  // no copy of the steps (allSteps concatenates)
             // Secrets are read as `secrets.x`; the engine hides RUNBOOK_SECRET_* from `env`.
             let templates = step.with.flatMap(\.value.templates) + [step.when, step.until, step.confirm?.message].compactMap { $0 }
-            for t in templates {
+            for t in templates where t.template.mentions("RUNBOOK_SECRET_") {
                 for path in t.template.references where path.count > 1 && path[0] == "env" && path[1].hasPrefix("RUNBOOK_SECRET_") {
                     let name = String(path[1].dropFirst("RUNBOOK_SECRET_".count)).lowercased()
                     out.append(.error("secret-in-message", "read the secret as 'secrets.\(name)', not 'env.\(path[1])' (secret variables are not in env)",

@@ -20,6 +20,9 @@ struct ScreenedInput: Sendable {
     /// Set when the bytes cannot be parsed at all.
     var fatal: Diagnostic?
     var tabSites: [TabSite] = []
+    /// The position just past the last byte (line and column as libyaml counts them), once
+    /// the whole text was scanned.
+    var endOfInput: SourceLocation?
 }
 
 enum InputScreening {
@@ -112,6 +115,7 @@ enum InputScreening {
         if inLeadingWhitespace, let tab = firstTab {
             result.tabSites.append(TabSite(location: tab))
         }
+        result.endOfInput = SourceLocation(file: file, line: line, column: column, offset: count)
     }
 
     /// The length of the well-formed UTF-8 sequence at `i`, or 0 when it is malformed

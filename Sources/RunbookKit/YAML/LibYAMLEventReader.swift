@@ -32,16 +32,23 @@ enum EventReadFailure: Error {
     case limit(Diagnostic)
 }
 
-/// Owns a `yaml_parser_t` and the bytes it reads, and frees both in `deinit`.
+/// Owns a `yaml_parser_t` (freed in `deinit`) and feeds it the bytes through a read handler,
+/// so the file is not copied again for libyaml.
 ///
 /// The bytes must be valid UTF-8 without NUL bytes (see `InputScreening`): positions are
 /// converted on that assumption.
 final class LibYAMLEventReader {
     private let parser: UnsafeMutablePointer<yaml_parser_t>
-    private let input: UnsafeMutableBufferPointer<UInt8>
-    /// The number of bytes handed to libyaml (`input` has room for at least one byte).
+    private let input: ArraySlice<UInt8>
+    /// `input.startIndex`: `input[inputStart + k]` is the k-th byte handed to libyaml.
+    private let inputStart: Int
+    /// The number of bytes handed to libyaml.
     private let inputCount: Int
+    /// How many bytes the read handler has given libyaml so far.
+    private var bytesRead = 0
     private let file: String
+    /// `file`'s id in `SourceFiles`, looked up once: every event makes two locations.
+    private let fileID: UInt32
     /// Byte offset of `input[0]` in the file (3 after a skipped byte order mark).
     private let byteBase: Int
     private let limits: YAMLLimits
@@ -51,28 +58,46 @@ final class LibYAMLEventReader {
     private var cursorChar = 0
     private var cursorByte = 0
 
-    init(bytes: ArraySlice<UInt8>, byteBase: Int, file: String, limits: YAMLLimits) {
+    /// `endOfInput`, when given, is the position just past the last byte (see `endOfInput`).
+    init(bytes: ArraySlice<UInt8>, byteBase: Int, file: String, limits: YAMLLimits,
+         endOfInput: SourceLocation? = nil) {
         self.file = file
+        fileID = SourceFiles.id(of: file)
         self.byteBase = byteBase
         self.limits = limits
         inputCount = bytes.count
-        input = .allocate(capacity: max(bytes.count, 1))
-        _ = input.initialize(from: bytes)
+        input = bytes
+        inputStart = bytes.startIndex
+        knownEndOfInput = endOfInput
         parser = .allocate(capacity: 1)
         parser.initialize(to: yaml_parser_t())
         if yaml_parser_initialize(parser) != 0 {
             isInitialized = true
             yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
-            yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
+            yaml_parser_set_input(parser, { data, buffer, size, sizeRead in
+                guard let data, let buffer, let sizeRead else { return 0 }
+                let reader = Unmanaged<LibYAMLEventReader>.fromOpaque(data).takeUnretainedValue()
+                sizeRead.pointee = reader.read(into: buffer, capacity: size)
+                return 1
+            }, Unmanaged.passUnretained(self).toOpaque())
         }
+    }
+
+    /// libyaml's read handler: the next bytes of `input`, at most `capacity`; 0 at the end.
+    private func read(into buffer: UnsafeMutablePointer<UInt8>, capacity: Int) -> Int {
+        let count = min(capacity, inputCount - bytesRead)
+        guard count > 0 else { return 0 }
+        input.withUnsafeBufferPointer { source in
+            buffer.update(from: source.baseAddress! + bytesRead, count: count)
+        }
+        bytesRead += count
+        return count
     }
 
     deinit {
         if isInitialized { yaml_parser_delete(parser) }
         parser.deinitialize(count: 1)
         parser.deallocate()
-        if inputCount > 0 { input.baseAddress?.deinitialize(count: inputCount) }
-        input.deallocate()
     }
 
     /// The next event, or the reason there is none.
@@ -161,23 +186,25 @@ final class LibYAMLEventReader {
             let end = endOfInput
             if mark.line + 1 > end.line { return end }
         }
-        return SourceLocation(file: file, line: mark.line + 1, column: mark.column + 1, offset: byteBase + offset)
+        return SourceLocation(fileID: fileID, line: mark.line + 1, column: mark.column + 1, offset: byteBase + offset)
     }
 
-    /// The position just past the last character, computed once when first needed.
-    private lazy var endOfInput: SourceLocation = locationOfByte(byteBase + inputCount)
+    /// The position just past the last character: from `InputScreening`, which walked the
+    /// whole text anyway, else computed once when first needed.
+    private let knownEndOfInput: SourceLocation?
+    private lazy var endOfInput: SourceLocation = knownEndOfInput ?? locationOfByte(byteBase + inputCount)
 
     /// Moves the cursor to character `target` and returns its byte offset in `input`.
     private func byteOffset(ofCharacter target: Int) -> Int {
         let count = inputCount
         while cursorChar < target, cursorByte < count {
             cursorByte += 1
-            while cursorByte < count, input[cursorByte] & 0xC0 == 0x80 { cursorByte += 1 }
+            while cursorByte < count, input[inputStart + cursorByte] & 0xC0 == 0x80 { cursorByte += 1 }
             cursorChar += 1
         }
         while cursorChar > target, cursorByte > 0 {
             cursorByte -= 1
-            while cursorByte > 0, input[cursorByte] & 0xC0 == 0x80 { cursorByte -= 1 }
+            while cursorByte > 0, input[inputStart + cursorByte] & 0xC0 == 0x80 { cursorByte -= 1 }
             cursorChar -= 1
         }
         return cursorByte
@@ -186,7 +213,7 @@ final class LibYAMLEventReader {
     /// Line and column of a byte offset (only for reader errors, which are rare: a walk
     /// from the start is fine).
     private func locationOfByte(_ offset: Int) -> SourceLocation {
-        let local = Array(input.prefix(inputCount))
+        let local = Array(input)
         let loc = LineBreaks.location(ofByte: offset - byteBase, in: local, from: 0, file: file)
         return SourceLocation(file: file, line: loc.line, column: loc.column, offset: offset)
     }

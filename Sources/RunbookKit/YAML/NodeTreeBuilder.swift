@@ -152,18 +152,19 @@ struct NodeTreeBuilder {
         }
         let origin = YAMLNode.AliasOrigin(anchor: name, aliasLocation: location, anchorLocation: target.node.location)
         var copy = target
-        copy.node = Self.stamped(target.node, with: origin)
+        // One node carries the origin; every stamped node shares its box.
+        let carrier = YAMLNode(content: .sequence([]), location: location, aliasOrigin: origin)
+        copy.node = Self.stamped(target.node, with: carrier)
         finish(copy, anchor: nil)
     }
 
-    /// A copy of `node` whose every node carries `origin`.
+    /// A copy of `node` whose every node carries the alias origin of `origin`.
     ///
     /// The outermost alias wins: nodes that an inner alias put inside the anchored node get
     /// this alias's origin, because this alias is the place the user reads when a later
     /// stage reports on the value. Recursion depth is bounded by `maxDepth` (checked before).
-    private static func stamped(_ node: YAMLNode, with origin: YAMLNode.AliasOrigin) -> YAMLNode {
-        var copy = node
-        copy.aliasOrigin = origin
+    private static func stamped(_ node: YAMLNode, with origin: YAMLNode) -> YAMLNode {
+        var copy = node.withAliasOrigin(of: origin)
         switch node.content {
         case .scalar:
             break
@@ -187,13 +188,11 @@ struct NodeTreeBuilder {
     ///   present: explicit keys win wherever they are written, earlier merge sources win over
     ///   later ones (YAML 1.1 merge semantics).
     private mutating func resolveMapping(_ pairs: [YAMLNode.Pair]) -> [YAMLNode.Pair] {
-        enum Entry {
-            case explicit(YAMLNode.Pair)
-            case merge([YAMLNode.Pair])
-        }
-        var entries: [Entry] = []
-        var explicitKeys: [String: SourceLocation] = [:]
-        var hasMerge = false
+        // Explicit pairs in order; each merge remembers how many explicit pairs preceded it.
+        var explicit: [YAMLNode.Pair] = []
+        explicit.reserveCapacity(pairs.count)
+        var merges: [(position: Int, pairs: [YAMLNode.Pair])] = []
+        var explicitKeys = KeyIndex()
         var mergeKeyLocation: SourceLocation?
 
         for pair in pairs {
@@ -211,8 +210,7 @@ struct NodeTreeBuilder {
                     continue
                 }
                 mergeKeyLocation = pair.key.reportLocation
-                hasMerge = true
-                entries.append(.merge(mergeSources(pair.value)))
+                merges.append((explicit.count, mergeSources(pair.value)))
                 continue
             }
             if let first = explicitKeys[key.text] {
@@ -221,29 +219,52 @@ struct NodeTreeBuilder {
                                           notes: [DiagnosticNote("first defined here", at: first)] + pair.key.aliasNotes))
                 continue
             }
-            explicitKeys[key.text] = pair.key.reportLocation
-            entries.append(.explicit(pair))
+            explicitKeys.insert(key.text, pair.key.reportLocation)
+            explicit.append(pair)
         }
 
-        guard hasMerge else {
-            return entries.compactMap { if case .explicit(let pair) = $0 { pair } else { nil } }
-        }
+        guard !merges.isEmpty else { return explicit }
         var result: [YAMLNode.Pair] = []
         var mergedKeys = Set<String>()
-        for entry in entries {
-            switch entry {
-            case .explicit(let pair):
+        var next = 0
+        for (position, sourcePairs) in merges {
+            result.append(contentsOf: explicit[next..<position])
+            next = position
+            for pair in sourcePairs {
+                guard let text = pair.key.scalar?.text,
+                      explicitKeys[text] == nil,
+                      mergedKeys.insert(text).inserted else { continue }
                 result.append(pair)
-            case .merge(let sourcePairs):
-                for pair in sourcePairs {
-                    guard let text = pair.key.scalar?.text,
-                          explicitKeys[text] == nil,
-                          mergedKeys.insert(text).inserted else { continue }
-                    result.append(pair)
-                }
             }
         }
+        result.append(contentsOf: explicit[next...])
         return result
+    }
+
+    /// Keys seen in one mapping and where: a linear scan while the mapping is small (nearly
+    /// every mapping of a runbook), a dictionary past that, so hashing is only paid when it pays.
+    private struct KeyIndex {
+        private static let scanLimit = 16
+        private var small: [(key: String, location: SourceLocation)] = []
+        private var large: [String: SourceLocation]?
+
+        subscript(key: String) -> SourceLocation? {
+            if let large { return large[key] }
+            for entry in small where entry.key == key { return entry.location }
+            return nil
+        }
+
+        mutating func insert(_ key: String, _ location: SourceLocation) {
+            if large != nil {
+                large![key] = location
+                return
+            }
+            small.append((key, location))
+            if small.count > Self.scanLimit {
+                large = Dictionary(small.map { ($0.key, $0.location) }, uniquingKeysWith: { first, _ in first })
+                small = []
+            }
+        }
     }
 
     /// The pairs a `<<` value brings in, in priority order; reports values that cannot merge.

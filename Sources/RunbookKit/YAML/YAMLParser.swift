@@ -132,7 +132,7 @@ private struct DocumentLoader {
 
     mutating func load() -> YAMLNode? {
         let reader = LibYAMLEventReader(bytes: bytes[screened.bodyStart...], byteBase: screened.bodyStart,
-                                        file: file, limits: limits)
+                                        file: file, limits: limits, endOfInput: screened.endOfInput)
         var builder = NodeTreeBuilder(file: file, limits: limits)
         var documents = 0
         do throws(EventReadFailure) {
