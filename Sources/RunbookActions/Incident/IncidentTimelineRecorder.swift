@@ -26,7 +26,8 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
     private let lock = NSLock()
     private var runID = ""
     private var disabled = false
-    private var buffer: [TimelineEntry] = []
+    /// Every event of the run so far, with its time (formatted when an incident is bound).
+    private var history: [(Date, RunEvent)] = []
     private var bound: [String] = []
     private var warned: Set<String> = []
     private var actions: [String: String] = [:]
@@ -68,27 +69,52 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
     private func handle(_ event: RunEvent) {
         if disabled { return }
         let now = clock()
-        var entries: [TimelineEntry] = []
+        // Bookkeeping every event needs; the timeline texts are made only once an incident is
+        // bound (most runs never touch one), from the events kept in `history`.
         var newIncidents: [String] = []
-        func entry(_ kind: String, _ text: String, step: String? = nil) {
-            entries.append(TimelineEntry(at: now, kind: kind, text: text, runID: runID, step: step, actor: runID))
-        }
         switch event {
-        case let .runStarted(runID, runbook, _, dryRun, _, resumed):
+        case let .runStarted(runID, _, _, dryRun, _, resumed):
             self.runID = runID
             if dryRun { disabled = true; return }
-            entry(resumed ? "run_resumed" : "run_started", "Run \(runID) of runbook '\(runbook)' \(resumed ? "resumed" : "started")")
             if resumed {
                 do { newIncidents = try store.incidents(linkedTo: runID) } catch {
                     warn("incident timeline: cannot read the incidents of run \(runID): \(error)")
                 }
             }
-        case let .stepStarted(step, title, action, phase):
+        case let .stepStarted(step, title, action, _):
             actions[step] = action
             titles[step] = title
+        case let .stepFinished(step, status, outputs, _, _, _):
+            if status == .succeeded, actions[step]?.hasPrefix("incident.") == true, case .string(let id)? = outputs["id"],
+               let normalized = IncidentID.normalize(id) {
+                newIncidents.append(normalized)
+            }
+        default:
+            break
+        }
+        history.append((now, event))
+        if !bound.isEmpty { for id in bound { write(entries(event, at: now), to: id) } }
+        for id in newIncidents where !bound.contains(id) {
+            bound.append(id)
+            // The whole run so far: the incident's timeline starts with the run.
+            write(history.flatMap { entries($0.1, at: $0.0) }, to: id)
+            do { try store.link(runID: runID, to: id) } catch { warnOnce(id, error) }
+        }
+    }
+
+    /// The timeline entries of one event.
+    private func entries(_ event: RunEvent, at now: Date) -> [TimelineEntry] {
+        var entries: [TimelineEntry] = []
+        func entry(_ kind: String, _ text: String, step: String? = nil) {
+            entries.append(TimelineEntry(at: now, kind: kind, text: text, runID: runID, step: step, actor: runID))
+        }
+        switch event {
+        case let .runStarted(runID, runbook, _, _, _, resumed):
+            entry(resumed ? "run_resumed" : "run_started", "Run \(runID) of runbook '\(runbook)' \(resumed ? "resumed" : "started")")
+        case let .stepStarted(step, title, action, phase):
             entry("step_started", "\(phase == .rollback ? "Rollback step" : "Step") '\(step)' (\(action)) started"
                 + (title != step ? ": \(title)" : ""), step: step)
-        case let .stepFinished(step, status, outputs, error, durationMS, reason):
+        case let .stepFinished(step, status, _, error, durationMS, reason):
             let action = actions[step] ?? ""
             var text = "Step '\(step)' \(status.rawValue)"
             if status != .skipped { text += " in \(Self.duration(durationMS))" }
@@ -97,10 +123,6 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
             if status == .succeeded, catalog[action]?.notifies == true {
                 entry("notification_sent", "Notification sent by step '\(step)' (\(action))"
                     + (titles[step].map { $0 != step ? ": \($0)" : "" } ?? ""), step: step)
-            }
-            if status == .succeeded, action.hasPrefix("incident."), case .string(let id)? = outputs["id"],
-               let normalized = IncidentID.normalize(id) {
-                newIncidents.append(normalized)
             }
         case let .confirmationAsked(step, message, _):
             entry("confirmation_asked", "Confirmation asked at step '\(step)': \(message)", step: step)
@@ -117,14 +139,7 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
         case .stepPlanned, .attempt, .attemptFailed, .log:
             break
         }
-        buffer.append(contentsOf: entries)
-        for id in bound { write(entries, to: id) }
-        for id in newIncidents where !bound.contains(id) {
-            bound.append(id)
-            // The whole run so far: the incident's timeline starts with the run.
-            write(buffer, to: id)
-            do { try store.link(runID: runID, to: id) } catch { warnOnce(id, error) }
-        }
+        return entries
     }
 
     private func write(_ entries: [TimelineEntry], to id: String) {

@@ -70,6 +70,7 @@ public final class Journal: @unchecked Sendable {
     @discardableResult
     public func append(_ event: RunEvent, at date: Date = Date()) -> Int {
         var record = event.fields
+        record.reserveCapacity(record.count + 3)
         record["time"] = .string(Journal.timestamp(date))
         record["type"] = .string(event.type)
         condition.lock()

@@ -31,12 +31,12 @@ public struct StateDirectory: Sendable {
 
     /// A new run id: `<runbook>-<UTC yyyyMMdd-HHmmss>-<4 hex>`, sortable by time.
     public func newRunID(runbook: String, date: Date = Date()) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd-HHmmss"
+        // From the journal's timestamp (2026-11-27T02:24:06.123Z → 20261127-022406): a DateFormatter
+        // would load ICU, a millisecond of every run's start.
+        let digits = Journal.timestamp(date).prefix(19).filter(\.isNumber)
+        let stamp = "\(digits.prefix(8))-\(digits.dropFirst(8))"
         let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
-        return "\(runbook)-\(f.string(from: date))-\(String(repeating: "0", count: 4 - suffix.count) + suffix)"
+        return "\(runbook)-\(stamp)-\(String(repeating: "0", count: 4 - suffix.count) + suffix)"
     }
 
     /// Run ids present, oldest first.

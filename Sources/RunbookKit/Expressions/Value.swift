@@ -73,6 +73,7 @@ public enum Value: Sendable, Hashable {
     /// Compact JSON with sorted keys (stable for journals and golden files).
     public func jsonText(pretty: Bool = false) -> String {
         var out = ""
+        out.reserveCapacity(256)
         writeJSON(into: &out, pretty: pretty, indent: 0)
         return out
     }

@@ -114,6 +114,15 @@ struct EngineJournalTests {
         #expect(Set(records.compactMap { $0["reason"]?.stringValue }).count == threads * each)
     }
 
+    @Test("run ids are <runbook>-<UTC yyyyMMdd-HHmmss>-<4 hex digits>")
+    func runIDs() throws {
+        let dir = StateDirectory(path: "/nonexistent")
+        let id = dir.newRunID(runbook: "qwen_failure_downshift", date: Date(timeIntervalSince1970: 1_795_746_246.9))
+        #expect(id.hasPrefix("qwen_failure_downshift-20261127-022406-"))
+        let suffix = id.split(separator: "-").last ?? ""
+        #expect(suffix.count == 4 && suffix.allSatisfy(\.isHexDigit), "\(id)")
+    }
+
     @Test("timestamps are RFC 3339 UTC with milliseconds and read back")
     func timestamps() throws {
         #expect(Journal.timestamp(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
