@@ -61,9 +61,17 @@ func printError(_ text: String) {
     FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
 }
 
-/// Writes to standard output without buffering surprises.
+/// Writes to standard output at once (no buffering surprises), straight from the string's bytes.
 func output(_ text: String) {
-    FileHandle.standardOutput.write(Data(text.utf8))
+    var text = text
+    text.withUTF8 { bytes in
+        var done = 0
+        while done < bytes.count {
+            let n = write(STDOUT_FILENO, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 { if errno == EINTR { continue }; return }  // closed pipe: nothing more to show
+            done += n
+        }
+    }
 }
 
 /// Options shared by commands that find runbooks by id.
