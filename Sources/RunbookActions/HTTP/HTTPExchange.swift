@@ -39,17 +39,7 @@ struct HTTPExchange: Sendable {
                                            maxBodyBytes: maxBodyBytes)
         let clock = ContinuousClock()
         let start = clock.now
-        let result: Result<HTTPTransportResponse, HTTPTransportError>
-        do {
-            result = .success(try await transport.send(request))
-        } catch let error as HTTPTransportError {
-            result = .failure(error)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            if Task.isCancelled { throw CancellationError() }
-            result = .failure(.failed(AsyncHTTPTransport.phrase(String(describing: error))))
-        }
+        let result = try await transport.sendCapturingFailure(request)
         let elapsed = clock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
         return HTTPExchange(label: label, timeout: timeout, result: result, latencyMS: (ms * 10).rounded() / 10)

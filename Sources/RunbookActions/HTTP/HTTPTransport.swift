@@ -138,6 +138,23 @@ public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPTransportRequest) async throws -> HTTPTransportResponse
 }
 
+extension HTTPTransport {
+    /// Sends the request; a transport failure is returned as a value (for the step's outputs and
+    /// messages), cancellation (timeout, Ctrl-C) is thrown.
+    func sendCapturingFailure(_ request: HTTPTransportRequest) async throws -> Result<HTTPTransportResponse, HTTPTransportError> {
+        do {
+            return .success(try await send(request))
+        } catch let error as HTTPTransportError {
+            return .failure(error)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            return .failure(.failed(AsyncHTTPTransport.phrase(String(describing: error))))
+        }
+    }
+}
+
 /// The real transport: AsyncHTTPClient, one client for the whole process.
 public struct AsyncHTTPTransport: HTTPTransport {
     /// Most redirects followed for one request.

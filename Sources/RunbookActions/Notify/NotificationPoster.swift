@@ -62,17 +62,7 @@ struct NotificationPoster: Sendable {
         var delay = policy.initialDelay
         while true {
             attempt += 1
-            let result: Result<HTTPTransportResponse, HTTPTransportError>
-            do {
-                result = .success(try await transport.send(request))
-            } catch let error as HTTPTransportError {
-                result = .failure(error)
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch {
-                if Task.isCancelled { throw CancellationError() }
-                result = .failure(.failed(AsyncHTTPTransport.phrase(String(describing: error))))
-            }
+            let result = try await transport.sendCapturingFailure(request)
             guard attempt < policy.attempts, let wait = retryDelay(after: result, backoff: delay) else {
                 return Delivery(result: result, attempts: attempt)
             }
