@@ -113,11 +113,8 @@ private func writeNew(_ path: String, _ bytes: [UInt8]) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
     guard fd >= 0 else { throw JournalError("cannot create \(path): \(String(cString: strerror(errno)))") }
     defer { close(fd) }
-    var done = 0
-    while done < bytes.count {
-        let n = bytes[done...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n < 0 { if errno == EINTR { continue }; throw JournalError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        done += n
+    guard bytes.withUnsafeBytes({ writeFully(fd, $0) }) else {
+        throw JournalError("cannot write \(path): \(String(cString: strerror(errno)))")
     }
 }
 

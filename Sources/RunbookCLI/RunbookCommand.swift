@@ -64,14 +64,8 @@ func printError(_ text: String) {
 /// Writes to standard output at once (no buffering surprises), straight from the string's bytes.
 func output(_ text: String) {
     var text = text
-    text.withUTF8 { bytes in
-        var done = 0
-        while done < bytes.count {
-            let n = write(STDOUT_FILENO, bytes.baseAddress! + done, bytes.count - done)
-            if n < 0 { if errno == EINTR { continue }; return }  // closed pipe: nothing more to show
-            done += n
-        }
-    }
+    // A closed pipe: nothing more to show.
+    _ = text.withUTF8 { writeFully(STDOUT_FILENO, UnsafeRawBufferPointer($0)) }
 }
 
 /// Options shared by commands that find runbooks by id.

@@ -79,14 +79,7 @@ public final class Journal: @unchecked Sendable {
         record["seq"] = .int(seq)
         var line = Value.map(record).jsonText()
         line += "\n"
-        line.withUTF8 { bytes in
-            var done = 0
-            while done < bytes.count {
-                let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 { if errno == EINTR { continue }; break }
-                done += n
-            }
-        }
+        _ = line.withUTF8 { writeFully(fd, UnsafeRawBufferPointer($0)) }
         written += 1
         switch durability {
         case .everyRecord:
