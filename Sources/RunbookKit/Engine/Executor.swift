@@ -529,27 +529,33 @@ public struct Executor: Sendable {
     /// Asks the confirmer; a SIGINT/SIGTERM that arrives while it waits (on a terminal) ends the
     /// question as declined instead of leaving the operator at a prompt that ignores Ctrl-C.
     func ask(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
-        let interrupt = options.interrupt
-        let baseline = interrupt.signalCount
+        let baseline = options.interrupt.signalCount
         let confirmer = options.confirmer
-        let task = Task { await confirmer.confirm(step: step, message: message, timeout: timeout) }
-        interrupt.setCurrent { task.cancel() }
-        if interrupt.signalCount > baseline { task.cancel() }
-        let answer = await task.value
-        interrupt.setCurrent(nil)
-        return answer
+        return await cancellableByInterrupt(alreadyInterrupted: { options.interrupt.signalCount > baseline }) {
+            await confirmer.confirm(step: step, message: message, timeout: timeout)
+        }
+    }
+
+    /// Runs `work` in a task of its own that SIGINT/SIGTERM cancels (the action, retry wait or
+    /// question in flight); `alreadyInterrupted` is checked once the handler is installed, so a
+    /// signal that came just before is not missed.
+    private func cancellableByInterrupt<T: Sendable>(alreadyInterrupted: () -> Bool,
+                                                     _ work: @escaping @Sendable () async -> T) async -> T {
+        let task = Task(operation: work)
+        options.interrupt.setCurrent { task.cancel() }
+        if alreadyInterrupted() { task.cancel() }
+        let value = await task.value
+        options.interrupt.setCurrent(nil)
+        return value
     }
 
     private func delay(_ step: Step, before attempt: Int, state: RunState) async {
         guard let retry = step.retry, !options.dryRun else { return }
         let seconds = retry.delay(beforeAttempt: attempt)
         guard seconds > 0 else { return }
-        let interrupt = options.interrupt
-        let task = Task { try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000)) }
-        interrupt.setCurrent { task.cancel() }
-        if interrupted(state) { task.cancel() }
-        await task.value
-        interrupt.setCurrent(nil)
+        await cancellableByInterrupt(alreadyInterrupted: { interrupted(state) }) {
+            try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+        }
     }
 
     /// One try: real, simulated or skipped according to dry-run and the action's declaration.
@@ -602,7 +608,7 @@ public struct Executor: Sendable {
             catch { return .failure(ActionFailure("\(error)")) }
         }
         let interrupt = options.interrupt
-        let task = Task { () -> Result<ActionResult, ActionFailure> in
+        let result = await cancellableByInterrupt(alreadyInterrupted: { interrupted(state) }) { () -> Result<ActionResult, ActionFailure> in
             do {
                 let result = try await withThrowingTaskGroup(of: ActionResult.self) { group in
                     group.addTask { try await implementation.run(invocation) }
@@ -622,10 +628,6 @@ public struct Executor: Sendable {
                 return .failure(ActionFailure("\(error)"))
             }
         }
-        interrupt.setCurrent { task.cancel() }
-        if interrupted(state) { task.cancel() }
-        let result = await task.value
-        interrupt.setCurrent(nil)
         if interrupted(state), case .failure = result {
             return .failure(ActionFailure("interrupted by \(interrupt.signalName)"))
         }
