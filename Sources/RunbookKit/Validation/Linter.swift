@@ -73,40 +73,15 @@ public struct Linter: Sendable {
         path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml")
     }
 
-    /// Lints one file from disk.
+    /// Lints one file from disk (read by the YAML front end's reader: a file over the size limit is
+    /// refused before it is read, an unreadable one gets the reason).
     public func lint(fileAt path: String) -> LintedFile {
-        guard let bytes = Self.readBytes(path) else {
-            return LintedFile(path: path, runbook: nil,
-                              diagnostics: [.error("io-error", "cannot read file", at: SourceLocation(file: path, line: 1, column: 1))],
-                              source: nil)
+        switch YAMLParser.readFile(path, limits: limits) {
+        case .success(let bytes):
+            return lint(bytes: bytes, file: path)
+        case .failure(let failure):
+            return LintedFile(path: path, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
         }
-        return lint(bytes: bytes, file: path)
-    }
-
-    /// A whole file's bytes, read straight into the array (reading a `Data` and converting it
-    /// held the file twice); nil when it cannot be opened or read (a directory, too).
-    static func readBytes(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var info = stat()
-        let expected = fstat(fd, &info) == 0 ? max(Int(info.st_size), 0) : 0
-        // One byte more than the size, so a file read whole ends in one more read of 0 bytes;
-        // grown only when the file is longer than `st_size` said (pipes, /proc).
-        var bytes = [UInt8](repeating: 0, count: expected + 1)
-        var filled = 0
-        while true {
-            if filled == bytes.count { bytes.append(contentsOf: repeatElement(0, count: 64 * 1024)) }
-            let n = bytes.withUnsafeMutableBufferPointer { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if n == 0 { break }
-            filled += n
-        }
-        bytes.removeLast(bytes.count - filled)
-        return bytes
     }
 
     /// Lints bytes as if they were the file `file`.

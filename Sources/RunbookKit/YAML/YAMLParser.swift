@@ -66,12 +66,13 @@ public enum YAMLParser {
             .map(\.element)
     }
 
-    private struct ReadFailure: Error {
+    struct ReadFailure: Error {
         var diagnostic: Diagnostic
     }
 
-    /// Reads a whole file, refusing it before reading when it is over `maxFileBytes`.
-    private static func readFile(_ path: String, limits: YAMLLimits) -> Result<[UInt8], ReadFailure> {
+    /// Reads a whole file, refusing it before reading when it is over `maxFileBytes`; a failure
+    /// is an `io-error` / `file-too-large` diagnostic naming the file and the reason.
+    static func readFile(_ path: String, limits: YAMLLimits) -> Result<[UInt8], ReadFailure> {
         let start = SourceLocation(file: path, line: 1, column: 1, offset: 0)
         func ioError(_ what: String) -> ReadFailure {
             let reason = String(cString: strerror(errno))
