@@ -9,16 +9,39 @@ public struct Step: Sendable {
         var name: String?
         var action: Located<String>
         var with: [WithArgument]
-        var when: LocatedTemplate?
         var timeout: Located<RunbookDuration>?
         var onFailure: Located<OnFailure>?
-        var confirm: Confirmation?
         var rollbackNone: Bool
-        var retry: Retry?
-        var until: LocatedTemplate?
         var undoes: [Located<String>]
         var isRollbackStep: Bool
+        var isSummary: Bool
         var location: SourceLocation
+        /// `when`, `until`, `confirm` and `retry`: most steps have none of them, and inline they
+        /// were most of a step's size (lint keeps every step of a runbook in memory).
+        var rare: RareFields?
+    }
+
+    private struct RareFieldsValue: Sendable {
+        var when: LocatedTemplate?
+        var confirm: Confirmation?
+        var retry: Retry?
+        var until: LocatedTemplate?
+        var isEmpty: Bool { when == nil && confirm == nil && retry == nil && until == nil }
+    }
+
+    private final class RareFields: Sendable {
+        let value: RareFieldsValue
+        init(_ value: RareFieldsValue) { self.value = value }
+    }
+
+    private var rare: RareFieldsValue {
+        box.fields.rare?.value ?? RareFieldsValue()
+    }
+
+    private mutating func updateRare(_ change: (inout RareFieldsValue) -> Void) {
+        var value = rare
+        change(&value)
+        update { $0.rare = value.isEmpty ? nil : RareFields(value) }
     }
 
     private final class Box: Sendable {
@@ -52,8 +75,8 @@ public struct Step: Sendable {
         set { update { $0.with = newValue } }
     }
     public var when: LocatedTemplate? {
-        get { box.fields.when }
-        set { update { $0.when = newValue } }
+        get { rare.when }
+        set { updateRare { $0.when = newValue } }
     }
     public var timeout: Located<RunbookDuration>? {
         get { box.fields.timeout }
@@ -64,8 +87,8 @@ public struct Step: Sendable {
         set { update { $0.onFailure = newValue } }
     }
     public var confirm: Confirmation? {
-        get { box.fields.confirm }
-        set { update { $0.confirm = newValue } }
+        get { rare.confirm }
+        set { updateRare { $0.confirm = newValue } }
     }
     /// `rollback: none`: this mutating step needs no undo.
     public var rollbackNone: Bool {
@@ -73,12 +96,12 @@ public struct Step: Sendable {
         set { update { $0.rollbackNone = newValue } }
     }
     public var retry: Retry? {
-        get { box.fields.retry }
-        set { update { $0.retry = newValue } }
+        get { rare.retry }
+        set { updateRare { $0.retry = newValue } }
     }
     public var until: LocatedTemplate? {
-        get { box.fields.until }
-        set { update { $0.until = newValue } }
+        get { rare.until }
+        set { updateRare { $0.until = newValue } }
     }
     /// For rollback steps: which steps this one undoes.
     public var undoes: [Located<String>] {
@@ -89,6 +112,13 @@ public struct Step: Sendable {
     public var isRollbackStep: Bool {
         get { box.fields.isRollbackStep }
         set { update { $0.isRollbackStep = newValue } }
+    }
+    /// Set by lint on a step it has already checked with every step rule (`StepLintRule`) and
+    /// reduced to what the whole-runbook rules read (see `Step.summary`). Such a step has no
+    /// `with:` arguments (but the ones `Step.summaryArguments` names), `when`, `until` or name.
+    public var isSummary: Bool {
+        get { box.fields.isSummary }
+        set { update { $0.isSummary = newValue } }
     }
     /// Where the step's mapping starts.
     public var location: SourceLocation {
@@ -101,9 +131,34 @@ public struct Step: Sendable {
                 onFailure: Located<OnFailure>? = nil, confirm: Confirmation? = nil, rollbackNone: Bool = false,
                 retry: Retry? = nil, until: LocatedTemplate? = nil, undoes: [Located<String>] = [],
                 isRollbackStep: Bool = false, location: SourceLocation) {
-        box = Box(Fields(id: id, name: name, action: action, with: with, when: when, timeout: timeout,
-                         onFailure: onFailure, confirm: confirm, rollbackNone: rollbackNone, retry: retry,
-                         until: until, undoes: undoes, isRollbackStep: isRollbackStep, location: location))
+        let rare = RareFieldsValue(when: when, confirm: confirm, retry: retry, until: until)
+        box = Box(Fields(id: id, name: name, action: action, with: with, timeout: timeout, onFailure: onFailure,
+                         rollbackNone: rollbackNone, undoes: undoes, isRollbackStep: isRollbackStep, isSummary: false,
+                         location: location, rare: rare.isEmpty ? nil : RareFields(rare)))
+    }
+
+    /// With-arguments a summary keeps, by action: the whole-runbook rules read these
+    /// (`TimeoutBudgetRule` counts a `wait` step's duration).
+    public static let summaryArguments: [String: Set<String>] = ["wait": ["duration"]]
+
+    /// This step reduced to what the whole-runbook lint rules read, once every step rule has
+    /// checked it: id, action, timeout, on_failure, confirm, retry, rollback: none, undoes and
+    /// locations; `with:` keeps only `summaryArguments`. Lint keeps these for a large runbook
+    /// instead of whole steps. Not for running.
+    public func summary() -> Step {
+        var fields = box.fields
+        let kept = Self.summaryArguments[fields.action.value] ?? []
+        fields.with = kept.isEmpty ? [] : fields.with.filter { kept.contains($0.name.value) }
+        fields.name = nil
+        fields.isSummary = true
+        if var value = fields.rare?.value {
+            value.when = nil
+            value.until = nil
+            fields.rare = value.isEmpty ? nil : RareFields(value)
+        }
+        var copy = self
+        copy.box = Box(fields)
+        return copy
     }
 
     /// The on_failure mode in force (default `rollback`).
