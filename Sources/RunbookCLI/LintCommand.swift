@@ -52,6 +52,8 @@ struct LintCommand: AsyncParsableCommand {
         }
         var linter = Linter.builtin
         linter.ignoredRules = Set(ignore)
+        // Findings only: each step is checked as the file is read and kept as a summary.
+        linter.summarizesSteps = true
         let results = linter.lint(files: files)
         let color = format == .text && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let renderer = DiagnosticRenderer(format: format, strict: strict, color: color, toolVersion: RunbookCommand.version)

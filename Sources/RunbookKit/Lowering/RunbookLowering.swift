@@ -24,13 +24,81 @@ public enum RunbookLowering {
     /// Lowers `root`. Pass the caller's last reference to the tree (`lower(consume root)`) and
     /// each step's YAML subtree is freed as soon as the step is lowered, so the tree and the
     /// runbook are never both whole in memory.
-    public static func lower(_ root: consuming YAMLNode, source: SourceText? = nil) -> Result {
+    ///
+    /// `streamed` is the sink that was given to `YAMLParser.parse`: the `steps` and `rollback`
+    /// lists it lowered while the file was parsed are taken from it.
+    public static func lower(_ root: consuming YAMLNode, source: SourceText? = nil, streamed: StepStream? = nil) -> Result {
         var r = NodeReader(source: source)
-        let runbook = lowerRunbook(consume root, &r)
-        return Result(runbook: runbook, diagnostics: r.bag.diagnostics)
+        let runbook = lowerRunbook(consume root, streamed: streamed, &r)
+        var diagnostics = r.bag.diagnostics
+        if let streamed { diagnostics += streamed.diagnostics }
+        return Result(runbook: runbook, diagnostics: diagnostics)
     }
 
-    private static func lowerRunbook(_ root: consuming YAMLNode, _ r: inout NodeReader) -> Runbook? {
+    /// Lowers the steps of a runbook's `steps:` and `rollback:` lists as the YAML parser hands
+    /// them over, so each step's YAML subtree is freed right after it is read and the whole
+    /// document is never one tree in memory. Pass it to `YAMLParser.parse(listSink:)`, then to
+    /// `lower(_:source:streamed:)`.
+    public final class StepStream: YAMLListItemSink {
+        /// What is known when a list's steps arrive, for checking each step as it comes.
+        public struct ListContext: Sendable {
+            /// The list is `rollback:`.
+            public var isRollback: Bool
+            /// The names of the runbook's params, when an explicit `params:` key comes before the
+            /// list (it is then final: a repeated key is dropped, a `<<` merge never overrides an
+            /// explicit key); nil when not known yet.
+            public var paramNames: Set<String>?
+            /// Every step before this list's in the runbook's order (main steps, then rollback
+            /// steps) came through the stream: `steps:` when nothing streamed before it,
+            /// `rollback:` after a streamed `steps:`. Only then can a step be checked on arrival
+            /// against the steps before it.
+            public var inOrder: Bool
+        }
+
+        public let streamedKeys = ["steps", "rollback"]
+        private var reader: NodeReader
+        private var current: [Step] = []
+        private var context = ListContext(isRollback: false, paramNames: nil, inOrder: false)
+        fileprivate var lists: [String: (location: SourceLocation, count: Int, steps: [Step])] = [:]
+        /// Called with each lowered step; returns what the runbook keeps of it (the step or a
+        /// summary of it). Without it every step is kept whole.
+        public var process: ((Step, ListContext) -> Step)?
+
+        public init(source: SourceText?) { reader = NodeReader(source: source) }
+
+        public func listStarted(_ key: String, precedingPairs: [YAMLNode.Pair]) {
+            var paramNames: Set<String>?
+            if let pair = precedingPairs.first(where: { $0.key.scalar?.text == "params" }) {
+                // Lowered again at the end, with its diagnostics; here only for the names.
+                var scratch = NodeReader(source: reader.source)
+                paramNames = Set(lowerParams(pair.value, &scratch).map(\.name.value))
+            }
+            let isRollback = key == "rollback"
+            context = ListContext(isRollback: isRollback, paramNames: paramNames,
+                                  inOrder: isRollback ? lists["steps"] != nil : lists["rollback"] == nil)
+        }
+
+        public func item(_ node: consuming YAMLNode, ofList key: String) {
+            guard let step = lowerStep(node, isRollback: key == "rollback", &reader) else { return }
+            current.append(process.map { $0(step, context) } ?? step)
+        }
+
+        public func listEnded(_ key: String, at location: SourceLocation, count: Int) {
+            lists[key] = (location, count, current)
+            current = []
+        }
+
+        fileprivate var diagnostics: [Diagnostic] { reader.bag.diagnostics }
+
+        /// The lowered list under `key` if `node` is the list that was streamed.
+        fileprivate func list(_ key: String, for node: YAMLNode) -> (count: Int, steps: [Step])? {
+            guard let list = lists[key], node.aliasOrigin == nil, node.location == list.location,
+                  node.sequence?.isEmpty == true else { return nil }
+            return (list.count, list.steps)
+        }
+    }
+
+    private static func lowerRunbook(_ root: consuming YAMLNode, streamed: StepStream?, _ r: inout NodeReader) -> Runbook? {
         guard var map = r.mapping(root, what: "a runbook", allowed: runbookKeys) else { return nil }
         let here = root.location
         _ = consume root  // `map` now holds the only references to the top-level values
@@ -54,16 +122,24 @@ public enum RunbookLowering {
         let params = map["params"].map { lowerParams($0, &r) } ?? []
         let triggers = map["triggers"].flatMap { lowerTriggers($0, &r) }
         var steps: [Step] = []
-        if r.requireKey(map, "steps", what: "the runbook") != nil, let node = map.take("steps"),
-           let items = r.list(node, what: "'steps'") {
-            if items.isEmpty { r.error("empty-steps", "'steps' must list at least one step", node) }
-            _ = consume node
-            steps = lowerSteps(consume items, isRollback: false, &r)
+        if r.requireKey(map, "steps", what: "the runbook") != nil, let node = map.take("steps") {
+            if let list = streamed?.list("steps", for: node) {
+                if list.count == 0 { r.error("empty-steps", "'steps' must list at least one step", node) }
+                steps = list.steps
+            } else if let items = r.list(node, what: "'steps'") {
+                if items.isEmpty { r.error("empty-steps", "'steps' must list at least one step", node) }
+                _ = consume node
+                steps = lowerSteps(consume items, isRollback: false, &r)
+            }
         }
         var rollback: [Step] = []
-        if let node = map.take("rollback"), let items = r.list(node, what: "'rollback'") {
-            _ = consume node
-            rollback = lowerSteps(consume items, isRollback: true, &r)
+        if let node = map.take("rollback") {
+            if let list = streamed?.list("rollback", for: node) {
+                rollback = list.steps
+            } else if let items = r.list(node, what: "'rollback'") {
+                _ = consume node
+                rollback = lowerSteps(consume items, isRollback: true, &r)
+            }
         }
         let manual = map["manual_recovery"].flatMap { r.string($0, what: "'manual_recovery'") }
         let prevention = map["prevention"].map { r.stringList($0, what: "'prevention'") } ?? []
@@ -99,7 +175,7 @@ public enum RunbookLowering {
 
     // MARK: params
 
-    private static func lowerParams(_ node: YAMLNode, _ r: inout NodeReader) -> [Param] {
+    fileprivate static func lowerParams(_ node: YAMLNode, _ r: inout NodeReader) -> [Param] {
         guard let pairs = node.mapping else {
             r.error("wrong-type", "'params' must be a mapping of name to definition, found \(node.kindDescription)", node)
             return []
@@ -286,7 +362,7 @@ public enum RunbookLowering {
         return steps
     }
 
-    private static func lowerStep(_ node: YAMLNode, isRollback: Bool, _ r: inout NodeReader) -> Step? {
+    fileprivate static func lowerStep(_ node: YAMLNode, isRollback: Bool, _ r: inout NodeReader) -> Step? {
         guard let map = r.mapping(node, what: "a step", allowed: stepKeys) else { return nil }
         guard let idNode = r.requireKey(map, "id", what: "the step"),
               let id = r.identifier(idNode, what: "step id") else { return nil }

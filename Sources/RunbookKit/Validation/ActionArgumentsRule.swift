@@ -1,6 +1,6 @@
 /// Every step calls a registered action with the parameters that action declares:
 /// no unknown parameter, no missing required one, literal values of the right type.
-public struct ActionArgumentsRule: LintRule {
+public struct ActionArgumentsRule: SelfContainedStepLintRule {
     public init() {}
     public var descriptions: [RuleDescription] {
         [
@@ -12,40 +12,36 @@ public struct ActionArgumentsRule: LintRule {
         ]
     }
 
-    public func check(_ context: LintContext) -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        for step in [context.runbook.steps, context.runbook.rollback].joined() {  // no copy of the steps (allSteps concatenates)
-            guard let action = context.catalog[step.action.value] else {
-                out.append(.error("unknown-action", "unknown action '\(step.action.value)'"
-                                  + Suggestions.hint(for: step.action.value, in: context.catalog.ids), at: step.action.location))
+    public func check(_ step: Step, catalog: ActionCatalog, into out: inout [Diagnostic]) {
+        guard let action = catalog[step.action.value] else {
+            out.append(.error("unknown-action", "unknown action '\(step.action.value)'"
+                              + Suggestions.hint(for: step.action.value, in: catalog.ids), at: step.action.location))
+            return
+        }
+        let names = action.parameters.map(\.name)
+        for argument in step.with {
+            guard let parameter = action.parameter(named: argument.name.value) else {
+                out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(argument.name.value)'"
+                                  + Suggestions.hint(for: argument.name.value, in: names), at: argument.name.location))
                 continue
             }
-            let names = action.parameters.map(\.name)
-            for argument in step.with {
-                guard let parameter = action.parameter(named: argument.name.value) else {
-                    out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(argument.name.value)'"
-                                      + Suggestions.hint(for: argument.name.value, in: names), at: argument.name.location))
-                    continue
-                }
-                if parameter.type == .bool, case .literal(.string(let text), let location) = argument.value,
-                   NodeReader.boolLike.contains(text.lowercased()) {
-                    out.append(.warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for '\(parameter.name)'",
-                                        at: location))
-                } else if let problem = TypeCheck.problem(argument.value, against: parameter.type) {
-                    out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
-                                      at: problem.location))
-                }
-                if parameter.secret, case .literal(.string, let location) = argument.value {
-                    out.append(.warning("secret-literal", "parameter '\(parameter.name)' is a secret; pass it as '${{ secrets.NAME }}' instead of clear text",
-                                        at: location))
-                }
+            if parameter.type == .bool, case .literal(.string(let text), let location) = argument.value,
+               NodeReader.boolLike.contains(text.lowercased()) {
+                out.append(.warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for '\(parameter.name)'",
+                                    at: location))
+            } else if let problem = TypeCheck.problem(argument.value, against: parameter.type) {
+                out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
+                                  at: problem.location))
             }
-            for parameter in action.parameters where parameter.required && step.argument(parameter.name) == nil {
-                out.append(.error("missing-parameter", "step '\(step.id.value)' does not give required parameter '\(parameter.name)' of '\(action.id)'",
-                                  at: step.action.location))
+            if parameter.secret, case .literal(.string, let location) = argument.value {
+                out.append(.warning("secret-literal", "parameter '\(parameter.name)' is a secret; pass it as '${{ secrets.NAME }}' instead of clear text",
+                                    at: location))
             }
         }
-        return out
+        for parameter in action.parameters where parameter.required && step.argument(parameter.name) == nil {
+            out.append(.error("missing-parameter", "step '\(step.id.value)' does not give required parameter '\(parameter.name)' of '\(action.id)'",
+                              at: step.action.location))
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 /// Every `${{ }}` names known contexts, params, steps, outputs and functions, and reads
 /// a step only after it has run (rollback steps may read every main step).
-public struct ExpressionReferencesRule: LintRule {
+public struct ExpressionReferencesRule: StepLintRule {
     public init() {}
     public var descriptions: [RuleDescription] {
         [
@@ -24,36 +24,10 @@ public struct ExpressionReferencesRule: LintRule {
                 out.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: t.location(ofOffset: issue.offset)))
             }
         }
-        let mainIndex = Dictionary(runbook.steps.enumerated().map { ($1.id.value, $0) }, uniquingKeysWith: { a, _ in a })
-        func outputs(_ step: Step) -> Set<String>? {
-            context.catalog[step.action.value].map { Set($0.outputs.map(\.name)) }
-        }
-        // One table of every step, built once (first occurrence of an id wins). `hasRun` starts
-        // false and is switched on for a main step once the walk has passed it, so a step sees
-        // exactly the main steps before it, and a rollback step (after all main steps) sees them all.
-        // Building the table per step made lint quadratic in the number of steps.
-        let allSteps = [runbook.steps, runbook.rollback].joined()  // no copy of the steps (allSteps concatenates)
-        var infos: [String: ExpressionScope.StepInfo] = [:]
-        infos.reserveCapacity(runbook.steps.count + runbook.rollback.count)
-        for other in allSteps where infos[other.id.value] == nil {
-            infos[other.id.value] = ExpressionScope.StepInfo(outputs: outputs(other), hasRun: false)
-        }
-        for (index, step) in allSteps.enumerated() {
-            do {
-                var scope = ExpressionScope(params: params, steps: infos, currentStep: step.id.value,
-                                            allowOwnOutputs: false, inRollback: step.isRollbackStep)
-                for argument in step.with { for t in argument.value.templates { report(t, scope) } }
-                if let w = step.when { report(w, scope) }
-                if let c = step.confirm { report(c.message, scope) }
-                if let u = step.until {
-                    scope.allowOwnOutputs = true
-                    report(u, scope)
-                }
-            }
-            // The scope above is gone, so this updates the table in place (no copy).
-            if index < runbook.steps.count, mainIndex[step.id.value] == index {
-                infos[step.id.value]?.hasRun = true
-            }
+        // Steps that lint already checked while reading the file are summaries with no
+        // expressions left; when all are, the step table is not needed.
+        if [runbook.steps, runbook.rollback].joined().contains(where: { !$0.isSummary }) {
+            checkSteps(runbook, catalog: context.catalog, params: params, into: &out)
         }
         if let triggers = runbook.triggers {
             let scope = ExpressionScope(params: params, steps: [:], currentStep: nil, allowOwnOutputs: false, inRollback: false)
@@ -68,5 +42,84 @@ public struct ExpressionReferencesRule: LintRule {
             }
         }
         return out
+    }
+
+    /// Checks the expressions of every step that is not a summary.
+    private func checkSteps(_ runbook: Runbook, catalog: ActionCatalog, params: Set<String>, into out: inout [Diagnostic]) {
+        let mainIndex = Dictionary(runbook.steps.enumerated().map { ($1.id.value, $0) }, uniquingKeysWith: { a, _ in a })
+        // One table of every step, built once (first occurrence of an id wins). `hasRun` starts
+        // false and is switched on for a main step once the walk has passed it, so a step sees
+        // exactly the main steps before it, and a rollback step (after all main steps) sees them all.
+        // Building the table per step made lint quadratic in the number of steps.
+        let allSteps = [runbook.steps, runbook.rollback].joined()  // no copy of the steps (allSteps concatenates)
+        var outputs = OutputsCache(catalog: catalog)
+        var infos: [String: ExpressionScope.StepInfo] = [:]
+        infos.reserveCapacity(runbook.steps.count + runbook.rollback.count)
+        for other in allSteps where infos[other.id.value] == nil {
+            infos[other.id.value] = outputs.info(other)
+        }
+        for (index, step) in allSteps.enumerated() {
+            if !step.isSummary {
+                // Every finding is decided: all steps and params are known.
+                _ = Self.check(step, params: params, steps: infos, decidable: { _ in true }, into: &out)
+            }
+            // The table is not held by any scope now, so this updates it in place (no copy).
+            if index < runbook.steps.count, mainIndex[step.id.value] == index {
+                infos[step.id.value]?.hasRun = true
+            }
+        }
+    }
+
+    public func check(step: Step, scope: StepScope) -> [Diagnostic]? {
+        var out: [Diagnostic] = []
+        // With only the steps so far, an unknown step may be a later one (then it is "not run
+        // yet"); with params not known yet, an unknown param may still be declared.
+        let decided = Self.check(step, params: scope.params ?? [], steps: scope.steps, decidable: { issue in
+            switch issue.ruleID {
+            case ExpressionIssue.Rule.unknownStep: scope.knowsAllSteps
+            case ExpressionIssue.Rule.unknownParam: scope.params != nil
+            default: true
+            }
+        }, into: &out)
+        return decided ? out : nil
+    }
+
+    /// What the expression checker knows about a step, with one set of output names per action
+    /// (shared by its steps: a runbook with many steps has few actions).
+    struct OutputsCache {
+        let catalog: ActionCatalog
+        private var byAction: [String: Set<String>?] = [:]
+
+        init(catalog: ActionCatalog) { self.catalog = catalog }
+
+        mutating func info(_ step: Step) -> ExpressionScope.StepInfo {
+            let action = step.action.value
+            if let known = byAction[action] { return ExpressionScope.StepInfo(outputs: known, hasRun: false) }
+            let outputs = catalog[action].map { Set($0.outputs.map(\.name)) }
+            byAction[action] = outputs
+            return ExpressionScope.StepInfo(outputs: outputs, hasRun: false)
+        }
+    }
+
+    /// Checks the expressions of one step; false as soon as an issue is not `decidable`.
+    private static func check(_ step: Step, params: Set<String>, steps: [String: ExpressionScope.StepInfo],
+                              decidable: (ExpressionIssue) -> Bool, into out: inout [Diagnostic]) -> Bool {
+        var decided = true
+        func report(_ t: LocatedTemplate, _ scope: ExpressionScope) {
+            for issue in t.template.check(in: scope) {
+                if !decidable(issue) { decided = false }
+                out.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: t.location(ofOffset: issue.offset)))
+            }
+        }
+        var scope = ExpressionScope(params: params, steps: steps, currentStep: step.id.value,
+                                    allowOwnOutputs: false, inRollback: step.isRollbackStep)
+        for argument in step.with { for t in argument.value.templates { report(t, scope) } }
+        if let w = step.when { report(w, scope) }
+        if let c = step.confirm { report(c.message, scope) }
+        if let u = step.until {
+            scope.allowOwnOutputs = true
+            report(u, scope)
+        }
+        return decided
     }
 }

@@ -17,6 +17,60 @@ public protocol LintRule: Sendable {
     func check(_ context: LintContext) -> [Diagnostic]
 }
 
+/// What a step rule knows at one step of a runbook.
+public struct StepScope: Sendable {
+    public var catalog: ActionCatalog
+    /// The runbook's param names; nil when not known yet (lint checking steps as the file is read,
+    /// before a `params:` written after them).
+    public var params: Set<String>?
+    /// Steps by id (first occurrence), with `hasRun` as it is at this step: main steps before it
+    /// have run.
+    public var steps: [String: ExpressionScope.StepInfo]
+    /// Whether `steps` holds every step of the runbook; false while lint checks steps as the file
+    /// is read (later steps are not known yet).
+    public var knowsAllSteps: Bool
+
+    public init(catalog: ActionCatalog, params: Set<String>?, steps: [String: ExpressionScope.StepInfo],
+                knowsAllSteps: Bool) {
+        self.catalog = catalog
+        self.params = params
+        self.steps = steps
+        self.knowsAllSteps = knowsAllSteps
+    }
+}
+
+/// A rule whose findings on a step depend on that step, the catalog, the params and the steps
+/// before it only. Lint can then check a large runbook step by step while reading it and keep
+/// only a summary of each step (`Step.summary()`); `check(_:)` skips summary steps.
+public protocol StepLintRule: LintRule {
+    /// The findings on one step, or nil when `scope` is not enough to decide them (the step
+    /// names a step or param that may still come later): lint then keeps the step whole and
+    /// `check(_:)` looks at it with the whole runbook.
+    func check(step: Step, scope: StepScope) -> [Diagnostic]?
+}
+
+/// A step rule whose findings on a step need nothing but the step and the catalog, so each is
+/// decided as soon as the step is read.
+public protocol SelfContainedStepLintRule: StepLintRule {
+    func check(_ step: Step, catalog: ActionCatalog, into out: inout [Diagnostic])
+}
+
+extension SelfContainedStepLintRule {
+    public func check(_ context: LintContext) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for step in [context.runbook.steps, context.runbook.rollback].joined() where !step.isSummary {  // no copy of the steps (allSteps concatenates)
+            check(step, catalog: context.catalog, into: &out)
+        }
+        return out
+    }
+
+    public func check(step: Step, scope: StepScope) -> [Diagnostic]? {
+        var out: [Diagnostic] = []
+        check(step, catalog: scope.catalog, into: &out)
+        return out
+    }
+}
+
 /// Documentation of one rule id.
 public struct RuleDescription: Sendable, Hashable {
     public var id: String

@@ -29,6 +29,11 @@ public struct Linter: Sendable {
     public var limits: YAMLLimits
     /// Rule ids silenced everywhere (from `--ignore` or a config).
     public var ignoredRules: Set<String>
+    /// Check steps with the step rules while the file is read and keep only a summary of each
+    /// step in `LintedFile.runbook` (`Step.summary()`), so memory does not grow with the whole
+    /// AST of a huge runbook. Only for reporting findings: such a runbook cannot be run or shown.
+    /// Every rule that reads a step's arguments or expressions must be a `StepLintRule`.
+    public var summarizesSteps = false
 
     public init(catalog: ActionCatalog, rules: [any LintRule] = BuiltinRules.all, limits: YAMLLimits = .default,
                 ignoredRules: Set<String> = []) {
@@ -86,14 +91,24 @@ public struct Linter: Sendable {
 
     /// Lints bytes as if they were the file `file`.
     public func lint(bytes: [UInt8], file: String) -> LintedFile {
-        var parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits)
         let source = SourceText(bytes: bytes)
+        // Steps are lowered while the file is parsed: the document is never one whole tree.
+        let stream = RunbookLowering.StepStream(source: source)
+        var checker: StepStreamChecker?
+        if summarizesSteps {
+            let stepRules = rules.compactMap { $0 as? any StepLintRule }
+            let stepChecker = StepStreamChecker(catalog: catalog, rules: stepRules)
+            stream.process = { step, context in stepChecker.process(step, context) }
+            checker = stepChecker
+        }
+        var parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits, listSink: stream)
         var diagnostics = parsed.diagnostics
         var runbook: Runbook?
         if let root = parsed.root {
             parsed.root = nil  // lowering gets the only reference and frees the tree as it goes
-            let lowered = RunbookLowering.lower(consume root, source: source)
+            let lowered = RunbookLowering.lower(consume root, source: source, streamed: stream)
             diagnostics += lowered.diagnostics
+            if let checker { diagnostics += checker.finish() }
             runbook = lowered.runbook
             if let rb = lowered.runbook {
                 let context = LintContext(runbook: rb, catalog: catalog)

@@ -1,13 +1,12 @@
 /// A secret must never flow into text people or logs see: notification text, log messages,
 /// confirmation prompts, incident titles and notes.
-public struct SecretFlowRule: LintRule {
+public struct SecretFlowRule: SelfContainedStepLintRule {
     public init() {}
     public var descriptions: [RuleDescription] {
         [RuleDescription("secret-in-message", .error, "a secret flows into a notification, log, prompt or incident text")]
     }
 
-    public func check(_ context: LintContext) -> [Diagnostic] {
-        var out: [Diagnostic] = []
+    public func check(_ step: Step, catalog: ActionCatalog, into out: inout [Diagnostic]) {
         func scan(_ t: LocatedTemplate, into what: @autoclosure () -> String) {
             guard t.template.mentions("secrets") else { return }
             for path in t.template.references where path.first == "secrets" {
@@ -16,24 +15,21 @@ public struct SecretFlowRule: LintRule {
                                   at: t.location))
             }
         }
-        for step in [context.runbook.steps, context.runbook.rollback].joined() {  // no copy of the steps (allSteps concatenates)
-            // Secrets are read as `secrets.x`; the engine hides RUNBOOK_SECRET_* from `env`.
-            let templates = step.with.flatMap(\.value.templates) + [step.when, step.until, step.confirm?.message].compactMap { $0 }
-            for t in templates where t.template.mentions("RUNBOOK_SECRET_") {
-                for path in t.template.references where path.count > 1 && path[0] == "env" && path[1].hasPrefix("RUNBOOK_SECRET_") {
-                    let name = String(path[1].dropFirst("RUNBOOK_SECRET_".count)).lowercased()
-                    out.append(.error("secret-in-message", "read the secret as 'secrets.\(name)', not 'env.\(path[1])' (secret variables are not in env)",
-                                      at: t.location))
-                }
-            }
-            if let c = step.confirm { scan(c.message, into: "the confirmation prompt of step '\(step.id.value)'") }
-            guard let action = context.catalog[step.action.value] else { continue }
-            for argument in step.with where action.messageParameters.contains(argument.name.value) {
-                for t in argument.value.templates {
-                    scan(t, into: "'\(argument.name.value)' of '\(action.id)' in step '\(step.id.value)'")
-                }
+        // Secrets are read as `secrets.x`; the engine hides RUNBOOK_SECRET_* from `env`.
+        let templates = step.with.flatMap(\.value.templates) + [step.when, step.until, step.confirm?.message].compactMap { $0 }
+        for t in templates where t.template.mentions("RUNBOOK_SECRET_") {
+            for path in t.template.references where path.count > 1 && path[0] == "env" && path[1].hasPrefix("RUNBOOK_SECRET_") {
+                let name = String(path[1].dropFirst("RUNBOOK_SECRET_".count)).lowercased()
+                out.append(.error("secret-in-message", "read the secret as 'secrets.\(name)', not 'env.\(path[1])' (secret variables are not in env)",
+                                  at: t.location))
             }
         }
-        return out
+        if let c = step.confirm { scan(c.message, into: "the confirmation prompt of step '\(step.id.value)'") }
+        guard let action = catalog[step.action.value] else { return }
+        for argument in step.with where action.messageParameters.contains(argument.name.value) {
+            for t in argument.value.templates {
+                scan(t, into: "'\(argument.name.value)' of '\(action.id)' in step '\(step.id.value)'")
+            }
+        }
     }
 }

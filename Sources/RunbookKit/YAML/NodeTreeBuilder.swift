@@ -19,12 +19,33 @@ struct FatalBuildError: Error {
     var diagnostic: Diagnostic
 }
 
+/// Takes the items of some lists of the root mapping (a runbook's `steps:` and `rollback:`) as each
+/// item is complete, so that the whole document never has to be in memory as one tree.
+///
+/// Such a list stays in the tree as an empty sequence at the same location; the sink learns its
+/// length at `listEnded`. A list is not streamed when it carries an anchor (an alias could copy
+/// it) or when its key is a repetition (the duplicate is dropped, unread, as in any mapping).
+public protocol YAMLListItemSink: AnyObject {
+    /// Keys of the root mapping whose list items are handed over.
+    var streamedKeys: [String] { get }
+    /// The list under `key` starts; `precedingPairs` are the root mapping's pairs before it, as
+    /// written (duplicates and merge keys not yet resolved).
+    func listStarted(_ key: String, precedingPairs: [YAMLNode.Pair])
+    /// One complete item of the list under `key`, in document order.
+    func item(_ node: consuming YAMLNode, ofList key: String)
+    /// The list under `key`, starting at `location`, ended after `count` items.
+    func listEnded(_ key: String, at location: SourceLocation, count: Int)
+}
+
 struct NodeTreeBuilder {
     /// An open sequence or mapping.
     private struct Frame {
         var isMapping: Bool
         var anchor: String?
         var start: SourceLocation
+        /// Set on a root-mapping list whose items go to the sink instead of `items`.
+        var streamKey: String?
+        var streamedCount = 0
         var items: [YAMLNode] = []
         var pairs: [YAMLNode.Pair] = []
         var pendingKey: YAMLNode?
@@ -42,10 +63,12 @@ struct NodeTreeBuilder {
     private(set) var diagnostics: [Diagnostic] = []
     /// The document's root, once its last event was seen.
     private(set) var root: YAMLNode?
+    private let sink: (any YAMLListItemSink)?
 
-    init(file: String, limits: YAMLLimits) {
+    init(file: String, limits: YAMLLimits, sink: (any YAMLListItemSink)? = nil) {
         self.file = file
         self.limits = limits
+        self.sink = sink
     }
 
     /// Feeds one node event (not stream or document events).
@@ -66,6 +89,7 @@ struct NodeTreeBuilder {
                 // libyaml always sends a value; keep the tree well formed if it did not.
                 frame.pairs.append(YAMLNode.Pair(key: key, value: nullNode(at: key.endLocation)))
             }
+            if let key = frame.streamKey { sink?.listEnded(key, at: frame.start, count: frame.streamedCount) }
             let content: YAMLNode.Content = frame.isMapping ? .mapping(resolveMapping(frame.pairs)) : .sequence(frame.items)
             let node = YAMLNode(content: content, location: frame.start, endLocation: event.end)
             finish(BuiltNode(node: node, height: frame.childHeight + 1, size: frame.size,
@@ -81,7 +105,14 @@ struct NodeTreeBuilder {
             throw FatalBuildError(diagnostic: .error(
                 "nesting-too-deep", "nesting is deeper than the limit of \(limits.maxDepth) levels", at: location))
         }
-        stack.append(Frame(isMapping: isMapping, anchor: anchor, start: location))
+        var frame = Frame(isMapping: isMapping, anchor: anchor, start: location)
+        if !isMapping, anchor == nil, let sink, stack.count == 1, stack[0].isMapping,
+           let key = stack[0].pendingKey?.scalar?.text, sink.streamedKeys.contains(key),
+           !stack[0].pairs.contains(where: { $0.key.scalar?.text == key }) {
+            frame.streamKey = key
+            sink.listStarted(key, precedingPairs: stack[0].pairs)
+        }
+        stack.append(frame)
     }
 
     /// Attaches a finished node to its parent (or makes it the root) and records its anchor.
@@ -98,7 +129,10 @@ struct NodeTreeBuilder {
         stack[top].childHeight = max(stack[top].childHeight, built.height)
         stack[top].size += built.size
         stack[top].scalarBytes += built.scalarBytes
-        if !stack[top].isMapping {
+        if let key = stack[top].streamKey {
+            stack[top].streamedCount += 1
+            sink?.item(built.node, ofList: key)
+        } else if !stack[top].isMapping {
             stack[top].items.append(built.node)
         } else if let key = stack[top].pendingKey {
             stack[top].pairs.append(YAMLNode.Pair(key: key, value: built.node))

@@ -36,14 +36,19 @@ public struct YAMLParseResult: Sendable {
 /// `recursive-alias` (the alias becomes a null).
 public enum YAMLParser {
     /// Parses one YAML document. `file` is the path used in SourceLocation.
-    public static func parse(bytes: [UInt8], file: String, limits: YAMLLimits = .default) -> YAMLParseResult {
+    ///
+    /// With a `listSink`, the items of the root mapping's lists it names go to the sink as each is
+    /// complete, and are not in the returned tree (see `YAMLListItemSink`). When the result has no
+    /// root (a fatal finding), whatever the sink received must be dropped.
+    public static func parse(bytes: [UInt8], file: String, limits: YAMLLimits = .default,
+                             listSink: (any YAMLListItemSink)? = nil) -> YAMLParseResult {
         let screened = InputScreening.screen(bytes, file: file, limits: limits)
         var diagnostics = screened.diagnostics
         if let fatal = screened.fatal {
             diagnostics.append(fatal)
             return YAMLParseResult(root: nil, diagnostics: sorted(diagnostics))
         }
-        var loader = DocumentLoader(bytes: bytes, screened: screened, file: file, limits: limits)
+        var loader = DocumentLoader(bytes: bytes, screened: screened, file: file, limits: limits, sink: listSink)
         let root = loader.load()
         diagnostics.append(contentsOf: loader.diagnostics)
         return YAMLParseResult(root: root, diagnostics: sorted(diagnostics))
@@ -120,21 +125,23 @@ private struct DocumentLoader {
     let screened: ScreenedInput
     let file: String
     let limits: YAMLLimits
+    let sink: (any YAMLListItemSink)?
     var diagnostics: [Diagnostic] = []
     /// Byte ranges of block and quoted scalars that span lines: a leading tab inside one is content.
     private var multilineScalars: [Range<Int>] = []
 
-    init(bytes: [UInt8], screened: ScreenedInput, file: String, limits: YAMLLimits) {
+    init(bytes: [UInt8], screened: ScreenedInput, file: String, limits: YAMLLimits, sink: (any YAMLListItemSink)?) {
         self.bytes = bytes
         self.screened = screened
         self.file = file
         self.limits = limits
+        self.sink = sink
     }
 
     mutating func load() -> YAMLNode? {
         let reader = LibYAMLEventReader(bytes: bytes[screened.bodyStart...], byteBase: screened.bodyStart,
                                         file: file, limits: limits, endOfInput: screened.endOfInput)
-        var builder = NodeTreeBuilder(file: file, limits: limits)
+        var builder = NodeTreeBuilder(file: file, limits: limits, sink: sink)
         var documents = 0
         do throws(EventReadFailure) {
             while true {

@@ -20,19 +20,24 @@ enum Fixtures {
     }
 
     /// Lints a fixture under its bare file name so the golden output does not depend on the checkout path.
-    static func lint(_ folder: String, _ name: String) throws -> LintedFile {
-        Linter(catalog: BuiltinActions.catalog).lint(bytes: try bytes(folder, name), file: name)
+    /// `summarizing`: as `runbook lint` does, checking steps while the file is read.
+    static func lint(_ folder: String, _ name: String, summarizing: Bool = false) throws -> LintedFile {
+        var linter = Linter(catalog: BuiltinActions.catalog)
+        linter.summarizesSteps = summarizing
+        return linter.lint(bytes: try bytes(folder, name), file: name)
     }
 }
 
 @Suite struct GoldenDiagnosticsTests {
-    @Test("invalid fixtures produce exactly their golden diagnostics", arguments: Fixtures.files("invalid"))
-    func invalidFixture(_ name: String) throws {
-        let linted = try Fixtures.lint("invalid", name)
+    /// Both ways of linting must print the same: steps checked at the end, with the whole
+    /// runbook (`run`, `show`), and steps checked as the file is read and kept as summaries (`lint`).
+    @Test("invalid fixtures produce exactly their golden diagnostics", arguments: Fixtures.files("invalid"), [false, true])
+    func invalidFixture(_ name: String, summarizing: Bool) throws {
+        let linted = try Fixtures.lint("invalid", name, summarizing: summarizing)
         let rendered = DiagnosticRenderer(format: .text).render([linted])
         let goldenURL = Fixtures.root.appendingPathComponent("invalid")
             .appendingPathComponent((name as NSString).deletingPathExtension + ".diagnostics")
-        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1" {
+        if ProcessInfo.processInfo.environment["UPDATE_GOLDEN"] == "1", !summarizing {
             try rendered.write(to: goldenURL, atomically: true, encoding: .utf8)
         }
         let golden = try String(contentsOf: goldenURL, encoding: .utf8)
@@ -40,9 +45,9 @@ enum Fixtures {
         #expect(!linted.diagnostics.isEmpty, "an invalid fixture must produce at least one finding")
     }
 
-    @Test("valid fixtures lint clean, warnings included", arguments: Fixtures.files("valid"))
-    func validFixture(_ name: String) throws {
-        let linted = try Fixtures.lint("valid", name)
+    @Test("valid fixtures lint clean, warnings included", arguments: Fixtures.files("valid"), [false, true])
+    func validFixture(_ name: String, summarizing: Bool) throws {
+        let linted = try Fixtures.lint("valid", name, summarizing: summarizing)
         #expect(linted.diagnostics.isEmpty, "\(DiagnosticRenderer(format: .text).render([linted]))")
         #expect(linted.runbook != nil)
     }

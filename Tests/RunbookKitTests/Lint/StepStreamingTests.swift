@@ -1,0 +1,182 @@
+import RunbookActions
+@testable import RunbookKit
+import Testing
+
+/// Records what the YAML front end streams.
+private final class RecordingSink: YAMLListItemSink {
+    let streamedKeys = ["steps", "rollback"]
+    var started: [(key: String, preceding: [String])] = []
+    var items: [(key: String, id: String?)] = []
+    var ended: [(key: String, line: Int, count: Int)] = []
+
+    func listStarted(_ key: String, precedingPairs: [YAMLNode.Pair]) {
+        started.append((key, precedingPairs.compactMap { $0.key.scalar?.text }))
+    }
+
+    func item(_ node: consuming YAMLNode, ofList key: String) {
+        items.append((key, node.mapping?.first { $0.key.scalar?.text == "id" }?.value.scalar?.text))
+    }
+
+    func listEnded(_ key: String, at location: RunbookKit.SourceLocation, count: Int) {
+        ended.append((key, location.line, count))
+    }
+}
+
+private func parse(_ text: String, sink: RecordingSink) -> YAMLParseResult {
+    YAMLParser.parse(bytes: Array(text.utf8), file: "rb.yaml", listSink: sink)
+}
+
+private func lint(_ text: String, summarizing: Bool = true) -> LintedFile {
+    var linter = Linter(catalog: BuiltinActions.catalog)
+    linter.summarizesSteps = summarizing
+    return linter.lint(bytes: Array(text.utf8), file: "rb.yaml")
+}
+
+private let here = RunbookKit.SourceLocation(file: "rb.yaml", line: 1, column: 1)
+
+private let header = """
+    version: 1
+    id: rb
+    title: t
+    severity: sev3
+    automation: automatic
+
+    """
+
+@Suite struct StepStreamingTests {
+    @Test("the root mapping's steps and rollback items are handed over one by one and left out of the tree")
+    func streamsTopLevelLists() {
+        let sink = RecordingSink()
+        let result = parse(header + """
+            params: {p: {type: int, default: 1}}
+            steps:
+              - id: a
+                action: log
+                with: {message: hi, nested: {steps: [1, 2]}}
+              - {id: b, action: log}
+            rollback:
+              - id: r
+                action: log
+            """, sink: sink)
+        #expect(result.diagnostics.isEmpty)
+        #expect(sink.items.map(\.key) == ["steps", "steps", "rollback"])
+        #expect(sink.items.map(\.id) == ["a", "b", "r"])
+        #expect(sink.started.map(\.key) == ["steps", "rollback"])
+        #expect(sink.started[0].preceding == ["version", "id", "title", "severity", "automation", "params"])
+        #expect(sink.ended.map(\.count) == [2, 1])
+        #expect(sink.ended.map(\.line) == [8, 13])
+        // The lists stay in the tree, empty, where they were written.
+        let steps = result.root?.mapping?.first { $0.key.scalar?.text == "steps" }?.value
+        #expect(steps?.sequence?.isEmpty == true)
+        #expect(steps?.location.line == 8)
+    }
+
+    @Test("an anchored list, a repeated key and a list below the root are not streamed")
+    func keepsWhatAnAliasOrDuplicateNeeds() {
+        let sink = RecordingSink()
+        let result = parse(header + """
+            steps: &all
+              - {id: a, action: log}
+            rollback: *all
+            """, sink: sink)
+        #expect(sink.items.isEmpty)
+        let rollback = result.root?.mapping?.first { $0.key.scalar?.text == "rollback" }?.value
+        #expect(rollback?.sequence?.count == 1)
+
+        let second = RecordingSink()
+        let duplicate = parse(header + """
+            steps:
+              - {id: a, action: log}
+            steps:
+              - {id: b, action: log}
+            """, sink: second)
+        #expect(second.items.map(\.id) == ["a"])
+        #expect(duplicate.diagnostics.map(\.ruleID) == ["duplicate-key"])
+    }
+
+    @Test("lint keeps a summary of each step it could check while reading, and the whole step otherwise")
+    func summarizesCheckedSteps() throws {
+        let linted = lint(header + """
+            params: {d: {type: duration, default: 5s}}
+            steps:
+              - id: a
+                name: First
+                action: log
+                with: {message: "${{ params.d }}"}
+                when: "${{ true }}"
+                retry: {attempts: 2}
+                until: "${{ true }}"
+              - id: w
+                action: wait
+                with: {duration: "${{ params.d }}"}
+              - id: later_ref
+                action: log
+                with: {message: "${{ steps.z.status }}"}
+                rollback: none
+              - id: z
+                action: log
+                with: {message: z}
+            """)
+        #expect(linted.diagnostics.map(\.ruleID) == ["step-not-run-yet"])
+        let steps = try #require(linted.runbook?.steps)
+        #expect(steps.map(\.isSummary) == [true, true, false, true])
+        // A summary keeps what the whole-runbook rules read and drops the rest.
+        #expect(steps[0].name == nil && steps[0].with.isEmpty && steps[0].when == nil && steps[0].until == nil)
+        #expect(steps[0].retry?.attempts.value == 2)
+        #expect(steps[1].with.map(\.name.value) == ["duration"])
+        // The step naming a later step is kept whole and checked with the whole runbook.
+        #expect(steps[2].with.count == 1 && steps[2].rollbackNone)
+    }
+
+    @Test("params written after the steps: only steps that read a param not yet known stay whole")
+    func paramsAfterSteps() throws {
+        let linted = lint(header + """
+            steps:
+              - {id: a, action: log, with: {message: "${{ params.p }}"}}
+              - {id: b, action: log, with: {message: plain}}
+            params: {p: {type: int, default: 1}}
+            """)
+        #expect(linted.diagnostics.isEmpty)
+        #expect(try #require(linted.runbook).steps.map(\.isSummary) == [false, true])
+    }
+
+    @Test("a rollback list written before the steps: no step is summarized")
+    func rollbackFirst() throws {
+        let linted = lint(header + """
+            rollback:
+              - {id: r, action: log, undoes: [a]}
+            steps:
+              - {id: a, action: log, with: {message: "${{ steps.r.status }}"}}
+            """)
+        let runbook = try #require(linted.runbook)
+        #expect(!runbook.steps.contains(where: \.isSummary) && !runbook.rollback.contains(where: \.isSummary))
+        let whole = lint(String(decoding: try #require(linted.source).contents, as: UTF8.self), summarizing: false)
+        #expect(linted.diagnostics == whole.diagnostics)
+    }
+
+    @Test("without summarizing, every step is whole (run, show and drill use this)")
+    func wholeByDefault() throws {
+        let linted = lint(header + "steps:\n  - {id: a, action: log, with: {message: hi}}\n", summarizing: false)
+        let step = try #require(linted.runbook?.steps.first)
+        #expect(!step.isSummary && step.with.count == 1)
+    }
+
+    @Test("when, until, confirm and retry read back what was set, and clear")
+    func rareFields() throws {
+        var step = Step(id: Located("a", at: here), action: Located("log", at: here), location: here)
+        #expect(step.when == nil && step.confirm == nil && step.retry == nil && step.until == nil)
+        let template = LocatedTemplate(template: Template(text: "x"), location: here,
+                                       positions: TemplatePositions(contentStart: here))
+        step.when = template
+        step.retry = Retry(attempts: Located(3, at: here), location: here)
+        let copy = step
+        step.until = template
+        #expect(step.when?.template.source == "x" && step.until?.template.source == "x")
+        #expect(step.retry?.attempts.value == 3)
+        #expect(copy.until == nil, "setting a field on one copy leaves the other alone")
+        step.when = nil
+        step.until = nil
+        step.retry = nil
+        #expect(step.when == nil && step.until == nil && step.retry == nil)
+    }
+}
