@@ -69,9 +69,7 @@ public enum RunbookLowering {
         public func listStarted(_ key: String, precedingPairs: [YAMLNode.Pair]) {
             var paramNames: Set<String>?
             if let pair = precedingPairs.first(where: { $0.key.scalar?.text == "params" }) {
-                // Lowered again at the end, with its diagnostics; here only for the names.
-                var scratch = NodeReader(source: reader.source)
-                paramNames = Set(lowerParams(pair.value, &scratch).map(\.name.value))
+                paramNames = RunbookLowering.paramNames(pair.value)
             }
             let isRollback = key == "rollback"
             context = ListContext(isRollback: isRollback, paramNames: paramNames,
@@ -144,7 +142,7 @@ public enum RunbookLowering {
         let manual = map["manual_recovery"].flatMap { r.string($0, what: "'manual_recovery'") }
         let prevention = map["prevention"].map { r.stringList($0, what: "'prevention'") } ?? []
 
-        checkDuplicateStepIDs(steps + rollback, &r)
+        checkDuplicateStepIDs([steps, rollback].joined(), &r)
 
         // Missing or invalid required fields were reported; stand-ins that trigger no rule of their
         // own keep the runbook, so every other finding is still collected in the same pass.
@@ -161,7 +159,7 @@ public enum RunbookLowering {
                        prevention: prevention)
     }
 
-    private static func checkDuplicateStepIDs(_ steps: [Step], _ r: inout NodeReader) {
+    private static func checkDuplicateStepIDs(_ steps: FlattenSequence<[[Step]]>, _ r: inout NodeReader) {
         var first: [String: SourceLocation] = [:]
         for step in steps {
             if let earlier = first[step.id.value] {
@@ -175,7 +173,7 @@ public enum RunbookLowering {
 
     // MARK: params
 
-    fileprivate static func lowerParams(_ node: YAMLNode, _ r: inout NodeReader) -> [Param] {
+    private static func lowerParams(_ node: YAMLNode, _ r: inout NodeReader) -> [Param] {
         guard let pairs = node.mapping else {
             r.error("wrong-type", "'params' must be a mapping of name to definition, found \(node.kindDescription)", node)
             return []
@@ -216,6 +214,19 @@ public enum RunbookLowering {
                                 enumValues: enumValues, description: description, location: pair.key.reportLocation))
         }
         return params
+    }
+
+    /// The names of the params `lowerParams` returns for `node`, without lowering them (no
+    /// diagnostics): a param is kept when its name is a scalar that is not null and its
+    /// definition is a mapping.
+    static func paramNames(_ node: YAMLNode) -> Set<String> {
+        guard let pairs = node.mapping else { return [] }
+        var names = Set<String>()
+        for pair in pairs {
+            guard let key = pair.key.scalar, YAMLNode.resolvePlain(key) != .null, pair.value.mapping != nil else { continue }
+            names.insert(key.text)
+        }
+        return names
     }
 
     /// Checks a literal against a param type; returns false (with a diagnostic) when it does not fit.

@@ -18,11 +18,11 @@ public struct ActionArgumentsRule: SelfContainedStepLintRule {
                               + Suggestions.hint(for: step.action.value, in: catalog.ids), at: step.action.location))
             return
         }
-        let names = action.parameters.map(\.name)
         for argument in step.with {
             guard let parameter = action.parameter(named: argument.name.value) else {
                 out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(argument.name.value)'"
-                                  + Suggestions.hint(for: argument.name.value, in: names), at: argument.name.location))
+                                  + Suggestions.hint(for: argument.name.value, in: action.parameters.map(\.name)),
+                                  at: argument.name.location))
                 continue
             }
             if parameter.type == .bool, case .literal(.string(let text), let location) = argument.value,

@@ -141,4 +141,7 @@ public enum BuiltinRules {
     public static var descriptions: [RuleDescription] {
         frontEndDescriptions + all.flatMap(\.descriptions)
     }
+
+    /// Every rule id (made once: lint looks suppression comments up in it for each file).
+    public static let ids = Set(descriptions.map(\.id))
 }

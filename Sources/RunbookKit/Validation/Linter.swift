@@ -117,7 +117,7 @@ public struct Linter: Sendable {
         }
         let suppressions = Suppressions(source: source)
         diagnostics = suppressions.filter(diagnostics, ignoring: ignoredRules)
-        diagnostics += suppressions.unknownRules(known: Set(BuiltinRules.descriptions.map(\.id)), file: file)
+        diagnostics += suppressions.unknownRules(known: BuiltinRules.ids, file: file)
         diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
         return LintedFile(path: file, runbook: runbook, diagnostics: diagnostics, source: source)
     }
@@ -153,9 +153,9 @@ public struct Suppressions: Sendable {
 
     public init(source: SourceText) {
         let marker = "runbook-lint:"
-        for n in 1...max(1, source.lineCount) {
-            // Most lines have no '#': a byte scan skips them before making a String of the line.
-            guard source.line(n, contains: UInt8(ascii: "#")), let line = source.line(n), let hash = line.range(of: "#"),
+        // Most lines have no '#': one byte scan finds those that do before any String is made.
+        for n in source.lines(containing: UInt8(ascii: "#")) {
+            guard let line = source.line(n), let hash = line.range(of: "#"),
                   let m = line.range(of: marker, range: hash.upperBound..<line.endIndex) else { continue }
             let words = line[m.upperBound...].split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
             guard let verb = words.first else { continue }

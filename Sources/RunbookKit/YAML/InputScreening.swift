@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // Checks made on the raw bytes before libyaml sees them: size, byte order marks, NUL
 // bytes, UTF-8 validity and tabs in indentation. Doing them here gives exact positions
 // and clear messages where libyaml would report a reader error without a line, or a
@@ -52,30 +60,51 @@ enum InputScreening {
                                                at: start))
         }
 
-        if let nul = bytes.firstIndex(of: 0) {
+        if let nul = firstNUL(bytes) {
             result.fatal = .error("binary-file",
                                   "file contains a NUL byte; it looks like a binary file, not YAML",
                                   at: LineBreaks.location(ofByte: nul, in: bytes, from: result.bodyStart, file: file))
             return result
         }
 
-        scanLines(bytes, file: file, into: &result)
+        bytes.withUnsafeBufferPointer { scanLines($0, file: file, into: &result) }
         return result
+    }
+
+    /// The offset of the first NUL byte (memchr: this runs over every file's every byte).
+    private static func firstNUL(_ bytes: [UInt8]) -> Int? {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress, let hit = memchr(base, 0, buffer.count) else { return nil }
+            return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+        }
     }
 
     /// One pass over the text: validates UTF-8 and collects tab sites, counting lines and
     /// columns as it goes.
-    private static func scanLines(_ bytes: [UInt8], file: String, into result: inout ScreenedInput) {
+    private static func scanLines(_ buffer: UnsafeBufferPointer<UInt8>, file: String, into result: inout ScreenedInput) {
         var line = 1
         var column = 1
         var i = result.bodyStart
         var inLeadingWhitespace = true
         var firstTab: SourceLocation?
-        let count = bytes.count
+        let count = buffer.count
 
         while i < count {
-            let b = bytes[i]
-            let breakLength = LineBreaks.length(in: bytes, at: i)
+            let b = buffer[i]
+            // Fast path: past the indentation, a run of ASCII other than CR and LF is one
+            // column per byte with nothing to check (most of every runbook).
+            if !inLeadingWhitespace, b < 0x80, b != 0x0A, b != 0x0D {
+                var j = i + 1
+                while j < count {
+                    let c = buffer[j]
+                    if c >= 0x80 || c == 0x0A || c == 0x0D { break }
+                    j += 1
+                }
+                column += j - i
+                i = j
+                continue
+            }
+            let breakLength = LineBreaks.length(in: buffer, at: i)
             if breakLength > 0 {
                 if inLeadingWhitespace, let tab = firstTab {
                     result.tabSites.append(TabSite(location: tab))
@@ -87,7 +116,7 @@ enum InputScreening {
                 firstTab = nil
                 continue
             }
-            let width = utf8SequenceLength(bytes, at: i)
+            let width = utf8SequenceLength(buffer, at: i)
             if width == 0 {
                 let hex = String(b, radix: 16)
                 let message = b >= 0xC2 && b <= 0xF4
@@ -121,7 +150,7 @@ enum InputScreening {
     /// The length of the well-formed UTF-8 sequence at `i`, or 0 when it is malformed
     /// (overlong forms, surrogates and code points past U+10FFFF included).
     @inline(__always)
-    private static func utf8SequenceLength(_ bytes: [UInt8], at i: Int) -> Int {
+    private static func utf8SequenceLength(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
         let b0 = bytes[i]
         if b0 < 0x80 { return 1 }
         func continuation(_ k: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {

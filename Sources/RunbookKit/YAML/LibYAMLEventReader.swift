@@ -196,18 +196,26 @@ final class LibYAMLEventReader {
 
     /// Moves the cursor to character `target` and returns its byte offset in `input`.
     private func byteOffset(ofCharacter target: Int) -> Int {
+        if target == cursorChar { return cursorByte }
+        // Walked on locals over the raw bytes: this runs for two marks of every event.
+        var byte = cursorByte
+        var char = cursorChar
         let count = inputCount
-        while cursorChar < target, cursorByte < count {
-            cursorByte += 1
-            while cursorByte < count, input[inputStart + cursorByte] & 0xC0 == 0x80 { cursorByte += 1 }
-            cursorChar += 1
+        input.withUnsafeBufferPointer { bytes in
+            while char < target, byte < count {
+                byte += 1
+                while byte < count, bytes[byte] & 0xC0 == 0x80 { byte += 1 }
+                char += 1
+            }
+            while char > target, byte > 0 {
+                byte -= 1
+                while byte > 0, bytes[byte] & 0xC0 == 0x80 { byte -= 1 }
+                char -= 1
+            }
         }
-        while cursorChar > target, cursorByte > 0 {
-            cursorByte -= 1
-            while cursorByte > 0, input[inputStart + cursorByte] & 0xC0 == 0x80 { cursorByte -= 1 }
-            cursorChar -= 1
-        }
-        return cursorByte
+        cursorByte = byte
+        cursorChar = char
+        return byte
     }
 
     /// Line and column of a byte offset (only for reader errors, which are rare: a walk

@@ -179,4 +179,29 @@ private let header = """
         step.retry = nil
         #expect(step.when == nil && step.until == nil && step.retry == nil)
     }
+
+    @Test("the param names seen before the steps are exactly the params lowering keeps", arguments: [
+        "{a: {type: int}, b: {type: url, default: 'x'}}",
+        "{a: {type: int}, ~: {type: int}, c: 3, d: [1], 'e': {}, 'Bad Name': {type: string}}",
+        "[a, b]",
+        "plain",
+        "{x: &d {type: int}, y: *d}",
+    ])
+    func paramNamesMatchLowering(_ params: String) throws {
+        let text = header + "params: \(params)\nsteps:\n  - {id: a, action: log, with: {message: hi}}\n"
+        let node = try #require(YAMLParser.parse(bytes: Array(text.utf8), file: "rb.yaml").root?.mapping?
+            .first { $0.key.scalar?.text == "params" }?.value)
+        let lowered = lint(text, summarizing: false)
+        #expect(RunbookLowering.paramNames(node) == Set(try #require(lowered.runbook).params.map(\.name.value)))
+    }
+
+    @Test("lines(containing:) finds every line with the byte, across every kind of line break")
+    func linesContaining() {
+        let text = SourceText(bytes: Array("\u{FEFF}a # x\nb\r\n#c\rd\u{85}e#\u{2028}#\u{2029}f\n\n#".utf8))
+        #expect(text.lines(containing: UInt8(ascii: "#")) == [1, 3, 5, 6, 9])
+        #expect(SourceText(bytes: []).lines(containing: UInt8(ascii: "#")).isEmpty)
+        for n in 1...text.lineCount {
+            #expect(text.lines(containing: UInt8(ascii: "#")).contains(n) == (text.line(n)?.contains("#") == true))
+        }
+    }
 }
