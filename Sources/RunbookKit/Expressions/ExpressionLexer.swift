@@ -160,15 +160,22 @@ enum ExpressionLexer {
     static func text(_ s: [Unicode.Scalar], _ range: Range<Int>) -> String {
         // Encoded to UTF-8 by hand: `UnicodeScalarView.append(contentsOf:)` runs unspecialized
         // generic code per scalar, which made this a tenth of lint's time.
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(range.count)
-        for c in s[range] {
-            if c.value < 0x80 {
-                utf8.append(UInt8(truncatingIfNeeded: c.value))
-            } else {
-                utf8.append(contentsOf: UTF8.encode(c)!)
+        // Into a stack buffer (at most 4 bytes a scalar), not a heap array: this runs for every
+        // name and text piece of every template.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: range.count * 4) { buffer in
+            var n = 0
+            for c in s[range] {
+                if c.value < 0x80 {
+                    buffer[n] = UInt8(truncatingIfNeeded: c.value)
+                    n += 1
+                } else {
+                    for byte in UTF8.encode(c)! {
+                        buffer[n] = byte
+                        n += 1
+                    }
+                }
             }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<n]), as: UTF8.self)
         }
-        return String(decoding: utf8, as: UTF8.self)
     }
 }

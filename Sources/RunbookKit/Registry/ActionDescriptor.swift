@@ -133,6 +133,7 @@ public struct ActionDescriptor: Sendable, Hashable {
 public struct ActionCatalog: Sendable {
     public let descriptors: [ActionDescriptor]
     private let byID: [String: Int]
+    private let outputNamesByID: [String: Set<String>]
 
     /// Builds a catalog; duplicate ids are a programming error reported by `duplicateIDs`.
     public init(_ descriptors: [ActionDescriptor]) {
@@ -140,7 +141,12 @@ public struct ActionCatalog: Sendable {
         var index: [String: Int] = [:]
         for (n, d) in descriptors.enumerated() where index[d.id] == nil { index[d.id] = n }
         self.byID = index
+        outputNamesByID = index.mapValues { Set(descriptors[$0].outputs.map(\.name)) }
     }
+
+    /// The names of the outputs action `id` declares, nil for an unknown action (made once per
+    /// catalog: lint asks for every step).
+    public func outputNames(of id: String) -> Set<String>? { outputNamesByID[id] }
 
     public subscript(id: String) -> ActionDescriptor? {
         byID[id].map { descriptors[$0] }

@@ -52,11 +52,10 @@ public struct ExpressionReferencesRule: StepLintRule {
         // exactly the main steps before it, and a rollback step (after all main steps) sees them all.
         // Building the table per step made lint quadratic in the number of steps.
         let allSteps = [runbook.steps, runbook.rollback].joined()  // no copy of the steps (allSteps concatenates)
-        var outputs = OutputsCache(catalog: catalog)
         var infos: [String: ExpressionScope.StepInfo] = [:]
         infos.reserveCapacity(runbook.steps.count + runbook.rollback.count)
         for other in allSteps where infos[other.id.value] == nil {
-            infos[other.id.value] = outputs.info(other)
+            infos[other.id.value] = Self.info(other, catalog: catalog)
         }
         for (index, step) in allSteps.enumerated() {
             if !step.isSummary {
@@ -84,21 +83,9 @@ public struct ExpressionReferencesRule: StepLintRule {
         return decided ? out : nil
     }
 
-    /// What the expression checker knows about a step, with one set of output names per action
-    /// (shared by its steps: a runbook with many steps has few actions).
-    struct OutputsCache {
-        let catalog: ActionCatalog
-        private var byAction: [String: Set<String>?] = [:]
-
-        init(catalog: ActionCatalog) { self.catalog = catalog }
-
-        mutating func info(_ step: Step) -> ExpressionScope.StepInfo {
-            let action = step.action.value
-            if let known = byAction[action] { return ExpressionScope.StepInfo(outputs: known, hasRun: false) }
-            let outputs = catalog[action].map { Set($0.outputs.map(\.name)) }
-            byAction[action] = outputs
-            return ExpressionScope.StepInfo(outputs: outputs, hasRun: false)
-        }
+    /// What the expression checker knows about a step.
+    static func info(_ step: Step, catalog: ActionCatalog) -> ExpressionScope.StepInfo {
+        ExpressionScope.StepInfo(outputs: catalog.outputNames(of: step.action.value), hasRun: false)
     }
 
     /// Checks the expressions of one step; false as soon as an issue is not `decidable`.

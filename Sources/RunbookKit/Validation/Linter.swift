@@ -25,7 +25,11 @@ public struct LintInputError: Error, Sendable, CustomStringConvertible {
 /// Runs the whole pipeline on files: YAML front end → lowering → rules → suppressions.
 public struct Linter: Sendable {
     public var catalog: ActionCatalog
-    public var rules: [any LintRule]
+    public var rules: [any LintRule] {
+        didSet { stepRules = rules.compactMap { $0 as? any StepLintRule } }
+    }
+    /// The rules that are `StepLintRule`s (cast once, not per file).
+    private var stepRules: [any StepLintRule]
     public var limits: YAMLLimits
     /// Rule ids silenced everywhere (from `--ignore` or a config).
     public var ignoredRules: Set<String>
@@ -39,6 +43,7 @@ public struct Linter: Sendable {
                 ignoredRules: Set<String> = []) {
         self.catalog = catalog
         self.rules = rules
+        stepRules = rules.compactMap { $0 as? any StepLintRule }
         self.limits = limits
         self.ignoredRules = ignoredRules
     }
@@ -96,7 +101,6 @@ public struct Linter: Sendable {
         let stream = RunbookLowering.StepStream(source: source)
         var checker: StepStreamChecker?
         if summarizesSteps {
-            let stepRules = rules.compactMap { $0 as? any StepLintRule }
             let stepChecker = StepStreamChecker(catalog: catalog, rules: stepRules)
             stream.process = { step, context in stepChecker.process(step, context) }
             checker = stepChecker
@@ -123,8 +127,11 @@ public struct Linter: Sendable {
     }
 
     /// Lints many files and adds directory-wide findings (duplicate runbook ids).
+    ///
+    /// Files are linted in parallel, on as many threads as the machine has cores; the results
+    /// are in the order of `files`.
     public func lint(files: [String]) -> [LintedFile] {
-        var results = files.map { lint(fileAt: $0) }
+        var results = lintEach(files)
         var firstByID: [String: SourceLocation] = [:]
         for n in results.indices {
             guard let rb = results[n].runbook else { continue }
@@ -142,6 +149,44 @@ public struct Linter: Sendable {
     }
 }
 
+extension Linter {
+    /// `lint(fileAt:)` of every file, in order, spread over the cores: files do not depend on
+    /// each other until the directory-wide checks.
+    fileprivate func lintEach(_ files: [String]) -> [LintedFile] {
+        let threads = min(files.count, ProcessInfo.processInfo.activeProcessorCount)
+        guard threads > 1 else { return files.map { lint(fileAt: $0) } }
+        let slots = UnsafeMutableBufferPointer<LintedFile?>.allocate(capacity: files.count)
+        slots.initialize(repeating: nil)
+        defer {
+            _ = slots.deinitialize()
+            slots.deallocate()
+        }
+        // Each iteration takes the next file index and writes only its own slot.
+        let next = FileCursor()
+        nonisolated(unsafe) let output = slots
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while let index = next.take(below: files.count) {
+                output[index] = lint(fileAt: files[index])
+            }
+        }
+        return slots.map { $0! }
+    }
+}
+
+/// Hands out file indexes to the threads of `lintEach`, one at a time, in order.
+private final class FileCursor: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+
+    func take(below count: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard next < count else { return nil }
+        defer { next += 1 }
+        return next
+    }
+}
+
 /// `# runbook-lint: ignore RULE[, RULE]` silences those rules on its line (a comment on a line
 /// of its own: on the next line too); `ignore all` silences every rule there;
 /// `# runbook-lint: ignore-file RULE` silences them in the whole file.
@@ -152,12 +197,11 @@ public struct Suppressions: Sendable {
     private var named: [Int: Set<String>] = [:]
 
     public init(source: SourceText) {
-        let marker = "runbook-lint:"
+        let marker: StaticString = "runbook-lint:"
         // Most lines have no '#': one byte scan finds those that do before any String is made.
         for n in source.lines(containing: UInt8(ascii: "#")) {
-            guard let line = source.line(n), let hash = line.range(of: "#"),
-                  let m = line.range(of: marker, range: hash.upperBound..<line.endIndex) else { continue }
-            let words = line[m.upperBound...].split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
+            guard let line = source.line(n), let rest = Self.textAfterMarker(marker, in: line) else { continue }
+            let words = rest.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
             guard let verb = words.first else { continue }
             let rules = Set(words.dropFirst().prefix { !$0.hasPrefix("#") && !$0.hasPrefix("--") })
             switch verb {
@@ -170,6 +214,26 @@ public struct Suppressions: Sendable {
             }
             named[n, default: []].formUnion(rules)
         }
+    }
+
+    /// The text after the first `marker` that follows the line's first '#' (a byte search:
+    /// both are ASCII).
+    private static func textAfterMarker(_ marker: StaticString, in line: String) -> Substring? {
+        let utf8 = line.utf8
+        guard let hash = utf8.firstIndex(of: UInt8(ascii: "#")) else { return nil }
+        let pattern = UnsafeBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount)
+        var start = utf8.index(after: hash)
+        while let first = utf8[start...].firstIndex(of: pattern[0]) {
+            var end = first
+            var matched = 0
+            while matched < pattern.count, end != utf8.endIndex, utf8[end] == pattern[matched] {
+                matched += 1
+                end = utf8.index(after: end)
+            }
+            if matched == pattern.count { return line[end...] }
+            start = utf8.index(after: first)
+        }
+        return nil
     }
 
     /// Rule ids named in comments that no rule has (reported as `unknown-rule` warnings).

@@ -10,14 +10,12 @@ final class StepStreamChecker {
     private let rules: [any StepLintRule]
     /// Steps seen so far, by id (first occurrence), as `ExpressionReferencesRule` sees them.
     private var steps: [String: ExpressionScope.StepInfo] = [:]
-    private var outputs: ExpressionReferencesRule.OutputsCache
     /// Findings on the steps that were reduced to summaries.
     private(set) var diagnostics: [Diagnostic] = []
 
     init(catalog: ActionCatalog, rules: [any StepLintRule]) {
         self.catalog = catalog
         self.rules = rules
-        outputs = ExpressionReferencesRule.OutputsCache(catalog: catalog)
     }
 
     /// The findings, once the file is read; the step table is let go.
@@ -30,7 +28,7 @@ final class StepStreamChecker {
     func process(_ step: Step, _ context: RunbookLowering.StepStream.ListContext) -> Step {
         let id = step.id.value
         let isFirst = steps[id] == nil
-        if isFirst { steps[id] = outputs.info(step) }
+        if isFirst { steps[id] = ExpressionReferencesRule.info(step, catalog: catalog) }
         let kept = check(step, context)
         // A main step has run for the steps after it.
         if isFirst, !context.isRollback { steps[id]?.hasRun = true }

@@ -163,6 +163,24 @@ public struct YAMLNode: Sendable {
     }
 
     private static func parseYAMLInt(_ t: String) -> Int? {
+        // Plain decimal digits with an optional sign, as nearly every integer in a runbook is:
+        // read over the bytes; anything else (0x, 0o, too long) takes the general path.
+        var fast = 0
+        var digits = 0
+        var minus = false
+        for (n, byte) in t.utf8.enumerated() {
+            if n == 0, byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
+                minus = byte == UInt8(ascii: "-")
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else {
+                digits = -1
+                break
+            }
+            fast = fast * 10 + Int(byte - UInt8(ascii: "0"))
+            digits += 1
+        }
+        if digits > 0 { return minus ? -fast : fast }
         var body = Substring(t)
         var negative = false
         if body.first == "-" || body.first == "+" {
@@ -185,25 +203,30 @@ public struct YAMLNode: Sendable {
         case ".nan", ".NaN", ".NAN": return .nan
         default: break
         }
-        // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
-        let scalars = Array(t.unicodeScalars)
-        var i = 0
-        func digits() -> Int {
-            let start = i
-            while i < scalars.count, ("0"..."9").contains(scalars[i]) { i += 1 }
-            return i - start
+        // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, matched over the UTF-8 bytes
+        // (any non-ASCII byte fails it, as a non-ASCII scalar did).
+        var text = t
+        let matched: Bool = text.withUTF8 { bytes in
+            var i = 0
+            func at(_ c: Unicode.Scalar) -> Bool { i < bytes.count && bytes[i] == UInt8(ascii: c) }
+            func digits() -> Int {
+                let start = i
+                while i < bytes.count, bytes[i] >= UInt8(ascii: "0"), bytes[i] <= UInt8(ascii: "9") { i += 1 }
+                return i - start
+            }
+            if at("-") || at("+") { i += 1 }
+            let intDigits = digits()
+            var fracDigits = 0
+            if at(".") { i += 1; fracDigits = digits() }
+            guard intDigits + fracDigits > 0 else { return false }
+            if at("e") || at("E") {
+                i += 1
+                if at("-") || at("+") { i += 1 }
+                guard digits() > 0 else { return false }
+            }
+            return i == bytes.count
         }
-        if i < scalars.count, scalars[i] == "-" || scalars[i] == "+" { i += 1 }
-        let intDigits = digits()
-        var fracDigits = 0
-        if i < scalars.count, scalars[i] == "." { i += 1; fracDigits = digits() }
-        guard intDigits + fracDigits > 0 else { return nil }
-        if i < scalars.count, scalars[i] == "e" || scalars[i] == "E" {
-            i += 1
-            if i < scalars.count, scalars[i] == "-" || scalars[i] == "+" { i += 1 }
-            guard digits() > 0 else { return nil }
-        }
-        guard i == scalars.count else { return nil }
+        guard matched else { return nil }
         return Double(t)
     }
 }

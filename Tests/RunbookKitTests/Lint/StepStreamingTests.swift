@@ -1,3 +1,4 @@
+import Foundation
 import RunbookActions
 @testable import RunbookKit
 import Testing
@@ -203,5 +204,33 @@ private let header = """
         for n in 1...text.lineCount {
             #expect(text.lines(containing: UInt8(ascii: "#")).contains(n) == (text.line(n)?.contains("#") == true))
         }
+    }
+}
+
+@Suite struct ParallelLintTests {
+    @Test("lint(files:) lints in parallel and keeps the files' order and the duplicate-id finding")
+    func orderAndDuplicates() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("parallel-lint-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var files: [String] = []
+        for n in 0..<40 {
+            // File 30 reuses the id of file 3; file 17 has an error.
+            let id = n == 30 ? "rb_3" : "rb_\(n)"
+            let action = n == 17 ? "nosuch" : "log"
+            let text = "version: 1\nid: \(id)\ntitle: t\nseverity: sev4\nautomation: automatic\n"
+                + "steps:\n  - {id: a, action: \(action), with: {message: hi}}\n"
+            let path = dir.appendingPathComponent("rb_\(n).yaml").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            files.append(path)
+        }
+        var linter = Linter(catalog: BuiltinActions.catalog)
+        linter.summarizesSteps = true
+        let results = linter.lint(files: files)
+        #expect(results.map(\.path) == files)
+        let findings = results.map { $0.diagnostics.map(\.ruleID) }
+        #expect(findings[17] == ["unknown-action"])
+        #expect(findings[30].contains("duplicate-runbook-id"))
+        #expect(results.enumerated().allSatisfy { n, r in n == 17 || n == 30 || r.diagnostics.isEmpty })
     }
 }

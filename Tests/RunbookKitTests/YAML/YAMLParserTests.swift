@@ -119,6 +119,21 @@ struct YAMLParserTests {
         #expect(value(root, "c")?.scalar?.tag == "!custom")
     }
 
+    @Test("plain scalars resolve to numbers by the YAML 1.2 core schema", arguments: [
+        ("0", YAMLNode.ResolvedScalar.int(0)), ("007", .int(7)), ("-12", .int(-12)), ("+7", .int(7)),
+        ("0x1F", .int(31)), ("-0x10", .int(-16)), ("0o17", .int(15)),
+        ("999999999999999999", .int(999_999_999_999_999_999)),
+        ("123456789012345678901", .double(123456789012345678901.0)),
+        ("1.5", .double(1.5)), (".5", .double(0.5)), ("-1e3", .double(-1000)), ("1.", .double(1)),
+        ("+1.5E-2", .double(0.015)), ("+.inf", .double(.infinity)),
+        ("15s", .string("15s")), ("1e", .string("1e")), ("+", .string("+")), ("-", .string("-")),
+        ("1_000", .string("1_000")), ("1.5x", .string("1.5x")), ("--1", .string("--1")), ("1-", .string("1-")),
+        ("\u{663}", .string("\u{663}")), ("1\u{663}", .string("1\u{663}")), ("0x", .string("0x")),
+    ])
+    func numbers(_ text: String, _ expected: YAMLNode.ResolvedScalar) {
+        #expect(YAMLNode.resolvePlain(YAMLNode.Scalar(text: text, style: .plain)) == expected)
+    }
+
     @Test func documentMarkersAroundOneDocument() throws {
         let result = parse("%YAML 1.1\n---\na: 1\n...\n")
         #expect(result.diagnostics.isEmpty)
