@@ -38,6 +38,9 @@ public struct Linter: Sendable {
     /// AST of a huge runbook. Only for reporting findings: such a runbook cannot be run or shown.
     /// Every rule that reads a step's arguments or expressions must be a `StepLintRule`.
     public var summarizesSteps = false
+    /// With `summarizesSteps`, a file of at least this many bytes has its steps lowered and
+    /// checked on a second thread while the parser goes on (when the machine has two cores).
+    public var pipelineThreshold = 1 << 20
 
     public init(catalog: ActionCatalog, rules: [any LintRule] = BuiltinRules.all, limits: YAMLLimits = .default,
                 ignoredRules: Set<String> = []) {
@@ -105,7 +108,15 @@ public struct Linter: Sendable {
             stream.process = { step, context in stepChecker.process(step, context) }
             checker = stepChecker
         }
-        var parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits, listSink: stream)
+        var parsed: YAMLParseResult
+        if summarizesSteps, bytes.count >= pipelineThreshold, ProcessInfo.processInfo.activeProcessorCount > 1 {
+            // A large file: steps are lowered and checked on a second core while libyaml reads on.
+            let pipeline = PipelinedListSink(stream)
+            parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits, listSink: pipeline)
+            pipeline.finish()
+        } else {
+            parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits, listSink: stream)
+        }
         var diagnostics = parsed.diagnostics
         var runbook: Runbook?
         if let root = parsed.root {

@@ -234,3 +234,42 @@ private let header = """
         #expect(results.enumerated().allSatisfy { n, r in n == 17 || n == 30 || r.diagnostics.isEmpty })
     }
 }
+
+@Suite struct PipelinedLintTests {
+    /// A runbook with many steps and findings of every kind the step rules make, some of which
+    /// need a later step (kept whole) and some params written after the steps.
+    private func runbook(steps: Int) -> String {
+        var text = "version: 1\nid: rb\ntitle: t\nseverity: sev1\nautomation: semi_automatic\nexpected_recovery: 1m\n"
+        text += "params:\n  url: {type: url, default: \"http://127.0.0.1:1\"}\nsteps:\n"
+        for n in 0..<steps {
+            switch n % 5 {
+            case 0: text += "  - {id: s\(n), action: http.check, with: {url: \"${{ params.url }}/\(n)\", expect_status: [200, \"x\"]}}\n"
+            case 1: text += "  - {id: s\(n), action: log, with: {message: \"${{ steps.s\(n + 1).status }} ${{ params.nope }}\"}}\n"
+            case 2: text += "  - {id: s\(n), action: notify.slack, with: {webhook_url: \"${{ secrets.hook }}\", text: \"${{ secrets.x }}\"}}\n"
+            case 3: text += "  - {id: s\(n), action: circuit_breaker.open, with: {name: b\(n), reason: r}, timeout: 5m}\n"
+            default: text += "  - {id: s\(n), action: nosuch.action, with: {a: 1}}\n"
+            }
+        }
+        text += "rollback:\n  - {id: r0, action: circuit_breaker.close, undoes: [s3, zz], with: {name: b3}}\n"
+        return text
+    }
+
+    @Test("lint with steps checked on a second thread reports exactly what lint on one thread does")
+    func sameFindings() throws {
+        let bytes = Array(runbook(steps: 2_000).utf8)
+        var serial = Linter(catalog: BuiltinActions.catalog)
+        serial.summarizesSteps = true
+        serial.pipelineThreshold = .max
+        var pipelined = serial
+        pipelined.pipelineThreshold = 0
+        let one = serial.lint(bytes: bytes, file: "rb.yaml")
+        let two = pipelined.lint(bytes: bytes, file: "rb.yaml")
+        #expect(one.diagnostics.count > 2_000)
+        #expect(one.diagnostics == two.diagnostics)
+        #expect(one.runbook?.steps.map(\.isSummary) == two.runbook?.steps.map(\.isSummary))
+        // Whole-runbook lint (no summaries) agrees too.
+        var whole = serial
+        whole.summarizesSteps = false
+        #expect(whole.lint(bytes: bytes, file: "rb.yaml").diagnostics == one.diagnostics)
+    }
+}
