@@ -80,7 +80,8 @@ enum RunDriver {
                 try writeNew(copy, source)
             }
             journal = try Journal(path: stateDir.journalPath(id), durability: execution.journalSync,
-                                  companions: source == nil ? [] : [copy])
+                                  companions: source == nil ? [] : [copy],
+                                  onFailure: { printError("warning: \($0). The run goes on; 'runbook resume' cannot see what it does from here.") })
         } catch {
             printError("error: \(error)")
             throw ExitCode(Exit.usage)

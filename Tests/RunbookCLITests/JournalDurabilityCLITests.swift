@@ -129,3 +129,34 @@ struct JournalDurabilityCLITests {
         }
     }
 }
+
+/// A journal that cannot be written (disk full, file size limit, I/O error) is said once on stderr;
+/// the run goes on, and the journal ends with its last whole record.
+@Suite("CLI: journal write failure")
+struct JournalWriteFailureCLITests {
+    @Test func aFailedJournalWriteIsReportedOnceAndTheJournalStaysReadable() async throws {
+        try await RunWorld.with { w in
+            var text = "version: 1\nid: chatty\ntitle: chatty\nseverity: sev4\nautomation: automatic\nsteps:\n"
+            for n in 0..<40 { text += "  - {id: s\(n), action: log, with: {message: n\(n)}}\n" }
+            try w.dir.write("chatty.yaml", text)
+            // RLIMIT_FSIZE of 8 x 512 bytes: the runbook copy fits, the journal soon does not, and its
+            // write fails with EFBIG (SIGXFSZ ignored, as a full disk fails with ENOSPC).
+            let script = #"trap "" XFSZ; ulimit -f 8; exec "$0" "$@""#
+            let child = try await LaunchedCLI.start(["-c", script, CLI.executable, "run", "chatty.yaml"] + w.state,
+                                                    in: w.dir.path, env: w.env, executable: "/bin/sh")
+            let r = await child.wait()
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            #expect(r.stdout.contains("s39"), "every step still ran: \(r.stdout)")
+            let warnings = r.stderr.components(separatedBy: "cannot write to the run journal").count - 1
+            #expect(warnings == 1, "\(r.stderr)")
+            #expect(r.stderr.contains("file too large"), "\(r.stderr)")
+            #expect(r.stderr.contains("'runbook resume' cannot see"), "\(r.stderr)")
+            // What was written is whole records only: the journal reads back, and it is shorter than the run.
+            let records = try w.journal(try w.onlyRunID())
+            #expect(!records.isEmpty && records.count < 80)
+            #expect(records.first?["type"]?.stringValue == "run_started")
+            let raw = try String(contentsOfFile: w.stateDir + "/runs/\(try w.onlyRunID())/journal.jsonl", encoding: .utf8)
+            #expect(raw.hasSuffix("\n"))
+        }
+    }
+}

@@ -36,14 +36,22 @@ public final class Journal: @unchecked Sendable {
     /// is in `runs/`, which is in the state directory) must reach the disk too, once.
     private var directoriesDurable: Bool
     private let companions: [String]
+    /// Told once, with the reason, when a record cannot be written or synced (disk full, I/O
+    /// error). After a failed write the journal takes no more records, so it ends with the last
+    /// whole one instead of a torn line; the run itself goes on.
+    private let onFailure: (@Sendable (String) -> Void)?
+    private var reported = false
+    private var stopped = false
 
     /// Opens (creating if needed) the journal for appending; `seq` continues after existing records.
     /// `companions`: files written beside the journal without an fsync of their own (the runbook
     /// copy): the first fsync makes them durable too.
-    public init(path: String, durability: Durability = .groupCommit, companions: [String] = []) throws {
+    public init(path: String, durability: Durability = .groupCommit, companions: [String] = [],
+                onFailure: (@Sendable (String) -> Void)? = nil) throws {
         self.path = path
         self.durability = durability
         self.companions = companions
+        self.onFailure = onFailure
         let existing = (try? Journal.read(path: path)) ?? []
         seq = (existing.last?["seq"]?.numberValue).map { Int($0) } ?? 0
         directoriesDurable = FileManager.default.fileExists(atPath: path)
@@ -77,9 +85,20 @@ public final class Journal: @unchecked Sendable {
         defer { condition.unlock() }
         seq += 1
         record["seq"] = .int(seq)
+        guard !stopped else { return seq }
         var line = Value.map(record).jsonText()
         line += "\n"
-        _ = line.withUTF8 { writeFully(fd, UnsafeRawBufferPointer($0)) }
+        var done = 0
+        guard line.withUTF8({ writeFully(fd, UnsafeRawBufferPointer($0), written: &done) }) else {
+            let error = errno
+            stopped = true
+            // Take back the part of the record that did reach the file, so the journal ends with
+            // its last whole record.
+            var info = stat()
+            if done > 0, fstat(fd, &info) == 0 { _ = ftruncate(fd, info.st_size - off_t(done)) }
+            fail("cannot write to the run journal \(path): \(Journal.reason(error)); it ends before record \(seq)")
+            return seq
+        }
         written += 1
         switch durability {
         case .everyRecord:
@@ -110,9 +129,13 @@ public final class Journal: @unchecked Sendable {
             fsyncRunning = true
             let covered = written
             condition.unlock()
-            fsync(fd)
+            let syncFailed = fsync(fd) != 0
+            let error = errno
             if !directoriesDurable { fsyncDirectories() }
             condition.lock()
+            if syncFailed {
+                fail("cannot sync the run journal \(path) to disk: \(Journal.reason(error)); its last records may be lost in a power failure")
+            }
             directoriesDurable = true
             synced = max(synced, covered)
             fsyncRunning = false
@@ -134,6 +157,18 @@ public final class Journal: @unchecked Sendable {
             if dfd >= 0 { fsync(dfd); Foundation.close(dfd) }
             dir = (dir as NSString).deletingLastPathComponent
         }
+    }
+
+    /// With `condition` held: reports `message`, the first time only.
+    private func fail(_ message: String) {
+        guard !reported else { return }
+        reported = true
+        onFailure?(message)
+    }
+
+    private static func reason(_ code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        return text.prefix(1).lowercased() + text.dropFirst()
     }
 
     private static let flushQueue = DispatchQueue(label: "runbook.journal.fsync", qos: .utility)
