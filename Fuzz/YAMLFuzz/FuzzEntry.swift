@@ -55,6 +55,14 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
     }
     // Lowering and every lint rule over the same input, with the real action declarations.
     let linted = fuzzLinter.lint(bytes: bytes, file: "fuzz.yaml")
+    // Differential: checking steps as they are read and keeping summaries (`runbook lint`), on
+    // one thread and with the steps handed to a second thread, reports exactly what checking the
+    // whole runbook at the end does.
+    for linter in [summarizingLinter, pipelinedLinter] {
+        let other = linter.lint(bytes: bytes, file: "fuzz.yaml")
+        precondition(other.diagnostics == linted.diagnostics,
+                     "summarizing lint differs:\n\(other.diagnostics.map { "\($0.location) \($0.ruleID) \($0.message)" })\nwhole:\n\(linted.diagnostics.map { "\($0.location) \($0.ruleID) \($0.message)" })")
+    }
     for diagnostic in linted.diagnostics {
         // Positions computed inside scalars (expressions) carry no byte offset: check line and column.
         let l = diagnostic.location
@@ -70,6 +78,21 @@ private let fuzzLinter = Linter(catalog: ActionCatalog(
     HTTPActions.all + PrometheusActions.all + KubernetesActions.all + CircuitBreakerActions.all
         + FeatureFlagActions.all + CheckpointActions.all + ProcessActions.all + NotifyActions.all
         + IncidentActions.all + CoreActions.all + DatabaseActions.all + NetworkActions.all))
+
+/// The linter `runbook lint` uses: steps checked as they are read, summaries kept.
+private let summarizingLinter: Linter = {
+    var linter = fuzzLinter
+    linter.summarizesSteps = true
+    linter.pipelineThreshold = .max
+    return linter
+}()
+
+/// The same, with every input's steps handed to a second thread (as for files of 1 MB or more).
+private let pipelinedLinter: Linter = {
+    var linter = summarizingLinter
+    linter.pipelineThreshold = 0
+    return linter
+}()
 
 /// A location is inside the file and its line/column match its offset (checked for the
 /// first 200 locations per input: the check walks the text from the start).
@@ -92,6 +115,8 @@ private func check(_ location: SourceLocation, in bytes: [UInt8], text: SourceTe
 public func fuzzInitialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
     let warmUp = "version: 1\nid: warm\ntitle: W\nseverity: sev4\nautomation: automatic\nsteps:\n  - {id: a, action: log, with: {message: \"${{ run.id }}\"}}\n"
     _ = fuzzLinter.lint(bytes: Array(warmUp.utf8), file: "warm.yaml")
+    _ = summarizingLinter.lint(bytes: Array(warmUp.utf8), file: "warm.yaml")
+    _ = pipelinedLinter.lint(bytes: Array(warmUp.utf8), file: "warm.yaml")
     _ = YAMLParser.parse(bytes: Array(warmUp.utf8), file: "warm.yaml")
     return 0
 }
