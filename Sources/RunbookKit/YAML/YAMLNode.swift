@@ -163,24 +163,28 @@ public struct YAMLNode: Sendable {
     }
 
     private static func parseYAMLInt(_ t: String) -> Int? {
-        // Plain decimal digits with an optional sign, as nearly every integer in a runbook is:
-        // read over the bytes; anything else (0x, 0o, too long) takes the general path.
+        // Read over the bytes: plain decimal digits with an optional sign (nearly every integer
+        // in a runbook) are decided here, and so is anything that cannot be an integer (`20s`,
+        // `1.5`); only `0x`/`0o` forms and numbers of 19 digits take the general path.
         var fast = 0
         var digits = 0
         var minus = false
+        var general = false
         for (n, byte) in t.utf8.enumerated() {
-            if n == 0, byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") {
+            switch byte {
+            case UInt8(ascii: "-") where n == 0, UInt8(ascii: "+") where n == 0:
                 minus = byte == UInt8(ascii: "-")
-                continue
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if digits < 18 { fast = fast * 10 + Int(byte - UInt8(ascii: "0")) } else { general = true }
+                digits += 1
+            case UInt8(ascii: "x") where digits == 1 && fast == 0, UInt8(ascii: "o") where digits == 1 && fast == 0:
+                general = true
+            default:
+                if !general { return nil }
             }
-            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9"), digits < 18 else {
-                digits = -1
-                break
-            }
-            fast = fast * 10 + Int(byte - UInt8(ascii: "0"))
-            digits += 1
+            if general { break }
         }
-        if digits > 0 { return minus ? -fast : fast }
+        if !general { return digits > 0 ? (minus ? -fast : fast) : nil }
         var body = Substring(t)
         var negative = false
         if body.first == "-" || body.first == "+" {

@@ -129,6 +129,9 @@ struct YAMLParserTests {
         ("15s", .string("15s")), ("1e", .string("1e")), ("+", .string("+")), ("-", .string("-")),
         ("1_000", .string("1_000")), ("1.5x", .string("1.5x")), ("--1", .string("--1")), ("1-", .string("1-")),
         ("\u{663}", .string("\u{663}")), ("1\u{663}", .string("1\u{663}")), ("0x", .string("0x")),
+        ("9223372036854775807", .int(.max)), ("-9223372036854775808", .double(-9223372036854775808.0)), ("0X1F", .string("0X1F")),
+        ("0x1G", .string("0x1G")), ("1x2", .string("1x2")), ("00x1", .string("00x1")), ("1+", .string("1+")),
+        ("12ab", .string("12ab")), ("-0o7", .int(-7)), ("0o8", .string("0o8")),
     ])
     func numbers(_ text: String, _ expected: YAMLNode.ResolvedScalar) {
         #expect(YAMLNode.resolvePlain(YAMLNode.Scalar(text: text, style: .plain)) == expected)
