@@ -146,6 +146,10 @@ struct RegistryTests {
         #expect(!ValueType.string.accepts(.null))
         #expect(ValueType.any.accepts(.null))
         #expect(ValueType.map(.string).accepts(.map(["a": .string("b")])))
-        #expect(!ValueType.map(.string).accepts(.map(["a": .int(1)])))
+        // The same rules as lint's for `with:` values: a number where text goes is fine (a label
+        // value), a bool is not; a url is http(s).
+        #expect(ValueType.map(.string).accepts(.map(["a": .int(1)])))
+        #expect(!ValueType.map(.string).accepts(.map(["a": .bool(true)])))
+        #expect(!ValueType.url.accepts(.string("ftp://files.example/x")))
     }
 }

@@ -90,6 +90,11 @@ public enum TypeCheck {
         }
     }
 
+    /// Whether literal `v` fits `type` (no message built).
+    static func literalFits(_ v: Value, _ type: ValueType) -> Bool {
+        literalProblem(v, type, SourceLocation(fileID: 0, line: 0, column: 0)) == nil
+    }
+
     private static func literalProblem(_ v: Value, _ type: ValueType, _ location: SourceLocation) -> Problem? {
         func fail(_ extra: String = "") -> Problem {
             Problem(message: "must be \(describe(type)), found \(RunbookLowering.describe(v))\(extra)", location: location)
