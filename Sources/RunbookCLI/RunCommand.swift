@@ -112,10 +112,10 @@ enum RunDriver {
 /// Creates `path` (mode 600, must not exist) with `bytes`, without an fsync.
 private func writeNew(_ path: String, _ bytes: [UInt8]) throws {
     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-    guard fd >= 0 else { throw JournalError("cannot create \(path): \(String(cString: strerror(errno)))") }
+    guard fd >= 0 else { throw JournalError("cannot create \(path): \(systemErrorText())") }
     defer { close(fd) }
     guard bytes.withUnsafeBytes({ writeFully(fd, $0) }) else {
-        throw JournalError("cannot write \(path): \(String(cString: strerror(errno)))")
+        throw JournalError("cannot write \(path): \(systemErrorText())")
     }
 }
 

@@ -151,7 +151,7 @@ enum CheckpointFiles {
         var st = stat()
         guard lstat(link, &st) == 0 else {
             if errno == ENOENT { return nil }
-            throw ActionFailure("cannot read \(link): \(String(cString: strerror(errno)).lowercased())")
+            throw ActionFailure("cannot read \(link): \(systemErrorText())")
         }
         guard st.st_mode & S_IFMT == S_IFLNK else {
             throw ActionFailure("\(link) exists but is not a symlink")
@@ -171,10 +171,10 @@ enum CheckpointFiles {
         let name = URL(fileURLWithPath: link).lastPathComponent
         let temporary = join(dir, ".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         guard symlink(destination, temporary) == 0 else {
-            throw ActionFailure("cannot create a symlink in \(dir): \(String(cString: strerror(errno)).lowercased())")
+            throw ActionFailure("cannot create a symlink in \(dir): \(systemErrorText())")
         }
         guard rename(temporary, link) == 0 else {
-            let why = String(cString: strerror(errno)).lowercased()
+            let why = systemErrorText()
             unlink(temporary)
             throw ActionFailure("cannot replace \(link): \(why)")
         }

@@ -12,6 +12,7 @@ import Darwin
 #endif
 import CProcessSpawn
 import Foundation
+import RunbookKit
 
 /// Runs programs with posix_spawn, each in its own process group.
 public struct POSIXProgramLauncher: ProgramLauncher {
@@ -121,7 +122,7 @@ private struct Pipe2 {
     init() throws {
         var fds: [Int32] = [-1, -1]
         guard runbook_pipe_cloexec(&fds) == 0 else {
-            throw LaunchError("cannot create a pipe: \(String(cString: strerror(errno)).lowercased())")
+            throw LaunchError("cannot create a pipe: \(systemErrorText())")
         }
         read = fds[0]
         write = fds[1]
@@ -152,7 +153,7 @@ private enum Spawner {
         if let cwd = spec.workingDirectory {
             let rc = runbook_spawn_file_actions_addchdir(&actions, cwd)
             guard rc == 0 else {
-                throw LaunchError("cannot set the working directory: \(String(cString: strerror(rc)).lowercased())")
+                throw LaunchError("cannot set the working directory: \(systemErrorText(rc))")
             }
         }
 
@@ -184,7 +185,7 @@ private enum Spawner {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, spec.executable, &actions, &attributes, argv.pointers, envp.pointers)
         guard rc == 0 else {
-            throw LaunchError("cannot start: \(String(cString: strerror(rc)).lowercased())")
+            throw LaunchError("cannot start: \(systemErrorText(rc))")
         }
         return pid
     }

@@ -97,7 +97,7 @@ public struct ProcessStopAction: Action {
             case ESRCH: signalled.append(target)   // exited meanwhile: it counts as stopped
             case EPERM: denied.append(target.pid)
             case let error: throw ActionFailure("cannot signal pid \(target.pid): "
-                                                + String(cString: strerror(error)).lowercased(), outputs: outputs)
+                                                + systemErrorText(error), outputs: outputs)
             }
         }
 

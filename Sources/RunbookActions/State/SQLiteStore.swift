@@ -175,10 +175,10 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
     /// another process created it can see a stale schema; so both happen under an exclusive lock.
     private static func withFileLock<T>(_ lockPath: String, _ body: () throws -> T) throws -> T {
         let fd = Foundation.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateStoreError("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw StateStoreError("cannot open \(lockPath): \(systemErrorText())") }
         defer { close(fd) }
         while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else { throw StateStoreError("cannot lock \(lockPath): \(String(cString: strerror(errno)))") }
+            guard errno == EINTR else { throw StateStoreError("cannot lock \(lockPath): \(systemErrorText())") }
         }
         defer { flock(fd, LOCK_UN) }
         return try body()

@@ -1,5 +1,12 @@
 import Foundation
 
+/// The C library's text for error `code` (default: the current `errno`) as a phrase for a
+/// message, e.g. "no such file or directory".
+public func systemErrorText(_ code: Int32 = errno) -> String {
+    let text = String(cString: strerror(code))
+    return text.prefix(1).lowercased() + text.dropFirst()
+}
+
 /// Writes all of `bytes` to `fd`, going on after short writes and EINTR. False on an error, with
 /// `errno` set.
 @discardableResult

@@ -56,7 +56,7 @@ public final class Journal: @unchecked Sendable {
         seq = (existing.last?["seq"]?.numberValue).map { Int($0) } ?? 0
         directoriesDurable = FileManager.default.fileExists(atPath: path)
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw JournalError("cannot open journal \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw JournalError("cannot open journal \(path): \(systemErrorText())") }
         // The writing process holds an exclusive lock on its journal for as long as it has it open;
         // the kernel drops it when the process dies, so `isInProgress` tells a live run from one
         // that crashed. (Not taken when another open journal of this process holds it.)
@@ -90,13 +90,13 @@ public final class Journal: @unchecked Sendable {
         line += "\n"
         var done = 0
         guard line.withUTF8({ writeFully(fd, UnsafeRawBufferPointer($0), written: &done) }) else {
-            let error = errno
+            let reason = systemErrorText()
             stopped = true
             // Take back the part of the record that did reach the file, so the journal ends with
             // its last whole record.
             var info = stat()
             if done > 0, fstat(fd, &info) == 0 { _ = ftruncate(fd, info.st_size - off_t(done)) }
-            fail("cannot write to the run journal \(path): \(Journal.reason(error)); it ends before record \(seq)")
+            fail("cannot write to the run journal \(path): \(reason); it ends before record \(seq)")
             return seq
         }
         written += 1
@@ -129,12 +129,11 @@ public final class Journal: @unchecked Sendable {
             fsyncRunning = true
             let covered = written
             condition.unlock()
-            let syncFailed = fsync(fd) != 0
-            let error = errno
+            let syncError = fsync(fd) == 0 ? nil : systemErrorText()
             if !directoriesDurable { fsyncDirectories() }
             condition.lock()
-            if syncFailed {
-                fail("cannot sync the run journal \(path) to disk: \(Journal.reason(error)); its last records may be lost in a power failure")
+            if let syncError {
+                fail("cannot sync the run journal \(path) to disk: \(syncError); its last records may be lost in a power failure")
             }
             directoriesDurable = true
             synced = max(synced, covered)
@@ -164,11 +163,6 @@ public final class Journal: @unchecked Sendable {
         guard !reported else { return }
         reported = true
         onFailure?(message)
-    }
-
-    private static func reason(_ code: Int32) -> String {
-        let text = String(cString: strerror(code))
-        return text.prefix(1).lowercased() + text.dropFirst()
     }
 
     private static let flushQueue = DispatchQueue(label: "runbook.journal.fsync", qos: .utility)

@@ -80,9 +80,7 @@ public enum YAMLParser {
     static func readFile(_ path: String, limits: YAMLLimits) -> Result<[UInt8], ReadFailure> {
         let start = SourceLocation(file: path, line: 1, column: 1, offset: 0)
         func ioError(_ what: String) -> ReadFailure {
-            let reason = String(cString: strerror(errno))
-            let lowered = reason.prefix(1).lowercased() + reason.dropFirst()
-            return ReadFailure(diagnostic: .error("io-error", "cannot \(what) '\(path)': \(lowered)", at: start))
+            ReadFailure(diagnostic: .error("io-error", "cannot \(what) '\(path)': \(systemErrorText())", at: start))
         }
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return .failure(ioError("open")) }
