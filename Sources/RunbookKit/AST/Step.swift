@@ -113,13 +113,10 @@ public struct Step: Sendable {
         get { box.fields.isRollbackStep }
         set { update { $0.isRollbackStep = newValue } }
     }
-    /// Set by lint on a step it has already checked with every step rule (`StepLintRule`) and
-    /// reduced to what the whole-runbook rules read (see `Step.summary`). Such a step has no
-    /// `with:` arguments (but the ones `Step.summaryArguments` names), `when`, `until` or name.
-    public var isSummary: Bool {
-        get { box.fields.isSummary }
-        set { update { $0.isSummary = newValue } }
-    }
+    /// A step lint has already checked with every step rule (`StepLintRule`) and reduced to what
+    /// the whole-runbook rules read (`summary(keeping:)`): it has no `with:` arguments but the
+    /// kept ones, no `when`, `until` or name.
+    public var isSummary: Bool { box.fields.isSummary }
     /// Where the step's mapping starts.
     public var location: SourceLocation {
         get { box.fields.location }
@@ -137,17 +134,13 @@ public struct Step: Sendable {
                          location: location, rare: rare.isEmpty ? nil : RareFields(rare)))
     }
 
-    /// With-arguments a summary keeps, by action: the whole-runbook rules read these
-    /// (`TimeoutBudgetRule` counts a `wait` step's duration).
-    public static let summaryArguments: [String: Set<String>] = ["wait": ["duration"]]
-
     /// This step reduced to what the whole-runbook lint rules read, once every step rule has
     /// checked it: id, action, timeout, on_failure, confirm, retry, rollback: none, undoes and
-    /// locations; `with:` keeps only `summaryArguments`. Lint keeps these for a large runbook
-    /// instead of whole steps. Not for running.
-    public func summary() -> Step {
+    /// locations; of `with:`, only the arguments `keeping` names for the step's action. Lint keeps
+    /// these for a large runbook instead of whole steps. Not for running.
+    public func summary(keeping arguments: [String: Set<String>] = [:]) -> Step {
         var fields = box.fields
-        let kept = Self.summaryArguments[fields.action.value] ?? []
+        let kept = arguments[fields.action.value] ?? []
         fields.with = kept.isEmpty ? [] : fields.with.filter { kept.contains($0.name.value) }
         fields.name = nil
         fields.isSummary = true

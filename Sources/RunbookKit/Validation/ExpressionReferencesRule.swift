@@ -19,11 +19,7 @@ public struct ExpressionReferencesRule: StepLintRule {
         let runbook = context.runbook
         let params = Set(runbook.params.map(\.name.value))
         var out: [Diagnostic] = []
-        func report(_ t: LocatedTemplate, _ scope: ExpressionScope) {
-            for issue in t.template.check(in: scope) {
-                out.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: t.location(ofOffset: issue.offset)))
-            }
-        }
+        func report(_ t: LocatedTemplate, _ scope: ExpressionScope) { _ = Self.report(t, scope, into: &out) }
         // Steps that lint already checked while reading the file are summaries with no
         // expressions left; when all are, the step table is not needed.
         if [runbook.steps, runbook.rollback].joined().contains(where: { !$0.isSummary }) {
@@ -46,26 +42,18 @@ public struct ExpressionReferencesRule: StepLintRule {
 
     /// Checks the expressions of every step that is not a summary.
     private func checkSteps(_ runbook: Runbook, catalog: ActionCatalog, params: Set<String>, into out: inout [Diagnostic]) {
-        let mainIndex = Dictionary(runbook.steps.enumerated().map { ($1.id.value, $0) }, uniquingKeysWith: { a, _ in a })
-        // One table of every step, built once (first occurrence of an id wins). `hasRun` starts
-        // false and is switched on for a main step once the walk has passed it, so a step sees
-        // exactly the main steps before it, and a rollback step (after all main steps) sees them all.
-        // Building the table per step made lint quadratic in the number of steps.
-        let allSteps = [runbook.steps, runbook.rollback].joined()  // no copy of the steps (allSteps concatenates)
-        var infos: [String: ExpressionScope.StepInfo] = [:]
-        infos.reserveCapacity(runbook.steps.count + runbook.rollback.count)
-        for other in allSteps where infos[other.id.value] == nil {
-            infos[other.id.value] = Self.info(other, catalog: catalog)
-        }
-        for (index, step) in allSteps.enumerated() {
+        // One table of every step, built once; the walk then switches `hasRun` on as it passes
+        // main steps. Building the table per step made lint quadratic in the number of steps.
+        let allSteps = [runbook.steps, runbook.rollback].joined()  // no copy of the steps
+        var table = StepTable()
+        let firsts = allSteps.map { table.add($0, catalog: catalog) }
+        for (step, first) in zip(allSteps, firsts) {
             if !step.isSummary {
                 // Every finding is decided: all steps and params are known.
-                _ = Self.check(step, params: params, steps: infos, decidable: { _ in true }, into: &out)
+                _ = Self.check(step, params: params, steps: table.steps, decidable: { _ in true }, into: &out)
             }
             // The table is not held by any scope now, so this updates it in place (no copy).
-            if index < runbook.steps.count, mainIndex[step.id.value] == index {
-                infos[step.id.value]?.hasRun = true
-            }
+            table.passed(step, first: first)
         }
     }
 
@@ -83,20 +71,12 @@ public struct ExpressionReferencesRule: StepLintRule {
         return decided ? out : nil
     }
 
-    /// What the expression checker knows about a step.
-    static func info(_ step: Step, catalog: ActionCatalog) -> ExpressionScope.StepInfo {
-        ExpressionScope.StepInfo(outputs: catalog.outputNames(of: step.action.value), hasRun: false)
-    }
-
     /// Checks the expressions of one step; false as soon as an issue is not `decidable`.
     private static func check(_ step: Step, params: Set<String>, steps: [String: ExpressionScope.StepInfo],
                               decidable: (ExpressionIssue) -> Bool, into out: inout [Diagnostic]) -> Bool {
         var decided = true
         func report(_ t: LocatedTemplate, _ scope: ExpressionScope) {
-            for issue in t.template.check(in: scope) {
-                if !decidable(issue) { decided = false }
-                out.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: t.location(ofOffset: issue.offset)))
-            }
+            if !Self.report(t, scope, into: &out).allSatisfy(decidable) { decided = false }
         }
         var scope = ExpressionScope(params: params, steps: steps, currentStep: step.id.value,
                                     allowOwnOutputs: false, inRollback: step.isRollbackStep)
@@ -108,5 +88,35 @@ public struct ExpressionReferencesRule: StepLintRule {
             report(u, scope)
         }
         return decided
+    }
+
+    /// Checks one template; its issues become diagnostics at their exact columns. Returns them.
+    private static func report(_ t: LocatedTemplate, _ scope: ExpressionScope,
+                               into out: inout [Diagnostic]) -> [ExpressionIssue] {
+        let issues = t.template.check(in: scope)
+        for issue in issues {
+            out.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: t.location(ofOffset: issue.offset)))
+        }
+        return issues
+    }
+}
+
+/// The steps an expression may name, as they stand at one point of a walk over the runbook in
+/// its order (main steps, then rollback steps): the first step with an id is the one named, and
+/// a main step has run for every step after it. Both the whole-runbook check and the check of
+/// steps as the file is read (`StepStreamChecker`) walk with it.
+struct StepTable {
+    private(set) var steps: [String: ExpressionScope.StepInfo] = [:]
+
+    /// Adds `step` unless its id is taken; whether it was added (the first step with its id).
+    mutating func add(_ step: Step, catalog: ActionCatalog) -> Bool {
+        guard steps[step.id.value] == nil else { return false }
+        steps[step.id.value] = ExpressionScope.StepInfo(outputs: catalog.outputNames(of: step.action.value), hasRun: false)
+        return true
+    }
+
+    /// The walk has passed `step`; `first` is what `add` said of it. A main step has now run.
+    mutating func passed(_ step: Step, first: Bool) {
+        if first, !step.isRollbackStep { steps[step.id.value]?.hasRun = true }
     }
 }

@@ -41,7 +41,7 @@ public struct StepScope: Sendable {
 
 /// A rule whose findings on a step depend on that step, the catalog, the params and the steps
 /// before it only. Lint can then check a large runbook step by step while reading it and keep
-/// only a summary of each step (`Step.summary()`); `check(_:)` skips summary steps.
+/// only a summary of each step (`Step.summary(keeping:)`); `check(_:)` skips summary steps.
 public protocol StepLintRule: LintRule {
     /// The findings on one step, or nil when `scope` is not enough to decide them (the step
     /// names a step or param that may still come later): lint then keeps the step whole and

@@ -8,10 +8,10 @@
 final class StepStreamChecker {
     private let catalog: ActionCatalog
     private let rules: [any StepLintRule]
-    /// Steps seen so far, by id (first occurrence), as `ExpressionReferencesRule` sees them.
-    private var steps: [String: ExpressionScope.StepInfo] = [:]
+    /// The steps seen so far.
+    private var table = StepTable()
     /// Findings on the steps that were reduced to summaries.
-    private(set) var diagnostics: [Diagnostic] = []
+    private var diagnostics: [Diagnostic] = []
 
     init(catalog: ActionCatalog, rules: [any StepLintRule]) {
         self.catalog = catalog
@@ -20,30 +20,27 @@ final class StepStreamChecker {
 
     /// The findings, once the file is read; the step table is let go.
     func finish() -> [Diagnostic] {
-        steps = [:]
+        table = StepTable()
         defer { diagnostics = [] }
         return diagnostics
     }
 
     func process(_ step: Step, _ context: RunbookLowering.StepStream.ListContext) -> Step {
-        let id = step.id.value
-        let isFirst = steps[id] == nil
-        if isFirst { steps[id] = ExpressionReferencesRule.info(step, catalog: catalog) }
+        let first = table.add(step, catalog: catalog)
         let kept = check(step, context)
-        // A main step has run for the steps after it.
-        if isFirst, !context.isRollback { steps[id]?.hasRun = true }
+        table.passed(step, first: first)
         return kept
     }
 
     private func check(_ step: Step, _ context: RunbookLowering.StepStream.ListContext) -> Step {
         guard context.inOrder else { return step }
-        let scope = StepScope(catalog: catalog, params: context.paramNames, steps: steps, knowsAllSteps: false)
+        let scope = StepScope(catalog: catalog, params: context.paramNames, steps: table.steps, knowsAllSteps: false)
         var found: [Diagnostic] = []
         for rule in rules {
             guard let diagnostics = rule.check(step: step, scope: scope) else { return step }
             found += diagnostics
         }
         diagnostics += found
-        return step.summary()
+        return step.summary(keeping: TimeoutBudgetRule.argumentsRead)
     }
 }

@@ -6,6 +6,10 @@ public struct TimeoutBudgetRule: LintRule {
         [RuleDescription("timeouts-exceed-recovery", .warning, "step timeouts add up past the runbook's expected_recovery")]
     }
 
+    /// The `with:` arguments this rule reads, by action: a summary of a step must keep them
+    /// (`Step.summary(keeping:)`).
+    public static let argumentsRead: [String: Set<String>] = ["wait": ["duration"]]
+
     public func check(_ context: LintContext) -> [Diagnostic] {
         let runbook = context.runbook
         guard let expected = runbook.expectedRecovery else { return [] }
