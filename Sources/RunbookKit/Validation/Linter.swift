@@ -34,7 +34,7 @@ public struct Linter: Sendable {
     /// Rule ids silenced everywhere (from `--ignore` or a config).
     public var ignoredRules: Set<String>
     /// Check steps with the step rules while the file is read and keep only a summary of each
-    /// step in `LintedFile.runbook` (`Step.summary()`), so memory does not grow with the whole
+    /// step in `LintedFile.runbook` (`Step.summary(keeping:)`), so memory does not grow with the whole
     /// AST of a huge runbook. Only for reporting findings: such a runbook cannot be run or shown.
     /// Every rule that reads a step's arguments or expressions must be a `StepLintRule`.
     public var summarizesSteps = false
@@ -164,37 +164,19 @@ extension Linter {
     /// `lint(fileAt:)` of every file, in order, spread over the cores: files do not depend on
     /// each other until the directory-wide checks.
     fileprivate func lintEach(_ files: [String]) -> [LintedFile] {
-        let threads = min(files.count, ProcessInfo.processInfo.activeProcessorCount)
-        guard threads > 1 else { return files.map { lint(fileAt: $0) } }
+        guard files.count > 1, ProcessInfo.processInfo.activeProcessorCount > 1 else { return files.map { lint(fileAt: $0) } }
         let slots = UnsafeMutableBufferPointer<LintedFile?>.allocate(capacity: files.count)
         slots.initialize(repeating: nil)
         defer {
             _ = slots.deinitialize()
             slots.deallocate()
         }
-        // Each iteration takes the next file index and writes only its own slot.
-        let next = FileCursor()
+        // Dispatch spreads the iterations over the cores; each writes only its own slot.
         nonisolated(unsafe) let output = slots
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while let index = next.take(below: files.count) {
-                output[index] = lint(fileAt: files[index])
-            }
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            output[index] = lint(fileAt: files[index])
         }
         return slots.map { $0! }
-    }
-}
-
-/// Hands out file indexes to the threads of `lintEach`, one at a time, in order.
-private final class FileCursor: @unchecked Sendable {
-    private let lock = NSLock()
-    private var next = 0
-
-    func take(below count: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard next < count else { return nil }
-        defer { next += 1 }
-        return next
     }
 }
 
