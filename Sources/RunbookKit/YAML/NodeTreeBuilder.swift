@@ -106,6 +106,8 @@ struct NodeTreeBuilder {
                 "nesting-too-deep", "nesting is deeper than the limit of \(limits.maxDepth) levels", at: location))
         }
         var frame = Frame(isMapping: isMapping, anchor: anchor, start: location)
+        // One allocation for a typical collection instead of growing through 1, 2, 4, 8.
+        if isMapping { frame.pairs.reserveCapacity(8) } else { frame.items.reserveCapacity(4) }
         if !isMapping, anchor == nil, let sink, stack.count == 1, stack[0].isMapping,
            let key = stack[0].pendingKey?.scalar?.text, sink.streamedKeys.contains(key),
            !stack[0].pairs.contains(where: { $0.key.scalar?.text == key }) {
@@ -222,6 +224,7 @@ struct NodeTreeBuilder {
     ///   present: explicit keys win wherever they are written, earlier merge sources win over
     ///   later ones (YAML 1.1 merge semantics).
     private mutating func resolveMapping(_ pairs: [YAMLNode.Pair]) -> [YAMLNode.Pair] {
+        if Self.isPlainMapping(pairs) { return pairs }
         // Explicit pairs in order; each merge remembers how many explicit pairs preceded it.
         var explicit: [YAMLNode.Pair] = []
         explicit.reserveCapacity(pairs.count)
@@ -275,10 +278,22 @@ struct NodeTreeBuilder {
         return result
     }
 
+    /// Whether `pairs` has nothing to resolve: every key a scalar, no merge key, no repeated key.
+    /// Nearly every mapping of a runbook is small and plain, and this decides it without
+    /// allocating; a larger mapping, or one with something to resolve, takes the full path.
+    private static func isPlainMapping(_ pairs: [YAMLNode.Pair]) -> Bool {
+        guard pairs.count <= KeyIndex.scanLimit else { return false }
+        for i in pairs.indices {
+            guard case .scalar(let key) = pairs[i].key.content, !isMergeKey(key) else { return false }
+            for j in 0..<i where pairs[j].key.scalar?.text == key.text { return false }
+        }
+        return true
+    }
+
     /// Keys seen in one mapping and where: a linear scan while the mapping is small (nearly
     /// every mapping of a runbook), a dictionary past that, so hashing is only paid when it pays.
     private struct KeyIndex {
-        private static let scanLimit = 16
+        static let scanLimit = 16
         private var small: [(key: String, location: SourceLocation)] = []
         private var large: [String: SourceLocation]?
 
