@@ -23,7 +23,7 @@ struct NodeReader {
         map.entries.reserveCapacity(pairs.count)
         for pair in pairs {
             guard let key = pair.key.scalar?.text else { continue }
-            if !allowed.contains(key) {
+            if !allowed.contains(where: { sameKey($0, key) }) {
                 error("unknown-key", "unknown key '\(key)' in \(what)" + Suggestions.hint(for: key, in: allowed), pair.key)
                 continue
             }
@@ -254,13 +254,20 @@ struct Mapping {
         header.content = .mapping([])
         self.node = header
     }
-    subscript(key: String) -> YAMLNode? { entries.last { $0.name == key }?.value }
-    func keyNode(_ key: String) -> YAMLNode? { entries.last { $0.name == key }?.key }
+    subscript(key: String) -> YAMLNode? { entries.last { sameKey($0.name, key) }?.value }
+    func keyNode(_ key: String) -> YAMLNode? { entries.last { sameKey($0.name, key) }?.key }
 
     /// Removes and returns the value of `key`, so the caller holds the only reference to it
     /// (once the mapping's own node is gone) and can free its subtree piece by piece.
     mutating func take(_ key: String) -> YAMLNode? {
-        guard let index = entries.lastIndex(where: { $0.name == key }) else { return nil }
+        guard let index = entries.lastIndex(where: { sameKey($0.name, key) }) else { return nil }
         return entries.remove(at: index).value
     }
+}
+
+/// `a == b`, deciding most unequal keys by their length: `==` on two different short strings
+/// is an out-of-line call, and key lookups compare a key with every allowed or present key.
+@inline(__always)
+func sameKey(_ a: String, _ b: String) -> Bool {
+    a.utf8.count == b.utf8.count && a == b
 }

@@ -145,11 +145,21 @@ public struct YAMLNode: Sendable {
         }
         guard s.style == .plain else { return .string(s.text) }
         let t = s.text
-        switch t {
-        case "", "~", "null", "Null", "NULL": return .null
-        case "true", "True", "TRUE": return .bool(true)
-        case "false", "False", "FALSE": return .bool(false)
-        default: break
+        // Null and booleans are at most 5 bytes and start with one of a few letters: most
+        // scalars are ruled out here without comparing them to the eleven spellings.
+        let utf8 = t.utf8
+        if utf8.count <= 5 {
+            switch utf8.first {
+            case nil, UInt8(ascii: "~"), UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"),
+                 UInt8(ascii: "f"), UInt8(ascii: "F"):
+                switch t {
+                case "", "~", "null", "Null", "NULL": return .null
+                case "true", "True", "TRUE": return .bool(true)
+                case "false", "False", "FALSE": return .bool(false)
+                default: break
+                }
+            default: break
+            }
         }
         // Only text starting with a digit, a sign or a dot can be a number: most scalars are
         // words, and this skips the number parsers (and their allocations) for them.
@@ -201,11 +211,14 @@ public struct YAMLNode: Sendable {
     }
 
     private static func parseYAMLFloat(_ t: String) -> Double? {
-        switch t {
-        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .infinity
-        case "-.inf", "-.Inf", "-.INF": return -.infinity
-        case ".nan", ".NaN", ".NAN": return .nan
-        default: break
+        // The special values are 4 or 5 bytes long and contain a dot: only those are compared.
+        if (4...5).contains(t.utf8.count) {
+            switch t {
+            case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .infinity
+            case "-.inf", "-.Inf", "-.INF": return -.infinity
+            case ".nan", ".NaN", ".NAN": return .nan
+            default: break
+            }
         }
         // [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?, matched over the UTF-8 bytes
         // (any non-ASCII byte fails it, as a non-ASCII scalar did).
