@@ -202,7 +202,17 @@ final class LibYAMLEventReader {
         var char = cursorChar
         let count = inputCount
         input.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return }
+            let raw = UnsafeRawPointer(base)
             while char < target, byte < count {
+                // Eight ASCII bytes at a time (one character each); a multi-byte character
+                // among them falls through to the byte-by-byte step.
+                if target - char >= 8, count - byte >= 8,
+                   raw.loadUnaligned(fromByteOffset: byte, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                    byte += 8
+                    char += 8
+                    continue
+                }
                 byte += 1
                 while byte < count, bytes[byte] & 0xC0 == 0x80 { byte += 1 }
                 char += 1
