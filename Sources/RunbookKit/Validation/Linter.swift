@@ -55,30 +55,66 @@ public struct Linter: Sendable {
     /// (scenario files `*.test.yaml` excluded), sorted. A missing path is an input error.
     public static func expand(_ paths: [String]) throws(LintInputError) -> [String] {
         var files: [String] = []
-        let fm = FileManager.default
         for path in paths {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+            var info = stat()
+            guard stat(path, &info) == 0 else {
                 throw LintInputError(message: "\(path): no such file or directory")
             }
-            if !isDir.boolValue { files.append(path); continue }
-            // Follow a symlinked directory (runbooks.d -> ../shared/runbooks is common).
-            let root = (path as NSString).resolvingSymlinksInPath
-            guard let enumerator = fm.enumerator(atPath: root) else {
-                throw LintInputError(message: "\(path): cannot read directory")
-            }
+            if (info.st_mode & S_IFMT) != S_IFDIR { files.append(path); continue }
+            // A symlinked directory (runbooks.d -> ../shared/runbooks is common) is followed,
+            // because stat and opendir follow it; symlinks to directories inside it are not.
+            let base = path.hasSuffix("/") ? path : path + "/"
             var found: [String] = []
-            while let entry = enumerator.nextObject() as? String {
-                guard entry.hasSuffix(".yaml") || entry.hasSuffix(".yml"), !isScenarioFile(entry) else { continue }
-                let full = path.hasSuffix("/") ? path + entry : path + "/" + entry
-                var entryIsDir: ObjCBool = false
-                if fm.fileExists(atPath: full, isDirectory: &entryIsDir), !entryIsDir.boolValue { found.append(full) }
+            guard runbookFiles(under: base, into: &found) else {
+                throw LintInputError(message: "\(path): cannot read directory")
             }
             // An empty directory in CI usually means a wrong path: say so instead of passing.
             if found.isEmpty { throw LintInputError(message: "\(path): no runbook files (*.yaml, *.yml) found") }
             files.append(contentsOf: found.sorted())
         }
         return files
+    }
+
+    /// Appends the runbook files in `directory` (ending in "/") and its subdirectories to
+    /// `found`, with readdir: one system call per batch of entries and a stat only for entries
+    /// whose type the directory does not tell. False when `directory` itself cannot be read.
+    private static func runbookFiles(under directory: String, into found: inout [String]) -> Bool {
+        var pending = [directory]
+        var isTop = true
+        while let dir = pending.popLast() {
+            guard let handle = opendir(dir) else {
+                if isTop { return false }
+                continue  // an unreadable subdirectory is skipped, as before
+            }
+            isTop = false
+            defer { closedir(handle) }
+            while let entry = readdir(handle) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                }
+                if name == "." || name == ".." { continue }
+                let full = dir + name
+                var type = Int32(entry.pointee.d_type)
+                if type == Int32(DT_UNKNOWN) || type == Int32(DT_LNK) {
+                    // Follow a symlink to see what it names; a symlinked directory is not entered.
+                    var info = stat()
+                    guard stat(full, &info) == 0 else { continue }
+                    let isDir = (info.st_mode & S_IFMT) == S_IFDIR
+                    if type == Int32(DT_LNK) {
+                        if isDir { continue }
+                        type = Int32(DT_REG)
+                    } else {
+                        type = isDir ? Int32(DT_DIR) : Int32(DT_REG)
+                    }
+                }
+                if type == Int32(DT_DIR) {
+                    pending.append(full + "/")
+                } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml"), !isScenarioFile(name) {
+                    found.append(full)
+                }
+            }
+        }
+        return true
     }
 
     /// `*.test.yaml` files are scenario tests, not runbooks.

@@ -33,3 +33,63 @@ import Testing
         #expect(linted.runbook == nil)
     }
 }
+
+/// `Linter.expand`: which files `runbook lint DIR` picks up (docs/lint.md).
+@Suite struct LintExpandTests {
+    let dir = NSTemporaryDirectory() + "runbook-lint-expand-" + UUID().uuidString
+    let fm = FileManager.default
+
+    private func write(_ relative: String) throws {
+        let path = dir + "/" + relative
+        try fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try "x: 1\n".write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    @Test("a directory gives its *.yaml/*.yml files, nested ones too, sorted; scenarios and other files are left out")
+    func directoryWalk() throws {
+        defer { try? fm.removeItem(atPath: dir) }
+        for file in ["b.yaml", "a.yml", "notes.md", "a.test.yaml", "b.test.yml", "sub/c.yaml", "sub/deeper/d.yml",
+                     ".hidden/e.yaml", "z/readme.txt"] {
+            try write(file)
+        }
+        // A directory named like a runbook is not a file.
+        try fm.createDirectory(atPath: dir + "/dir.yaml", withIntermediateDirectories: true)
+        let files = try Linter.expand([dir])
+        #expect(files == [".hidden/e.yaml", "a.yml", "b.yaml", "sub/c.yaml", "sub/deeper/d.yml"].map { dir + "/" + $0 })
+        // A trailing slash does not double it; a file given by name is taken as it is.
+        #expect(try Linter.expand([dir + "/"]) == files)
+        #expect(try Linter.expand([dir + "/notes.md", dir + "/a.test.yaml"]) == [dir + "/notes.md", dir + "/a.test.yaml"])
+    }
+
+    @Test("a symlinked directory given as the path is followed; symlinks inside it to files count, to directories do not")
+    func symlinks() throws {
+        defer { try? fm.removeItem(atPath: dir) }
+        try write("real/a.yaml")
+        try write("elsewhere/b.yaml")
+        try write("elsewhere/sub/c.yaml")
+        try fm.createSymbolicLink(atPath: dir + "/link", withDestinationPath: dir + "/real")
+        try fm.createSymbolicLink(atPath: dir + "/real/b.yaml", withDestinationPath: dir + "/elsewhere/b.yaml")
+        try fm.createSymbolicLink(atPath: dir + "/real/loop", withDestinationPath: dir + "/real")
+        try fm.createSymbolicLink(atPath: dir + "/real/sub.yaml", withDestinationPath: dir + "/elsewhere/sub")
+        try fm.createSymbolicLink(atPath: dir + "/real/dangling.yaml", withDestinationPath: dir + "/nowhere.yaml")
+        #expect(try Linter.expand([dir + "/link"]) == [dir + "/link/a.yaml", dir + "/link/b.yaml"])
+    }
+
+    @Test("a missing path and a directory without runbooks are input errors that name the path")
+    func inputErrors() throws {
+        defer { try? fm.removeItem(atPath: dir) }
+        try write("notes.md")
+        #expect(throws: LintInputError.self) { try Linter.expand([dir + "/nope"]) }
+        do {
+            _ = try Linter.expand([dir])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.message == "\(dir): no runbook files (*.yaml, *.yml) found")
+        }
+        do {
+            _ = try Linter.expand([dir + "/nope"])
+        } catch {
+            #expect(error.message == "\(dir)/nope: no such file or directory")
+        }
+    }
+}
