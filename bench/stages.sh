@@ -18,9 +18,12 @@ sources=(
     Sources/RunbookActions/*/*Actions.swift
     bench/stages/Stages.swift
 )
-swiftc -O -wmo -g -suppress-warnings -parse-as-library -swift-version 6 -enable-upcoming-feature ExistentialAny \
-    -module-name RunbookKit -I Sources/CYAML $(pkg-config --cflags yaml-0.1) \
-    "${sources[@]}" $(pkg-config --libs yaml-0.1) -o "$out/stages"
+root=$(pwd)
+sources=("${sources[@]/#/$root/}")
+# Compiled from inside $out: swiftc leaves module files in the working directory.
+(cd "$out" && swiftc -O -wmo -g -suppress-warnings -parse-as-library -swift-version 6 \
+    -enable-upcoming-feature ExistentialAny -module-name RunbookKit -I "$root/Sources/CYAML" \
+    $(pkg-config --cflags yaml-0.1) "${sources[@]}" $(pkg-config --libs yaml-0.1) -o stages)
 if [ "$#" -eq 0 ]; then
     set -- bench/out/corpus "$(ls bench/out/big/*.yaml)"
 fi
