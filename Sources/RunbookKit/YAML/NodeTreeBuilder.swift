@@ -72,17 +72,19 @@ struct NodeTreeBuilder {
     }
 
     /// Feeds one node event (not stream or document events).
-    mutating func consume(_ event: YAMLEvent) throws(FatalBuildError) {
-        switch event.kind {
+    mutating func consume(_ event: consuming YAMLEvent) throws(FatalBuildError) {
+        let start = event.start, end = event.end
+        switch (consume event).kind {
         case .streamStart, .streamEnd, .documentStart, .documentEnd:
             return
         case let .scalar(scalar, anchor):
-            let node = YAMLNode(content: .scalar(scalar), location: event.start, endLocation: event.end)
-            finish(BuiltNode(node: node, height: 0, size: 1, scalarBytes: scalar.text.utf8.count), anchor: anchor)
+            let bytes = scalar.text.utf8.count
+            let node = YAMLNode(content: .scalar(scalar), location: start, endLocation: end)
+            finish(BuiltNode(node: node, height: 0, size: 1, scalarBytes: bytes), anchor: anchor)
         case let .sequenceStart(anchor):
-            try open(isMapping: false, anchor: anchor, at: event.start)
+            try open(isMapping: false, anchor: anchor, at: start)
         case let .mappingStart(anchor):
-            try open(isMapping: true, anchor: anchor, at: event.start)
+            try open(isMapping: true, anchor: anchor, at: start)
         case .sequenceEnd, .mappingEnd:
             guard var frame = stack.popLast() else { return }
             if frame.isMapping, let key = frame.pendingKey {
@@ -91,12 +93,12 @@ struct NodeTreeBuilder {
             }
             if let key = frame.streamKey { sink?.listEnded(key, at: frame.start, count: frame.streamedCount) }
             let content: YAMLNode.Content = frame.isMapping ? .mapping(resolveMapping(frame.pairs)) : .sequence(frame.items)
-            let node = YAMLNode(content: content, location: frame.start, endLocation: event.end)
+            let node = YAMLNode(content: content, location: frame.start, endLocation: end)
             finish(BuiltNode(node: node, height: frame.childHeight + 1, size: frame.size,
                              scalarBytes: frame.scalarBytes),
                    anchor: frame.anchor)
         case let .alias(anchor):
-            try alias(anchor, at: event.start, end: event.end)
+            try alias(anchor, at: start, end: end)
         }
     }
 
@@ -118,29 +120,33 @@ struct NodeTreeBuilder {
     }
 
     /// Attaches a finished node to its parent (or makes it the root) and records its anchor.
-    private mutating func finish(_ built: BuiltNode, anchor: String?) {
+    ///
+    /// `built` is consumed and its node moved into place: this runs for every node, and a copy
+    /// of a node (retaining its strings and arrays) here was a tenth of building the tree.
+    private mutating func finish(_ built: consuming BuiltNode, anchor: String?) {
         if let anchor {
             // A later anchor of the same name replaces the earlier one (YAML 1.1/1.2).
-            anchors[anchor] = built
+            anchors[anchor] = copy built
         }
+        let height = built.height, size = built.size, scalarBytes = built.scalarBytes
+        let node = (consume built).node
         guard !stack.isEmpty else {
-            root = built.node
+            root = node
             return
         }
         let top = stack.count - 1
-        stack[top].childHeight = max(stack[top].childHeight, built.height)
-        stack[top].size += built.size
-        stack[top].scalarBytes += built.scalarBytes
+        stack[top].childHeight = max(stack[top].childHeight, height)
+        stack[top].size += size
+        stack[top].scalarBytes += scalarBytes
         if let key = stack[top].streamKey {
             stack[top].streamedCount += 1
-            sink?.item(built.node, ofList: key)
+            sink?.item(node, ofList: key)
         } else if !stack[top].isMapping {
-            stack[top].items.append(built.node)
-        } else if let key = stack[top].pendingKey {
-            stack[top].pairs.append(YAMLNode.Pair(key: key, value: built.node))
-            stack[top].pendingKey = nil
+            stack[top].items.append(node)
+        } else if let key = stack[top].pendingKey.take() {
+            stack[top].pairs.append(YAMLNode.Pair(key: key, value: node))
         } else {
-            stack[top].pendingKey = built.node
+            stack[top].pendingKey = node
         }
     }
 
