@@ -146,9 +146,9 @@ public enum RunbookLowering {
 
         // Missing or invalid required fields were reported; stand-ins that trigger no rule of their
         // own keep the runbook, so every other finding is still collected in the same pass.
-        let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         let resolvedVersion = version ?? Located(1, at: here)
-        let resolvedID = id ?? Located(stem, at: here)
+        // The file name stands in for a missing id (NSString's path methods are slow: only then).
+        let resolvedID = id ?? Located(((file as NSString).lastPathComponent as NSString).deletingPathExtension, at: here)
         let resolvedTitle = title ?? Located(resolvedID.value, at: here)
         let resolvedSeverity = severity ?? Located(.sev4, at: here)
         let resolvedAutomation = automation ?? Located(.automatic, at: here)
