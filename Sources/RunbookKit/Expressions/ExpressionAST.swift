@@ -112,7 +112,11 @@ public struct Expression: Sendable, Hashable {
 
     /// Parses `text` found at `offset` of a template; issue offsets are relative to the template.
     static func parse(_ text: String, offset: Int) -> (expression: Expression?, issues: [ExpressionIssue]) {
-        let scalars = Array(text.unicodeScalars)
+        parse(text, scalars: Array(text.unicodeScalars), offset: offset)
+    }
+
+    /// `parse(_:offset:)` when the caller already has `text` as scalars.
+    static func parse(_ text: String, scalars: [Unicode.Scalar], offset: Int) -> (expression: Expression?, issues: [ExpressionIssue]) {
         if scalars.count > maximumLength {
             let issue = ExpressionIssue(
                 ruleID: ExpressionIssue.Rule.expressionTooLong, severity: .error,

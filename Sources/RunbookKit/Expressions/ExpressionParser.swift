@@ -62,7 +62,12 @@ struct ExpressionParser {
         return token
     }
 
-    private func isSymbol(_ symbol: String) -> Bool { current.kind == .symbol(symbol) }
+    /// Whether the current token is `symbol`: decided by the first byte for nearly every token
+    /// (this runs several times per token, and `==` on unequal strings is an out-of-line call).
+    private func isSymbol(_ symbol: StaticString) -> Bool {
+        guard case .symbol(let s) = current.kind, s.utf8.first == symbol.utf8Start.pointee else { return false }
+        return s.utf8.count == symbol.utf8CodeUnitCount && s == symbol.description
+    }
 
     private func tooDeep(at offset: Int) -> Failure {
         Failure("expression is nested too deeply (the limit is \(Expression.maximumNesting) levels)", at: offset)

@@ -102,7 +102,8 @@ public struct Template: Sendable, Hashable {
                 break scanning
             }
             appendText(textStart..<open)
-            let (expression, found) = Expression.parse(ExpressionLexer.text(s, start..<close), offset: start)
+            let (expression, found) = Expression.parse(ExpressionLexer.text(s, start..<close),
+                                                       scalars: Array(s[start..<close]), offset: start)
             if let expression {
                 segments.append(.expression(expression))
             } else {
