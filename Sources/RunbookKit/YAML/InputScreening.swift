@@ -94,12 +94,7 @@ enum InputScreening {
             // Fast path: past the indentation, a run of ASCII other than CR and LF is one
             // column per byte with nothing to check (most of every runbook).
             if !inLeadingWhitespace, b < 0x80, b != 0x0A, b != 0x0D {
-                var j = i + 1
-                while j < count {
-                    let c = buffer[j]
-                    if c >= 0x80 || c == 0x0A || c == 0x0D { break }
-                    j += 1
-                }
+                let j = LineBreaks.endOfPlainASCII(in: buffer, from: i + 1, to: count)
                 column += j - i
                 i = j
                 continue

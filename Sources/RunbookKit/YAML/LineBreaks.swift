@@ -26,6 +26,34 @@ enum LineBreaks {
         }
     }
 
+    /// The first index at or after `i` (at most `end`) whose byte is a CR, an LF or not ASCII:
+    /// the end of a run of text where every byte is one column and none starts a line break.
+    /// Eight bytes at a time: scanning the text for line breaks runs over every byte of every
+    /// file, and most bytes are in such runs.
+    @inline(__always)
+    static func endOfPlainASCII(in bytes: UnsafeBufferPointer<UInt8>, from i: Int, to end: Int) -> Int {
+        guard let base = bytes.baseAddress else { return i }
+        let raw = UnsafeRawPointer(base)
+        var j = i
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        while end - j >= 8 {
+            let word = raw.loadUnaligned(fromByteOffset: j, as: UInt64.self)
+            // A byte of `word ^ 0x0A…` is zero where the byte is LF (likewise CR); the classic
+            // has-zero-byte test marks such bytes, and the high bit marks non-ASCII ones.
+            let lf = word ^ (ones &* 0x0A), cr = word ^ (ones &* 0x0D)
+            let marks = (word | ((lf &- ones) & ~lf) | ((cr &- ones) & ~cr)) & highs
+            if marks != 0 { break }
+            j += 8
+        }
+        while j < end {
+            let b = bytes[j]
+            if b >= 0x80 || b == 0x0A || b == 0x0D { return j }
+            j += 1
+        }
+        return j
+    }
+
     /// Whether `b` starts a new column: anything but a UTF-8 continuation byte. Invalid
     /// bytes count as one column each, so positions stay sensible in broken files.
     @inline(__always)

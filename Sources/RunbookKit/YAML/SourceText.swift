@@ -37,6 +37,8 @@ public struct SourceText: Sendable {
             var i = start
             while i < count {
                 // Only LF, CR, 0xC2 (NEL) and 0xE2 (LS, PS) can start a line break.
+                i = LineBreaks.endOfPlainASCII(in: buffer, from: i, to: count)
+                guard i < count else { break }
                 let b = buffer[i]
                 if b != 0x0A, b != 0x0D, b != 0xC2, b != 0xE2 {
                     i += 1

@@ -491,4 +491,48 @@ struct YAMLParserTests {
         #expect(text.line(4) == "last")
         #expect(text.line(5) == nil)
     }
+
+    /// The line table and the screening skip plain ASCII eight bytes at a time: a break, a tab
+    /// or a multi-byte character at every position of a word must still be seen where it is.
+    @Test func breaksAndCharactersAtEveryPositionOfAWord() {
+        let specials = ["\n", "\r\n", "\r", "\u{85}", "\u{2028}", "é", "\t"]
+        for special in specials {
+            for position in 0..<20 {
+                let line = String(repeating: "k", count: position) + special + String(repeating: "v", count: 19 - position)
+                let input = "a: " + line + "\nb: " + line + "\n"
+                let bytes = Array(input.utf8)
+                // The reference: lines split by Swift's own line-break rules (the ones libyaml uses).
+                var expected: [String] = []
+                var current = ""
+                var previousWasCR = false
+                for scalar in input.unicodeScalars {
+                    if previousWasCR, scalar == "\n" { previousWasCR = false; continue }
+                    previousWasCR = scalar == "\r"
+                    if ["\n", "\r", "\u{85}", "\u{2028}"].contains(scalar) {
+                        expected.append(current)
+                        current = ""
+                    } else {
+                        current.unicodeScalars.append(scalar)
+                    }
+                }
+                expected.append(current)
+                let text = SourceText(bytes: bytes)
+                #expect((1...text.lineCount).map { text.line($0)! } == expected, "\(special) at \(position)")
+                #expect(text.lineCount == expected.count)
+                // The screening ends at the line and column a byte-by-byte walk finds.
+                let screened = InputScreening.screen(bytes, file: "w.yaml", limits: .default)
+                let end = LineBreaks.location(ofByte: bytes.count, in: bytes, from: 0, file: "w.yaml")
+                #expect(screened.endOfInput.map { [$0.line, $0.column] } == [end.line, end.column], "\(special) at \(position)")
+                #expect(screened.fatal == nil && screened.tabSites.isEmpty)
+            }
+        }
+        // A bad byte anywhere in a word is reported at its own column.
+        for position in 0..<20 {
+            let bytes = Array("x: 1\na: ".utf8) + Array(repeating: UInt8(ascii: "k"), count: position) + [0xFF]
+                + Array(repeating: UInt8(ascii: "v"), count: 19 - position) + [0x0A]
+            let diagnostics = YAMLParser.parse(bytes: bytes, file: "w.yaml").diagnostics
+            #expect(diagnostics.map(\.ruleID) == ["invalid-utf8"])
+            #expect(diagnostics.first.map { [$0.location.line, $0.location.column] } == [2, position + 4])
+        }
+    }
 }
