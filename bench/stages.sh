@@ -3,7 +3,7 @@
 # benchmark corpus and the big file, and prints Markdown tables (see BENCHMARKS.md).
 #
 #   bash bench/stages.sh              # after bench/run.sh generated bench/out/
-#   bash bench/stages.sh PATH...      # any files or directories; STAGES_RUNS=N (default 3),
+#   bash bench/stages.sh PATH...      # any files or directories; STAGES_RUNS=N rounds (default 5),
 #                                     # STAGES_ONLY=tree (one stage and the floor, e.g. for perf)
 #
 # The harness is one binary compiled from RunbookKit's sources plus bench/stages/Stages.swift
@@ -29,6 +29,6 @@ if [ "$#" -eq 0 ]; then
 fi
 for path in "$@"; do
     echo "### $path"
-    "$out/stages" --runs "${STAGES_RUNS:-3}" ${STAGES_ONLY:+--only "$STAGES_ONLY"} "$path"
+    "$out/stages" --runs "${STAGES_RUNS:-5}" ${STAGES_ONLY:+--only "$STAGES_ONLY"} "$path"
     echo
 done
