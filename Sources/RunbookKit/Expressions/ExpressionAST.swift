@@ -112,7 +112,7 @@ public struct Expression: Sendable, Hashable {
 
     /// Parses `text` found at `offset` of a template; issue offsets are relative to the template.
     static func parse(_ text: String, offset: Int) -> (expression: Expression?, issues: [ExpressionIssue]) {
-        parse(text, scalars: Array(text.unicodeScalars), offset: offset)
+        parse(text, scalars: ExpressionLexer.scalars(of: text), offset: offset)
     }
 
     /// `parse(_:offset:)` when the caller already has `text` as scalars.

@@ -32,6 +32,9 @@ struct ExpressionToken: Sendable, Equatable {
 enum ExpressionLexer {
     static func tokenize(_ s: [Unicode.Scalar]) -> Result<[ExpressionToken], ExpressionParser.Failure> {
         var tokens: [ExpressionToken] = []
+        // Room for a token every few characters (names, dots, operators): one allocation for a
+        // typical expression instead of growing through 1, 2, 4, 8, 16.
+        tokens.reserveCapacity(s.count / 3 + 2)
         var i = 0
         func fail(_ message: String, _ offset: Int) -> Result<[ExpressionToken], ExpressionParser.Failure> {
             .failure(ExpressionParser.Failure(message, at: offset))
@@ -156,6 +159,20 @@ enum ExpressionLexer {
         (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c == "_"
     }
     static func isIdentifierPart(_ c: Unicode.Scalar) -> Bool { isIdentifierStart(c) || isDigit(c) }
+
+    /// `Array(text.unicodeScalars)`, without decoding when the text is ASCII (nearly every
+    /// template): one pass to check, one to widen the bytes.
+    static func scalars(of text: String) -> [Unicode.Scalar] {
+        var text = text
+        let ascii: [Unicode.Scalar]? = text.withUTF8 { bytes in
+            for byte in bytes where byte >= 0x80 { return nil }
+            return [Unicode.Scalar](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+                for (n, byte) in bytes.enumerated() { buffer[n] = Unicode.Scalar(byte) }
+                count = bytes.count
+            }
+        }
+        return ascii ?? Array(text.unicodeScalars)
+    }
 
     static func text(_ s: [Unicode.Scalar], _ range: Range<Int>) -> String {
         // Encoded to UTF-8 by hand: `UnicodeScalarView.append(contentsOf:)` runs unspecialized

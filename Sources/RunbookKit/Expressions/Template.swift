@@ -67,7 +67,7 @@ public struct Template: Sendable, Hashable {
     public static func parse(_ text: String) -> (template: Template?, issues: [ExpressionIssue]) {
         // No `${{`, no expression: the common case of plain text skips the scalar-by-scalar scan.
         if !containsExpressionOpener(text) { return (Template(text: text), []) }
-        let s = Array(text.unicodeScalars)
+        let s = ExpressionLexer.scalars(of: text)
         var segments: [Segment] = []
         var issues: [ExpressionIssue] = []
         var textStart = 0
