@@ -142,7 +142,7 @@ public enum RunbookLowering {
         let manual = map["manual_recovery"].flatMap { r.string($0, what: "'manual_recovery'") }
         let prevention = map["prevention"].map { r.stringList($0, what: "'prevention'") } ?? []
 
-        checkDuplicateStepIDs([steps, rollback].joined(), &r)
+        checkDuplicateStepIDs([steps, rollback].joined(), count: steps.count + rollback.count, &r)
 
         // Missing or invalid required fields were reported; stand-ins that trigger no rule of their
         // own keep the runbook, so every other finding is still collected in the same pass.
@@ -159,8 +159,9 @@ public enum RunbookLowering {
                        prevention: prevention)
     }
 
-    private static func checkDuplicateStepIDs(_ steps: FlattenSequence<[[Step]]>, _ r: inout NodeReader) {
+    private static func checkDuplicateStepIDs(_ steps: FlattenSequence<[[Step]]>, count: Int, _ r: inout NodeReader) {
         var first: [String: SourceLocation] = [:]
+        first.reserveCapacity(count)  // no rehashing as it grows (a big runbook has 100,000+ steps)
         for step in steps {
             if let earlier = first[step.id.value] {
                 r.bag.error("duplicate-step-id", "duplicate step id '\(step.id.value)'", at: step.id.location,

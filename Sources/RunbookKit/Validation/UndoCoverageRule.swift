@@ -14,7 +14,7 @@ public struct UndoCoverageRule: LintRule {
         var out: [Diagnostic] = []
         let mainIDs = runbook.steps.map(\.id.value)
         let mainIDSet = Set(mainIDs)  // membership in O(1); the array (in order) is only for hints
-        var undone = Set<String>()
+        var undone = Set<String>(minimumCapacity: runbook.rollback.count)
         for step in runbook.rollback {
             for target in step.undoes {
                 if mainIDSet.contains(target.value) {
