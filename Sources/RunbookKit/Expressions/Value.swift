@@ -138,14 +138,60 @@ public enum Value: Sendable, Hashable {
         out += "\""
     }
 
-    /// Parses JSON text into a Value (numbers without fraction or exponent become ints).
+    /// Parses JSON text into a Value (see `parseJSON(data:)`).
     public static func parseJSON(_ text: String) -> Value? {
         parseJSON(data: Data(text.utf8))
     }
 
-    /// Parses JSON bytes into a Value.
+    /// Parses JSON bytes into a Value: a number written with a fraction or an exponent (`1.0`,
+    /// `1e3`) is a double, one without is an int (a double past the range of Int).
+    ///
+    /// JSONSerialization, not JSONDecoder: decoding a number as Int succeeds for `1.0`, so the
+    /// decoder cannot tell a `1.0` from a `1`; JSONSerialization's numbers keep how they were
+    /// written (`objCType` "d" for a fraction or exponent, "c" only for true and false).
     public static func parseJSON(data: Data) -> Value? {
-        try? JSONDecoder().decode(Value.self, from: data)
+        guard let object = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return nil }
+        return Value(jsonObject: object)
+    }
+
+    /// A value from what JSONSerialization returns; nil for anything else.
+    private init?(jsonObject object: Any) {
+        switch object {
+        case is NSNull:
+            self = .null
+        case let string as String:
+            self = .string(string)
+        case let number as NSNumber:
+            switch String(cString: number.objCType) {
+            case "c", "B":
+                self = .bool(number.boolValue)
+            case "d", "f":
+                self = .double(number.doubleValue)
+            case "Q", "L", "I":
+                let unsigned = number.uint64Value
+                self = unsigned <= UInt64(Int.max) ? .int(Int(unsigned)) : .double(number.doubleValue)
+            default:
+                self = .int(number.intValue)
+            }
+        case let array as [Any]:
+            var items: [Value] = []
+            items.reserveCapacity(array.count)
+            for element in array {
+                guard let item = Value(jsonObject: element) else { return nil }
+                items.append(item)
+            }
+            self = .list(items)
+        case let dictionary as [String: Any]:
+            var map: [String: Value] = [:]
+            map.reserveCapacity(dictionary.count)
+            for (key, element) in dictionary {
+                guard let item = Value(jsonObject: element) else { return nil }
+                map[key] = item
+            }
+            self = .map(map)
+        default:
+            return nil
+        }
     }
 }
 

@@ -23,8 +23,11 @@ struct ExpressionFunctionTests {
          .map(["a": .list([.int(1), .double(2.5), .string("x"), .null, .bool(true), .map(["b": .map([:])])])])),
         ("from_json('42')", .int(42)), ("from_json('\"s\"')", .string("s")), ("from_json('null')", .null),
         ("from_json('true')", .bool(true)), ("from_json('2.5e-1')", .double(0.25)),
-        // Value.parseJSON decodes a whole-valued '1.0' as an int; numeric equality makes that harmless.
-        ("from_json('1.0') == 1.0", .bool(true)),
+        // A number keeps how it was written: a fraction or an exponent makes a double.
+        ("from_json('1.0') == 1.0", .bool(true)), ("from_json('1.0')", .double(1)), ("from_json('1e3')", .double(1000)),
+        ("from_json('[1, 1.0, -0, 0.5]')", .list([.int(1), .double(1), .int(0), .double(0.5)])),
+        ("from_json('12345678901234567890')", .double(Double("12345678901234567890")!)),
+        ("from_json('[true, false, 1, 0]')", .list([.bool(true), .bool(false), .int(1), .int(0)])),
         ("from_json(to_json(steps.verify.outputs.json))", .map(["reward_mean": .double(120.5), "missing_ok": .null,
                                                                "tags": .list([.string("a"), .string("b")])])),
         ("lower('AbC')", .string("abc")), ("upper('AbC')", .string("ABC")),
