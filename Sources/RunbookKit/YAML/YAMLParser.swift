@@ -95,24 +95,30 @@ public enum YAMLParser {
             return .failure(ReadFailure(diagnostic: .error(
                 "file-too-large", "file is \(expected) bytes, over the limit of \(limits.maxFileBytes) bytes", at: start)))
         }
-        // st_size is a hint (pipes and /proc files say 0): read until end of file, but never
-        // more than one byte past the limit.
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(expected > 0 ? expected + 1 : 4096)
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        // st_size is a hint (pipes and /proc files say 0): read until end of file, straight into
+        // the array (no chunk buffer to copy from), but never more than one byte past the limit.
+        // One byte more than the size, so a file read whole ends with a read of 0 bytes; the
+        // array grows only when the file is longer than st_size said.
+        let cap = limits.maxFileBytes + 1
+        var bytes = [UInt8](repeating: 0, count: min(expected + 1, cap))
+        var filled = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if filled == bytes.count {
+                if filled == cap {
+                    return .failure(ReadFailure(diagnostic: .error(
+                        "file-too-large", "file is over the limit of \(limits.maxFileBytes) bytes", at: start)))
+                }
+                bytes.append(contentsOf: repeatElement(0, count: min(64 * 1024, cap - filled)))
+            }
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
                 return .failure(ioError("read"))
             }
             if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            if bytes.count > limits.maxFileBytes {
-                return .failure(ReadFailure(diagnostic: .error(
-                    "file-too-large", "file is over the limit of \(limits.maxFileBytes) bytes", at: start)))
-            }
+            filled += n
         }
+        bytes.removeLast(bytes.count - filled)
         return .success(bytes)
     }
 }

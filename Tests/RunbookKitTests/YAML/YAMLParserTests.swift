@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import RunbookKit
 
@@ -464,6 +465,32 @@ struct YAMLParserTests {
         #expect(result.diagnostics[0].location.file == "/nonexistent/dir/rb.yaml")
         #expect(result.diagnostics[0].message.contains("no such file"))
         #expect(YAMLParser.parse(fileAt: "/").diagnostics.map(\.ruleID) == ["io-error"])
+    }
+
+    /// A pipe has no size to go by: the reader reads to its end, and stops one byte past the limit.
+    @Test func readsAPipeWholeAndStopsPastTheLimit() throws {
+        let limit = 100_000
+        for (length, fits) in [(150_000, true), (limit + 1, false), (limit, true)] {
+            let path = "/tmp/runbook-yaml-fifo-\(getpid())-\(length)"
+            unlink(path)
+            try #require(mkfifo(path, 0o600) == 0)
+            defer { unlink(path) }
+            let content = (0..<length).map { UInt8(ascii: "a") &+ UInt8($0 % 26) }
+            let writer = Thread {
+                let fd = open(path, O_WRONLY)
+                _ = content.withUnsafeBytes { writeFully(fd, $0) }
+                close(fd)
+            }
+            writer.start()
+            let limits = YAMLLimits(maxFileBytes: fits ? max(length, limit) : limit)
+            switch YAMLParser.readFile(path, limits: limits) {
+            case .success(let bytes):
+                #expect(fits && bytes == content, "\(length) bytes")
+            case .failure(let failure):
+                #expect(!fits, "\(length) bytes: \(failure.diagnostic.message)")
+                #expect(failure.diagnostic.message == "file is over the limit of \(limit) bytes")
+            }
+        }
     }
 
     @Test func parsesAFile() throws {
