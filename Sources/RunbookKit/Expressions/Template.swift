@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A string value with embedded `${{ expr }}` parts.
 ///
 /// There is no escape for a literal `${{`; write `${{ '${{' }}` instead.
@@ -139,26 +131,10 @@ public struct Template: Sendable, Hashable {
     /// expressions: a context or field name an expression reads is written in its source.
     func mentions(_ word: StaticString) -> Bool { Self.contains(source, word) }
 
-    /// Whether `needle`'s bytes occur in `text`: memchr to each candidate first byte, memcmp
-    /// for the rest (the rules ask this of every template of every step).
+    /// Whether `needle`'s bytes occur in `text`.
     static func contains(_ text: String, _ needle: StaticString) -> Bool {
-        let count = needle.utf8CodeUnitCount
-        guard count > 0 else { return true }
-        let pattern = UnsafeRawPointer(needle.utf8Start)
-        let first = Int32(needle.utf8Start.pointee)
         var text = text
-        return text.withUTF8 { bytes in
-            guard let base = bytes.baseAddress, bytes.count >= count else { return false }
-            var from = UnsafeRawPointer(base)
-            // The last position where the whole needle still fits, plus one.
-            let end = UnsafeRawPointer(base) + (bytes.count - count + 1)
-            while from < end, let hit = memchr(from, first, end - from) {
-                let candidate = UnsafeRawPointer(hit)
-                if memcmp(candidate, pattern, count) == 0 { return true }
-                from = candidate + 1
-            }
-            return false
-        }
+        return text.withUTF8 { ByteSearch.firstOffset(of: needle, in: $0) != nil }
     }
 
     /// Every context path referenced, in order of first appearance, e.g. `["secrets", "slack_webhook"]`,

@@ -245,24 +245,15 @@ public struct Suppressions: Sendable {
         }
     }
 
-    /// The text after the first `marker` that follows the line's first '#' (a byte search:
-    /// both are ASCII).
+    /// The text after the first `marker` that follows the line's first '#'.
     private static func textAfterMarker(_ marker: StaticString, in line: String) -> Substring? {
-        let utf8 = line.utf8
-        guard let hash = utf8.firstIndex(of: UInt8(ascii: "#")) else { return nil }
-        let pattern = UnsafeBufferPointer(start: marker.utf8Start, count: marker.utf8CodeUnitCount)
-        var start = utf8.index(after: hash)
-        while let first = utf8[start...].firstIndex(of: pattern[0]) {
-            var end = first
-            var matched = 0
-            while matched < pattern.count, end != utf8.endIndex, utf8[end] == pattern[matched] {
-                matched += 1
-                end = utf8.index(after: end)
-            }
-            if matched == pattern.count { return line[end...] }
-            start = utf8.index(after: first)
+        var line = line
+        let end: Int? = line.withUTF8 { bytes in
+            guard let hash = ByteSearch.firstOffset(of: "#", in: bytes) else { return nil }
+            return ByteSearch.firstOffset(of: marker, in: bytes, from: hash + 1).map { $0 + marker.utf8CodeUnitCount }
         }
-        return nil
+        // Both are ASCII, so the offset past the marker is a character boundary.
+        return end.map { line[line.utf8.index(line.utf8.startIndex, offsetBy: $0)...] }
     }
 
     /// Rule ids named in comments that no rule has (reported as `unknown-rule` warnings).

@@ -1,11 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 // Checks made on the raw bytes before libyaml sees them: size, byte order marks, NUL
 // bytes, UTF-8 validity and tabs in indentation. Doing them here gives exact positions
 // and clear messages where libyaml would report a reader error without a line, or a
@@ -73,10 +65,7 @@ enum InputScreening {
 
     /// The offset of the first NUL byte (memchr: this runs over every file's every byte).
     private static func firstNUL(_ bytes: [UInt8]) -> Int? {
-        bytes.withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress, let hit = memchr(base, 0, buffer.count) else { return nil }
-            return UnsafeRawPointer(hit) - UnsafeRawPointer(base)
-        }
+        bytes.withUnsafeBufferPointer { ByteSearch.firstOffset(of: "\0", in: $0) }
     }
 
     /// One pass over the text: validates UTF-8 and collects tab sites, counting lines and

@@ -467,6 +467,22 @@ struct YAMLParserTests {
         #expect(YAMLParser.parse(fileAt: "/").diagnostics.map(\.ruleID) == ["io-error"])
     }
 
+    @Test func byteSearchFindsTheFirstWholeMatch() {
+        func find(_ needle: StaticString, in text: String, from start: Int = 0) -> Int? {
+            Array(text.utf8).withUnsafeBufferPointer { ByteSearch.firstOffset(of: needle, in: $0, from: start) }
+        }
+        #expect(find("runbook-lint:", in: "# runbook-lint: ignore x") == 2)
+        #expect(find("runbook-lint:", in: "# runbook-lin runbook-lint:") == 14)  // a partial match first
+        #expect(find("ab", in: "xxab") == 2)                                   // at the very end
+        #expect(find("ab", in: "xxa") == nil)                                  // cut off by the end
+        #expect(find("ab", in: "ab ab", from: 1) == 3)
+        #expect(find("ab", in: "ab", from: 1) == nil)
+        #expect(find("abc", in: "ab") == nil)
+        #expect(find("a", in: "") == nil)
+        #expect(find("é", in: "café") == 3)
+        #expect(find("\0", in: "a\u{0}b") == 1)
+    }
+
     /// A pipe has no size to go by: the reader reads to its end, and stops one byte past the limit.
     @Test func readsAPipeWholeAndStopsPastTheLimit() throws {
         let limit = 100_000
