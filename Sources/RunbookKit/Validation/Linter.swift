@@ -65,9 +65,7 @@ public struct Linter: Sendable {
             // because stat and opendir follow it; symlinks to directories inside it are not.
             let base = path.hasSuffix("/") ? path : path + "/"
             var found: [String] = []
-            guard runbookFiles(under: base, into: &found) else {
-                throw LintInputError(message: "\(path): cannot read directory")
-            }
+            try runbookFiles(under: base, into: &found)
             // An empty directory in CI usually means a wrong path: say so instead of passing.
             if found.isEmpty { throw LintInputError(message: "\(path): no runbook files (*.yaml, *.yml) found") }
             files.append(contentsOf: found.sorted())
@@ -77,16 +75,20 @@ public struct Linter: Sendable {
 
     /// Appends the runbook files in `directory` (ending in "/") and its subdirectories to
     /// `found`, with readdir: one system call per batch of entries and a stat only for entries
-    /// whose type the directory does not tell. False when `directory` itself cannot be read.
-    private static func runbookFiles(under directory: String, into found: inout [String]) -> Bool {
+    /// whose type the directory does not tell.
+    ///
+    /// A directory that cannot be read is an input error naming it (lint in CI must not pass
+    /// by skipping runbooks it cannot see). A `*.yaml` symlink to nothing is kept, so that lint
+    /// reports it as an unreadable file.
+    private static func runbookFiles(under directory: String, into found: inout [String]) throws(LintInputError) {
+        func isRunbookName(_ name: String) -> Bool {
+            (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !isScenarioFile(name)
+        }
         var pending = [directory]
-        var isTop = true
         while let dir = pending.popLast() {
             guard let handle = opendir(dir) else {
-                if isTop { return false }
-                continue  // an unreadable subdirectory is skipped, as before
+                throw LintInputError(message: "\(dir.dropLast()): cannot read directory: \(systemErrorText())")
             }
-            isTop = false
             defer { closedir(handle) }
             while let entry = readdir(handle) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -98,7 +100,10 @@ public struct Linter: Sendable {
                 if type == Int32(DT_UNKNOWN) || type == Int32(DT_LNK) {
                     // Follow a symlink to see what it names; a symlinked directory is not entered.
                     var info = stat()
-                    guard stat(full, &info) == 0 else { continue }
+                    guard stat(full, &info) == 0 else {
+                        if isRunbookName(name) { found.append(full) }
+                        continue
+                    }
                     let isDir = (info.st_mode & S_IFMT) == S_IFDIR
                     if type == Int32(DT_LNK) {
                         if isDir { continue }
@@ -109,12 +114,11 @@ public struct Linter: Sendable {
                 }
                 if type == Int32(DT_DIR) {
                     pending.append(full + "/")
-                } else if name.hasSuffix(".yaml") || name.hasSuffix(".yml"), !isScenarioFile(name) {
+                } else if isRunbookName(name) {
                     found.append(full)
                 }
             }
         }
-        return true
     }
 
     /// `*.test.yaml` files are scenario tests, not runbooks.
