@@ -83,7 +83,13 @@ public enum Value: Sendable, Hashable {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
-        case .double(let d): out += d.isFinite ? Value.formatDouble(d) : "null"
+        case .double(let d):
+            // A whole double keeps its ".0" (as Python and JavaScript's JSON.parse see it), so a
+            // journal read back on resume gives the double again, not an integer.
+            if !d.isFinite { out += "null"; return }
+            let text = Value.formatDouble(d)
+            out += text
+            if !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { out += ".0" }
         case .string(let s): Value.writeJSONString(s, into: &out)
         case .list(let items):
             if items.isEmpty { out += "[]"; return }

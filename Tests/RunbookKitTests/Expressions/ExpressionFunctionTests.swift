@@ -19,6 +19,10 @@ struct ExpressionFunctionTests {
         ("format('{0}', steps.verify.outputs.json.tags)", .string("[\"a\",\"b\"]")),
         ("to_json(trigger.labels)", .string("{\"alertname\":\"QwenDown\"}")), ("to_json('a\"b')", .string("\"a\\\"b\"")),
         ("to_json(null)", .string("null")), ("to_json(1.5)", .string("1.5")),
+        // A whole double keeps its ".0", so from_json (and a journal read back on resume) gives a double again.
+        ("to_json(2.0)", .string("2.0")), ("to_json(-3.0)", .string("-3.0")), ("to_json(1e20)", .string("1e+20")),
+        ("to_json(from_json('[1, 1.0]'))", .string("[1,1.0]")), ("from_json(to_json(4.0))", .double(4)),
+        ("from_json(to_json(4))", .int(4)), ("format('{0}', 2.0)", .string("2")),
         ("from_json('{\"a\": [1, 2.5, \"x\", null, true, {\"b\": {}}]}')",
          .map(["a": .list([.int(1), .double(2.5), .string("x"), .null, .bool(true), .map(["b": .map([:])])])])),
         ("from_json('42')", .int(42)), ("from_json('\"s\"')", .string("s")), ("from_json('null')", .null),
