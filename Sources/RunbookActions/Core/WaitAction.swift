@@ -21,7 +21,7 @@ public struct WaitAction: Action {
         if let reason = invocation.string("reason"), !reason.isEmpty {
             invocation.context.emit("info", "waiting \(RunbookDuration(seconds: seconds)): \(reason)")
         }
-        try await clock.sleep(for: .milliseconds(Int64((seconds * 1000).rounded())))
+        try await clock.sleep(for: .milliseconds(RunbookDuration.milliseconds(seconds)))
         return ActionResult(summary: "waited \(RunbookDuration(seconds: seconds))")
     }
 }

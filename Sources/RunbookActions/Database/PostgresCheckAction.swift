@@ -73,7 +73,7 @@ public struct PostgresNIOProber: PostgresProber {
             }
             group.addTask {
                 do {
-                    try await Task.sleep(nanoseconds: UInt64(remaining * 1_000_000_000))
+                    try await Task.sleep(nanoseconds: RunbookDuration.nanoseconds(remaining))
                 } catch {
                     try? await channel.close()
                     throw CancellationError()
@@ -95,7 +95,7 @@ public struct PostgresNIOProber: PostgresProber {
     /// The TCP (or Unix-socket) connection, or a failure saying why there is none.
     static func openChannel(_ dsn: PostgresDSN, timeout: Double) async throws -> any Channel {
         let bootstrap = ClientBootstrap(group: PostgresConnection.defaultEventLoopGroup)
-            .connectTimeout(.milliseconds(Int64(max(1, timeout * 1000))))
+            .connectTimeout(.milliseconds(max(1, RunbookDuration.milliseconds(timeout))))
         do {
             if dsn.host.hasPrefix("/") {
                 return try await bootstrap.connect(unixDomainSocketPath: dsn.host + "/.s.PGSQL.\(dsn.port)").get()

@@ -6,6 +6,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import RunbookKit
 
 /// One HTTP request, in plain types (no AsyncHTTPClient or NIO types leak into the actions).
 public struct HTTPTransportRequest: Sendable {
@@ -199,7 +200,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
             return try await withThrowingTaskGroup(of: HTTPTransportResponse.self) { group in
                 group.addTask {
                     // A little slack so that our own timer, not the client's deadline, reports the timeout.
-                    let deadline = NIODeadline.now() + .nanoseconds(Int64((timeout + 1) * 1_000_000_000))
+                    let deadline = NIODeadline.now() + .nanoseconds(Int64(RunbookDuration.nanoseconds(timeout + 1)))
                     let response = try await client.execute(prepared, deadline: deadline)
                     var body: [UInt8] = []
                     var truncated = false
@@ -217,7 +218,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
                                                  body: body, bodyTruncated: truncated)
                 }
                 group.addTask {
-                    try await Task.sleep(nanoseconds: UInt64(timeout * 1_000_000_000))
+                    try await Task.sleep(nanoseconds: RunbookDuration.nanoseconds(timeout))
                     throw HTTPTransportError.timedOut
                 }
                 defer { group.cancelAll() }

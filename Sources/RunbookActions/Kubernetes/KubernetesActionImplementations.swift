@@ -63,7 +63,7 @@ public struct KubernetesActionServices: Sendable {
                    _ done: (DeploymentState) -> Bool) async throws -> DeploymentState {
         let clock = ContinuousClock()
         let step = invocation.timeout > 0 ? invocation.timeout : 300
-        let deadline = clock.now + .milliseconds(Int64(max(0, step - min(1, step * 0.1)) * 1000))
+        let deadline = clock.now + .milliseconds(RunbookDuration.milliseconds(step - min(1, step * 0.1)))
         let path = KubernetesClient.deploymentPath(name, namespace: namespace)
         while true {
             let state = DeploymentState(try await client.get(path, deployment: name, namespace: namespace))
@@ -72,12 +72,12 @@ public struct KubernetesActionServices: Sendable {
                 throw ActionFailure(client.masker.mask("deployment '\(name)' in namespace '\(namespace)': \(what) "
                     + "failed: \(message)"), outputs: outputs(state))
             }
-            if clock.now + .milliseconds(Int64(pollInterval * 1000)) >= deadline {
+            if clock.now + .milliseconds(RunbookDuration.milliseconds(pollInterval)) >= deadline {
                 throw ActionFailure("deployment '\(name)' in namespace '\(namespace)': \(what) not complete when the "
                     + "step timeout neared: \(state.readyReplicas)/\(state.replicas) ready, \(state.updatedReplicas) "
                     + "updated, \(state.availableReplicas) available", outputs: outputs(state))
             }
-            try await Task.sleep(for: .milliseconds(Int64(pollInterval * 1000)))
+            try await Task.sleep(for: .milliseconds(RunbookDuration.milliseconds(pollInterval)))
         }
     }
 }

@@ -31,7 +31,7 @@ public struct NIOTCPConnector: TCPConnector {
     /// Connects and closes; the timeout covers name resolution and the handshake.
     public func connect(host: String, port: Int, timeout: Double) async throws {
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connectTimeout(.milliseconds(Int64(max(1, timeout * 1000))))
+            .connectTimeout(.milliseconds(max(1, RunbookDuration.milliseconds(timeout))))
         do {
             let channel = try await bootstrap.connect(host: host, port: port).get()
             try? await channel.close()

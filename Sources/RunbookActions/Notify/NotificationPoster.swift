@@ -57,7 +57,7 @@ struct NotificationPoster: Sendable {
         let request = HTTPTransportRequest(method: "POST", url: url, headers: fields, body: Array(body.jsonText().utf8),
                                            timeout: timeout, maxBodyBytes: HTTPExchange.readBodyBytes)
         let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(Int64(max(0, invocation.timeout) * 1000))
+        let deadline = clock.now + .milliseconds(RunbookDuration.milliseconds(invocation.timeout))
         var attempt = 0
         var delay = policy.initialDelay
         while true {
@@ -67,12 +67,12 @@ struct NotificationPoster: Sendable {
                 return Delivery(result: result, attempts: attempt)
             }
             // Waiting past the step timeout would only turn the receiver's answer into "timed out".
-            if invocation.timeout > 0, clock.now + .milliseconds(Int64((wait + min(timeout, 1)) * 1000)) > deadline {
+            if invocation.timeout > 0, clock.now + .milliseconds(RunbookDuration.milliseconds(wait + min(timeout, 1))) > deadline {
                 return Delivery(result: result, attempts: attempt)
             }
             invocation.context.emit("warning", redactor.redact("\(label)\(describe(result)); retrying in "
                                                                + "\(RunbookDuration(seconds: wait))"))
-            try await Task.sleep(for: .milliseconds(Int64(wait * 1000)))
+            try await Task.sleep(for: .milliseconds(RunbookDuration.milliseconds(wait)))
             delay = min(policy.maxDelay, max(delay * 2, 0.001))
         }
     }

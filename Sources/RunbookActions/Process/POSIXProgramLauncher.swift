@@ -51,7 +51,7 @@ public struct POSIXProgramLauncher: ProgramLauncher {
                 tasks.addTask { .exited(await exit.wait()) }
                 tasks.addTask {
                     do {
-                        try await Task.sleep(nanoseconds: UInt64(max(0.001, timeout) * 1_000_000_000))
+                        try await Task.sleep(nanoseconds: RunbookDuration.nanoseconds(max(0.001, timeout)))
                         return .timedOut
                     } catch {
                         return .sleepEnded

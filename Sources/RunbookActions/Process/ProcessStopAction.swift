@@ -199,10 +199,10 @@ public struct ProcessStopAction: Action {
     /// Waits until every process has exited or `seconds` have passed; returns those still running.
     func waitForExit(_ processes: [RunningProcess], within seconds: Double) async throws -> [RunningProcess] {
         let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(Int64(seconds * 1000))
+        let deadline = clock.now + .milliseconds(RunbookDuration.milliseconds(seconds))
         var remaining = processes.filter(isRunning)
         while !remaining.isEmpty && clock.now < deadline {
-            try await Task.sleep(for: .milliseconds(Int64(pollInterval * 1000)))
+            try await Task.sleep(for: .milliseconds(RunbookDuration.milliseconds(pollInterval)))
             remaining = remaining.filter(isRunning)
         }
         return remaining

@@ -136,9 +136,12 @@ public struct RunbookDuration: Sendable, Hashable, Comparable, CustomStringConve
     }
 
     /// Canonical short text: `1h30m`, `90s` stays `1m30s`, `0.5s` → `500ms`.
+    /// Past `longest` (a hundred years): `more than 36500d` (whole units would not fit an integer).
     public var description: String {
-        if seconds == 0 { return "0s" }
+        guard seconds.isFinite else { return seconds.isNaN ? "an invalid duration" : "an unbounded time" }
+        if seconds <= 0 { return "0s" }
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
+        if seconds > Self.longest { return "more than \(RunbookDuration(seconds: Self.longest))" }
         var s = Int(seconds.rounded())
         var out = ""
         for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where s >= size {

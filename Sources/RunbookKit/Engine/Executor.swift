@@ -554,7 +554,7 @@ public struct Executor: Sendable {
         let seconds = retry.delay(beforeAttempt: attempt)
         guard seconds > 0 else { return }
         await cancellableByInterrupt(alreadyInterrupted: { interrupted(state) }) {
-            try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+            try? await Task.sleep(nanoseconds: RunbookDuration.nanoseconds(seconds))
         }
     }
 
@@ -613,7 +613,7 @@ public struct Executor: Sendable {
                 let result = try await withThrowingTaskGroup(of: ActionResult.self) { group in
                     group.addTask { try await implementation.run(invocation) }
                     group.addTask {
-                        try await Task.sleep(nanoseconds: UInt64(max(0.001, timeout) * 1_000_000_000))
+                        try await Task.sleep(nanoseconds: RunbookDuration.nanoseconds(max(0.001, timeout)))
                         throw ActionFailure("timed out after \(RunbookDuration(seconds: timeout))")
                     }
                     defer { group.cancelAll() }
