@@ -243,14 +243,16 @@ public struct LocatedTemplate: Sendable {
     public func location(ofOffset offset: Int) -> SourceLocation { positions.location(ofOffset: offset) }
 }
 
-/// Offset → line/column for text inside a scalar. Exact for plain and single-line quoted scalars
-/// without escapes before the offset; otherwise points at the scalar's start line.
+/// Offset → line/column for text inside a scalar: piecewise, one segment per run of characters
+/// copied verbatim from one source line (`ScalarPositions` builds them for escapes, folded lines
+/// and block scalars). A character an escape produced maps to its backslash.
 public struct TemplatePositions: Sendable {
     /// Location of the first character of the scalar's content (after any quote).
     public var contentStart: SourceLocation
-    /// Start column (1-based) of each content line after the first, for block scalars; empty otherwise.
+    /// Where each segment starts in the file; empty when the whole value is one segment from
+    /// `contentStart`.
     public var lineStarts: [SourceLocation]
-    /// Offsets (in scalars) where each content line starts (parallel to `lineStarts`).
+    /// Offsets (in Unicode scalars of the value) where each segment starts (parallel to `lineStarts`).
     public var lineOffsets: [Int]
 
     public init(contentStart: SourceLocation, lineStarts: [SourceLocation] = [], lineOffsets: [Int] = []) {

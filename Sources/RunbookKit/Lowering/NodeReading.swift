@@ -185,35 +185,19 @@ struct NodeReader {
         return LocatedTemplate(template: template, location: node.reportLocation, positions: positions)
     }
 
-    /// Where the content of a scalar starts, and for block scalars where each line starts.
+    /// Where each character of a scalar's value was written (see `ScalarPositions`): the content
+    /// start plus an offset for a one-line scalar without escapes, else a walk of the source.
     func positionsOfContent(_ node: YAMLNode) -> TemplatePositions {
         let start = node.location
         guard let s = node.scalar else { return TemplatePositions(contentStart: start) }
+        if let source,
+           let positions = ScalarPositions.positions(text: s.text, style: s.style, start: start, end: node.endLocation,
+                                                     source: source) {
+            return positions
+        }
         switch s.style {
-        case .plain:
-            return TemplatePositions(contentStart: start)
-        case .singleQuoted, .doubleQuoted:
-            return TemplatePositions(contentStart: start.advanced(byColumns: 1))
-        case .literal, .folded:
-            guard let source else { return TemplatePositions(contentStart: start) }
-            // Content lines follow the indicator line; their indentation is the first non-blank line's.
-            var lineStarts: [SourceLocation] = [], lineOffsets: [Int] = []
-            var offset = 0
-            var indent: Int?
-            var lineNo = start.line + 1
-            let contentLines = s.text.split(separator: "\n", omittingEmptySubsequences: false)
-            for content in contentLines {
-                guard let raw = source.line(lineNo) else { break }
-                if indent == nil, !raw.allSatisfy({ $0 == " " }) {
-                    indent = raw.prefix { $0 == " " }.count
-                }
-                lineStarts.append(start.moved(toLine: lineNo, column: (indent ?? 0) + 1))
-                lineOffsets.append(offset)
-                offset += content.unicodeScalars.count + 1
-                lineNo += 1
-            }
-            let first = lineStarts.first ?? start
-            return TemplatePositions(contentStart: first, lineStarts: lineStarts, lineOffsets: lineOffsets)
+        case .singleQuoted, .doubleQuoted: return TemplatePositions(contentStart: start.advanced(byColumns: 1))
+        case .plain, .literal, .folded: return TemplatePositions(contentStart: start)
         }
     }
 
