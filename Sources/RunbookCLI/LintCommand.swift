@@ -33,8 +33,20 @@ struct LintCommand: AsyncParsableCommand {
 
     func run() async throws {
         if rules {
-            for r in BuiltinRules.descriptions {
-                output("\(r.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(r.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)\n")
+            switch format {
+            case .text:
+                for r in BuiltinRules.descriptions {
+                    output("\(r.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(r.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)\n")
+                }
+            case .json:
+                // The same list as the text, for tools: [{"id", "severity", "summary"}], in that order.
+                let list = Value.list(BuiltinRules.descriptions.map { r in
+                    .map(["id": .string(r.id), "severity": .string(r.severity.rawValue), "summary": .string(r.summary)])
+                })
+                output(list.jsonText(pretty: true) + "\n")
+            case .sarif, .github:
+                printError("error: --rules prints text or json, not \(format.rawValue)")
+                throw ExitCode(Exit.usage)
             }
             return
         }

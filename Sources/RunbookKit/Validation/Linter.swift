@@ -6,6 +6,8 @@ public struct LintedFile: Sendable {
     public var runbook: Runbook?
     public var diagnostics: [Diagnostic]
     public var source: SourceText?
+    /// The file's suppression comments (for findings added after the file was linted).
+    var suppressions: Suppressions?
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
     public init(path: String, runbook: Runbook?, diagnostics: [Diagnostic], source: SourceText?) {
@@ -170,11 +172,14 @@ public struct Linter: Sendable {
                 for rule in rules { diagnostics += rule.check(context) }
             }
         }
-        let suppressions = Suppressions(source: source)
+        let suppressions = Suppressions(source: source, file: file, markedScalars: parsed.markedScalars)
         diagnostics = suppressions.filter(diagnostics, ignoring: ignoredRules)
-        diagnostics += suppressions.unknownRules(known: BuiltinRules.ids, file: file)
+        // Findings about the comments themselves can only be turned off with --ignore.
+        diagnostics += suppressions.problems.filter { !ignoredRules.contains($0.ruleID) }
         diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
-        return LintedFile(path: file, runbook: runbook, diagnostics: diagnostics, source: source)
+        var linted = LintedFile(path: file, runbook: runbook, diagnostics: diagnostics, source: source)
+        linted.suppressions = suppressions
+        return linted
     }
 
     /// Lints many files and adds directory-wide findings (duplicate runbook ids).
@@ -189,8 +194,8 @@ public struct Linter: Sendable {
             if let first = firstByID[rb.id.value] {
                 let d = Diagnostic.error("duplicate-runbook-id", "runbook id '\(rb.id.value)' is already used by \(first.file)",
                                          at: rb.id.location, notes: [DiagnosticNote("first defined here", at: first)])
-                if let source = results[n].source {
-                    results[n].diagnostics += Suppressions(source: source).filter([d], ignoring: ignoredRules)
+                if let suppressions = results[n].suppressions {
+                    results[n].diagnostics += suppressions.filter([d], ignoring: ignoredRules)
                 }
             } else {
                 firstByID[rb.id.value] = rb.id.location
@@ -220,61 +225,112 @@ extension Linter {
     }
 }
 
-/// `# runbook-lint: ignore RULE[, RULE]` silences those rules on its line (a comment on a line
-/// of its own: on the next line too); `ignore all` silences every rule there;
-/// `# runbook-lint: ignore-file RULE` silences them in the whole file.
+/// Suppression comments (docs/lint.md, "Silencing a finding"):
+///
+/// - `# runbook-lint: ignore RULE[, RULE]` silences those rules on the comment's own line only;
+///   `ignore all` silences every rule on that line.
+/// - `# runbook-lint: ignore-file RULE[, RULE]` silences them in the whole file; `all` is not
+///   accepted there (a `bad-suppression` warning, and nothing is silenced by it).
+///
+/// Only real YAML comments count: a comment starts at a `#` at the start of a line (after
+/// blanks) or after a blank, outside quoted scalars and block scalars' content lines (from the
+/// parser's `markedScalars`). The directive is the text after the first `runbook-lint:` in the
+/// comment. A directive that is not understood is a `bad-suppression` warning at the comment's
+/// `#`; a rule id no rule has is an `unknown-rule` warning at the id.
 public struct Suppressions: Sendable {
     private var byLine: [Int: Set<String>] = [:]
     private var fileWide: Set<String> = []
-    /// Every rule named in a comment, by line.
-    private var named: [Int: Set<String>] = [:]
+    /// `bad-suppression` and `unknown-rule` warnings about the comments themselves.
+    public private(set) var problems: [Diagnostic] = []
 
-    public init(source: SourceText) {
+    static let directives = ["ignore", "ignore-file"]
+
+    /// Reads the comments of `source` (the file `file`); `markedScalars` are byte ranges that
+    /// are scalar text (see `YAMLParseResult.markedScalars`); `known` are the rule ids.
+    public init(source: SourceText, file: String, markedScalars: [Range<Int>] = [], known: Set<String> = BuiltinRules.ids) {
         let marker: StaticString = "runbook-lint:"
         // Most lines have no '#': one byte scan finds those that do before any String is made.
         for n in source.lines(containing: UInt8(ascii: "#")) {
-            guard let line = source.line(n), let rest = Self.textAfterMarker(marker, in: line) else { continue }
-            let words = rest.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
-            guard let verb = words.first else { continue }
-            let rules = Set(words.dropFirst().prefix { !$0.hasPrefix("#") && !$0.hasPrefix("--") })
-            switch verb {
-            case "ignore":
-                byLine[n, default: []].formUnion(rules)
-                // A comment on a line of its own also covers the next line.
-                if line.trimmingCharacters(in: .whitespaces).hasPrefix("#") { byLine[n + 1, default: []].formUnion(rules) }
-            case "ignore-file": fileWide.formUnion(rules)
-            default: continue
+            guard var line = source.line(n), let lineStart = source.startOffset(ofLine: n) else { continue }
+            // Byte offsets in the line: the comment's '#', and the first byte after the marker.
+            let found: (hash: Int, rest: Int)? = line.withUTF8 { bytes in
+                var from = 0
+                while let hash = ByteSearch.firstOffset(of: "#", in: bytes, from: from) {
+                    from = hash + 1
+                    if hash > 0, bytes[hash - 1] != UInt8(ascii: " "), bytes[hash - 1] != UInt8(ascii: "\t") { continue }
+                    if markedScalars.contains(where: { $0.contains(lineStart + hash) }) { continue }
+                    // The first real '#' starts the comment: the rest of the line is comment text.
+                    guard let at = ByteSearch.firstOffset(of: marker, in: bytes, from: hash + 1) else { return nil }
+                    return (hash, at + marker.utf8CodeUnitCount)
+                }
+                return nil
             }
-            named[n, default: []].formUnion(rules)
+            guard let found else { continue }
+            let words = Self.words(in: line, from: found.rest)
+            let commentAt = SourceLocation(file: file, line: n, column: Self.column(ofByte: found.hash, in: line))
+            func at(_ word: (text: String, offset: Int)) -> SourceLocation {
+                SourceLocation(file: file, line: n, column: Self.column(ofByte: word.offset, in: line))
+            }
+            guard let verb = words.first else {
+                problems.append(.warning("bad-suppression", "runbook-lint comment without a directive; write 'ignore RULE' or 'ignore-file RULE'", at: commentAt))
+                continue
+            }
+            // Words after `--` (or a second '#') are the reason, not rule ids.
+            let rules = words.dropFirst().prefix { !$0.text.hasPrefix("#") && !$0.text.hasPrefix("--") }
+            guard Self.directives.contains(verb.text) else {
+                problems.append(.warning("bad-suppression", "unknown runbook-lint directive '\(verb.text)'; expected 'ignore' or 'ignore-file'"
+                                         + Suggestions.hint(for: verb.text, in: Self.directives), at: commentAt))
+                continue
+            }
+            if rules.isEmpty {
+                problems.append(.warning("bad-suppression", "'\(verb.text)' names no rule; write '\(verb.text) RULE'", at: commentAt))
+                continue
+            }
+            var silenced: Set<String> = []
+            for rule in rules {
+                if rule.text == "all" {
+                    if verb.text == "ignore-file" {
+                        problems.append(.warning("bad-suppression", "'ignore-file all' is not accepted; name the rules to silence in the whole file", at: at(rule)))
+                        continue
+                    }
+                } else if !known.contains(rule.text) {
+                    problems.append(.warning("unknown-rule", "unknown rule '\(rule.text)' in a runbook-lint comment" + Suggestions.hint(for: rule.text, in: Array(known)),
+                                             at: at(rule)))
+                    continue
+                }
+                silenced.insert(rule.text)
+            }
+            if verb.text == "ignore" { byLine[n, default: []].formUnion(silenced) } else { fileWide.formUnion(silenced) }
         }
     }
 
-    /// The text after the first `marker` that follows the line's first '#'.
-    private static func textAfterMarker(_ marker: StaticString, in line: String) -> Substring? {
-        var line = line
-        let end: Int? = line.withUTF8 { bytes in
-            guard let hash = ByteSearch.firstOffset(of: "#", in: bytes) else { return nil }
-            return ByteSearch.firstOffset(of: marker, in: bytes, from: hash + 1).map { $0 + marker.utf8CodeUnitCount }
-        }
-        // Both are ASCII, so the offset past the marker is a character boundary.
-        return end.map { line[line.utf8.index(line.utf8.startIndex, offsetBy: $0)...] }
-    }
-
-    /// Rule ids named in comments that no rule has (reported as `unknown-rule` warnings).
-    public func unknownRules(known: Set<String>, file: String) -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        for (line, rules) in named.sorted(by: { $0.key < $1.key }) {
-            for rule in rules.sorted() where rule != "all" && !known.contains(rule) {
-                out.append(.warning("unknown-rule", "unknown rule '\(rule)' in a runbook-lint comment" + Suggestions.hint(for: rule, in: Array(known)),
-                                    at: SourceLocation(file: file, line: line, column: 1)))
-            }
+    /// The words (split at blanks and commas) from byte `start` of `line`, with their byte offsets.
+    private static func words(in line: String, from start: Int) -> [(text: String, offset: Int)] {
+        let bytes = Array(line.utf8)
+        var out: [(text: String, offset: Int)] = []
+        var i = start
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: ",") { i += 1; continue }
+            var j = i
+            while j < bytes.count, bytes[j] != UInt8(ascii: " "), bytes[j] != UInt8(ascii: "\t"), bytes[j] != UInt8(ascii: ",") { j += 1 }
+            out.append((String(decoding: bytes[i..<j], as: UTF8.self), i))
+            i = j
         }
         return out
     }
 
+    /// The 1-based column (in Unicode scalars, as `SourceLocation` counts) of byte `offset` of `line`.
+    private static func column(ofByte offset: Int, in line: String) -> Int {
+        let utf8 = line.utf8
+        let index = utf8.index(utf8.startIndex, offsetBy: min(offset, utf8.count))
+        return line.unicodeScalars[..<index].count + 1
+    }
+
+    /// `diagnostics` without the silenced ones; `global` are the rules silenced everywhere.
     public func filter(_ diagnostics: [Diagnostic], ignoring global: Set<String>) -> [Diagnostic] {
         diagnostics.filter { d in
-            if global.contains(d.ruleID) || fileWide.contains(d.ruleID) || fileWide.contains("all") { return false }
+            if global.contains(d.ruleID) || fileWide.contains(d.ruleID) { return false }
             if let rules = byLine[d.location.line], rules.contains(d.ruleID) || rules.contains("all") { return false }
             return true
         }

@@ -14,11 +14,16 @@ public struct YAMLParseResult: Sendable {
     public var root: YAMLNode?
     /// Everything found, sorted by position.
     public var diagnostics: [Diagnostic]
+    /// Byte ranges of quoted scalars and of block scalars' content lines whose source text holds
+    /// `runbook-lint:`: a `#` in them is part of a value, not a comment (see `Suppressions`).
+    /// Only the part of the file that was parsed is covered.
+    public var markedScalars: [Range<Int>]
 
     /// Creates a result.
-    public init(root: YAMLNode?, diagnostics: [Diagnostic]) {
+    public init(root: YAMLNode?, diagnostics: [Diagnostic], markedScalars: [Range<Int>] = []) {
         self.root = root
         self.diagnostics = diagnostics
+        self.markedScalars = markedScalars
     }
 }
 
@@ -51,7 +56,7 @@ public enum YAMLParser {
         var loader = DocumentLoader(bytes: bytes, screened: screened, file: file, limits: limits, sink: listSink)
         let root = loader.load()
         diagnostics.append(contentsOf: loader.diagnostics)
-        return YAMLParseResult(root: root, diagnostics: sorted(diagnostics))
+        return YAMLParseResult(root: root, diagnostics: sorted(diagnostics), markedScalars: loader.markedScalars)
     }
 
     /// Reads and parses a file; unreadable file → diagnostic rule `io-error`.
@@ -133,6 +138,8 @@ private struct DocumentLoader {
     var diagnostics: [Diagnostic] = []
     /// Byte ranges of block and quoted scalars that span lines: a leading tab inside one is content.
     private var multilineScalars: [Range<Int>] = []
+    /// See `YAMLParseResult.markedScalars`.
+    private(set) var markedScalars: [Range<Int>] = []
 
     init(bytes: [UInt8], screened: ScreenedInput, file: String, limits: YAMLLimits, sink: (any YAMLListItemSink)?) {
         self.bytes = bytes
@@ -177,9 +184,11 @@ private struct DocumentLoader {
                 default:
                     // Plain scalars are not exempt: a tab-indented continuation line is
                     // indentation to the reader, whatever libyaml makes of it.
-                    if case .scalar(let scalar, _) = event.kind, scalar.style != .plain,
-                       event.start.line != event.end.line {
-                        multilineScalars.append(event.start.offset..<event.end.offset)
+                    if case .scalar(let scalar, _) = event.kind, scalar.style != .plain {
+                        if event.start.line != event.end.line {
+                            multilineScalars.append(event.start.offset..<event.end.offset)
+                        }
+                        noteMarkedScalar(scalar.style, from: event.start.offset, to: event.end.offset)
                     }
                     do throws(FatalBuildError) {
                         try builder.consume(event)
@@ -199,6 +208,24 @@ private struct DocumentLoader {
             }
             return nil
         }
+    }
+
+    /// Records a quoted or block scalar whose source holds `runbook-lint:` (rare: one memchr-led
+    /// search per scalar that is not plain). A plain scalar cannot hold a comment-like `#`: one
+    /// after a space ends it. A block scalar's header line (`key: |  # comment`) is left out.
+    private mutating func noteMarkedScalar(_ style: YAMLNode.ScalarStyle, from start: Int, to end: Int) {
+        guard start >= 0, end > start, end <= bytes.count else { return }
+        let range: Range<Int>? = bytes.withUnsafeBufferPointer { buffer in
+            let text = UnsafeBufferPointer(rebasing: buffer[start..<end])
+            // '#' first: rarer than the marker's first letter.
+            guard ByteSearch.firstOffset(of: "#", in: text) != nil,
+                  ByteSearch.firstOffset(of: "runbook-lint:", in: text) != nil else { return nil }
+            guard style == .literal || style == .folded else { return start..<end }
+            // The content starts after the header line's break.
+            guard let lf = text.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) else { return nil }
+            return start + lf + 1..<end
+        }
+        if let range { markedScalars.append(range) }
     }
 
     /// A libyaml error as a diagnostic; a failure on a line indented with a tab is reported as
