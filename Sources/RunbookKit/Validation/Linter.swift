@@ -8,6 +8,8 @@ public struct LintedFile: Sendable {
     public var source: SourceText?
     /// The file's suppression comments (for findings added after the file was linted).
     var suppressions: Suppressions?
+    /// The file could not be read (its finding is an `io-error`): `runbook lint` exits 2.
+    public internal(set) var isUnreadable = false
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
     public init(path: String, runbook: Runbook?, diagnostics: [Diagnostic], source: SourceText?) {
@@ -15,6 +17,18 @@ public struct LintedFile: Sendable {
         self.runbook = runbook
         self.diagnostics = diagnostics
         self.source = source
+    }
+}
+
+/// A file to lint, and how lint came to it.
+public struct LintInput: Sendable, Hashable {
+    public var path: String
+    /// Found by walking a directory rather than named by the user: lint reads it only if it is a
+    /// regular file (a FIFO named `x.yaml` in a runbook directory must not block lint).
+    public var foundInDirectory: Bool
+    public init(path: String, foundInDirectory: Bool) {
+        self.path = path
+        self.foundInDirectory = foundInDirectory
     }
 }
 
@@ -53,16 +67,23 @@ public struct Linter: Sendable {
         self.ignoredRules = ignoredRules
     }
 
-    /// The runbook files under the given paths: files as given, directories searched for `*.yaml`/`*.yml`
-    /// (scenario files `*.test.yaml` excluded), sorted. A missing path is an input error.
+    /// The runbook files under the given paths (see `inputs(_:)`), as paths.
     public static func expand(_ paths: [String]) throws(LintInputError) -> [String] {
-        var files: [String] = []
+        try inputs(paths).map(\.path)
+    }
+
+    /// The runbook files under the given paths: files as given, directories searched for
+    /// `*.yaml`/`*.yml` (scenario files `*.test.yaml` and hidden entries, whose name starts with
+    /// '.', excluded), sorted. A file reached twice (`a.yaml ./a.yaml`, `d d/a.yaml`, a symlink
+    /// to a file also linted) is kept once, where it was first seen. A missing path is an input error.
+    public static func inputs(_ paths: [String]) throws(LintInputError) -> [LintInput] {
+        var files: [LintInput] = []
         for path in paths {
             var info = stat()
             guard stat(path, &info) == 0 else {
                 throw LintInputError(message: "\(path): no such file or directory")
             }
-            if (info.st_mode & S_IFMT) != S_IFDIR { files.append(path); continue }
+            if (info.st_mode & S_IFMT) != S_IFDIR { files.append(LintInput(path: path, foundInDirectory: false)); continue }
             // A symlinked directory (runbooks.d -> ../shared/runbooks is common) is followed,
             // because stat and opendir follow it; symlinks to directories inside it are not.
             let base = path.hasSuffix("/") ? path : path + "/"
@@ -70,18 +91,29 @@ public struct Linter: Sendable {
             try runbookFiles(under: base, into: &found)
             // An empty directory in CI usually means a wrong path: say so instead of passing.
             if found.isEmpty { throw LintInputError(message: "\(path): no runbook files (*.yaml, *.yml) found") }
-            files.append(contentsOf: found.sorted())
+            files.append(contentsOf: found.sorted().map { LintInput(path: $0, foundInDirectory: true) })
         }
-        return files
+        // The same file twice would be its own duplicate-runbook-id: keep the first of each real path.
+        var seen: Set<String> = []
+        return files.filter { seen.insert(realPath($0.path) ?? $0.path).inserted }
+    }
+
+    /// The canonical absolute path (symlinks resolved), or nil (a dangling symlink).
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Appends the runbook files in `directory` (ending in "/") and its subdirectories to
     /// `found`, with readdir: one system call per batch of entries and a stat only for entries
     /// whose type the directory does not tell.
     ///
-    /// A directory that cannot be read is an input error naming it (lint in CI must not pass
-    /// by skipping runbooks it cannot see). A `*.yaml` symlink to nothing is kept, so that lint
-    /// reports it as an unreadable file.
+    /// Hidden entries (a name starting with '.': `.git`, the state directory `.runbook`, editor
+    /// files) are skipped. A directory that cannot be read is an input error naming it (lint
+    /// in CI must not pass by skipping runbooks it cannot see). A `*.yaml` symlink to nothing,
+    /// or a `*.yaml` that is not a regular file (a FIFO, a socket, a device), is kept, so that
+    /// lint reports it as an unreadable file (without opening it: see `LintInput`).
     private static func runbookFiles(under directory: String, into found: inout [String]) throws(LintInputError) {
         func isRunbookName(_ name: String) -> Bool {
             (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !isScenarioFile(name)
@@ -96,7 +128,8 @@ public struct Linter: Sendable {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                     String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
                 }
-                if name == "." || name == ".." { continue }
+                // Also "." and "..".
+                if name.hasPrefix(".") { continue }
                 let full = dir + name
                 var type = Int32(entry.pointee.d_type)
                 if type == Int32(DT_UNKNOWN) || type == Int32(DT_LNK) {
@@ -129,13 +162,16 @@ public struct Linter: Sendable {
     }
 
     /// Lints one file from disk (read by the YAML front end's reader: a file over the size limit is
-    /// refused before it is read, an unreadable one gets the reason).
-    public func lint(fileAt path: String) -> LintedFile {
-        switch YAMLParser.readFile(path, limits: limits) {
+    /// refused before it is read, an unreadable one gets the reason). With `regularFilesOnly`
+    /// (a file found in a directory), anything but a regular file is an `io-error` and is not opened.
+    public func lint(fileAt path: String, regularFilesOnly: Bool = false) -> LintedFile {
+        switch YAMLParser.readFile(path, limits: limits, regularFilesOnly: regularFilesOnly) {
         case .success(let bytes):
             return lint(bytes: bytes, file: path)
         case .failure(let failure):
-            return LintedFile(path: path, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
+            var linted = LintedFile(path: path, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
+            linted.isUnreadable = failure.diagnostic.ruleID == "io-error"
+            return linted
         }
     }
 
@@ -182,12 +218,17 @@ public struct Linter: Sendable {
         return linted
     }
 
+    /// Lints files named by the user (see `lint(inputs:)`).
+    public func lint(files: [String]) -> [LintedFile] {
+        lint(inputs: files.map { LintInput(path: $0, foundInDirectory: false) })
+    }
+
     /// Lints many files and adds directory-wide findings (duplicate runbook ids).
     ///
     /// Files are linted in parallel, on as many threads as the machine has cores; the results
-    /// are in the order of `files`.
-    public func lint(files: [String]) -> [LintedFile] {
-        var results = lintEach(files)
+    /// are in the order of `inputs`.
+    public func lint(inputs: [LintInput]) -> [LintedFile] {
+        var results = lintEach(inputs)
         var firstByID: [String: SourceLocation] = [:]
         for n in results.indices {
             guard let rb = results[n].runbook else { continue }
@@ -208,8 +249,10 @@ public struct Linter: Sendable {
 extension Linter {
     /// `lint(fileAt:)` of every file, in order, spread over the cores: files do not depend on
     /// each other until the directory-wide checks.
-    fileprivate func lintEach(_ files: [String]) -> [LintedFile] {
-        guard files.count > 1, ProcessInfo.processInfo.activeProcessorCount > 1 else { return files.map { lint(fileAt: $0) } }
+    fileprivate func lintEach(_ files: [LintInput]) -> [LintedFile] {
+        guard files.count > 1, ProcessInfo.processInfo.activeProcessorCount > 1 else {
+            return files.map { lint(fileAt: $0.path, regularFilesOnly: $0.foundInDirectory) }
+        }
         let slots = UnsafeMutableBufferPointer<LintedFile?>.allocate(capacity: files.count)
         slots.initialize(repeating: nil)
         defer {
@@ -219,7 +262,7 @@ extension Linter {
         // Dispatch spreads the iterations over the cores; each writes only its own slot.
         nonisolated(unsafe) let output = slots
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            output[index] = lint(fileAt: files[index])
+            output[index] = lint(fileAt: files[index].path, regularFilesOnly: files[index].foundInDirectory)
         }
         return slots.map { $0! }
     }
