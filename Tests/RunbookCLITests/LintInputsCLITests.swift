@@ -153,4 +153,51 @@ import Testing
             #expect(r.stderr == "error: empty: no runbook files (*.yaml, *.yml) found\n")
         }
     }
+
+    @Test("SARIF: the uri is a percent-encoded relative reference; columns are Unicode code points")
+    func sarifURIAndColumns() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        let name = "c:d/we ird#1?%é.yaml"
+        try dir.write(name, cleanRunbook.replacingOccurrences(of: "with: {message: hello}", with: "with: {message: \"🔥\", mesage: x}"))
+        let r = try await CLI.run(["lint", "--format", "sarif", name], in: dir.path)
+        #expect(r.status == 1)
+        guard case .map(let m)? = Value.parseJSON(r.stdout), case .list(let runs)? = m["runs"], case .map(let run)? = runs.first,
+              case .list(let results)? = run["results"] else {
+            Issue.record("unexpected SARIF: \(r.stdout)"); return
+        }
+        #expect(run["columnKind"] == .string("unicodeCodePoints"))
+        let finding = results.first { result in
+            guard case .map(let f) = result else { return false }
+            return f["ruleId"] == .string("unknown-parameter")
+        }
+        guard case .map(let f)? = finding, case .list(let locations)? = f["locations"], case .map(let loc)? = locations.first,
+              case .map(let physical)? = loc["physicalLocation"], case .map(let artifact)? = physical["artifactLocation"],
+              case .map(let region)? = physical["region"] else {
+            Issue.record("no unknown-parameter result: \(r.stdout)"); return
+        }
+        #expect(artifact["uri"] == .string("./c:d/we%20ird%231%3F%25%C3%A9.yaml"))
+        // `    with: {message: "🔥", mesage: x}`: 'mesage' is the 26th code point (27th UTF-16 unit).
+        #expect(region["startLine"] == .int(9))
+        #expect(region["startColumn"] == .int(26))
+    }
+
+    @Test("text: control characters from the file are escaped in messages and source lines; the caret still lines up")
+    func textEscapesControlCharacters() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("clean.yaml", cleanRunbook + "\"bad\\nkey\\e[31m\\r\": 1\n")
+        let r = try await CLI.run(["lint", "clean.yaml"], in: dir.path)
+        #expect(r.status == 1)
+        #expect(!r.stdout.contains("\u{1B}") && !r.stdout.contains("\r"), "\(r.stdout.debugDescription)")
+        #expect(r.stdout.contains("clean.yaml:10:1: error: unknown key 'bad\\nkey\\u{1B}[31m\\r' in a runbook [unknown-key]\n"), "\(r.stdout)")
+        // A raw control character in the file (libyaml refuses it) is shown escaped too.
+        try dir.write("raw.yaml", "id: a\u{1B}[2Jb: c\n")
+        let raw = try await CLI.run(["lint", "raw.yaml"], in: dir.path)
+        #expect(raw.status == 1)
+        #expect(!raw.stdout.contains("\u{1B}"), "\(raw.stdout.debugDescription)")
+        #expect(raw.stdout.contains("    id: a\\u{1B}[2Jb: c\n"), "\(raw.stdout)")
+        // Other formats already escape: JSON keeps the real characters.
+        let json = try await CLI.run(["lint", "--format", "json", "clean.yaml"], in: dir.path)
+        #expect(json.stdout.contains("unknown key 'bad\\nkey\\u001b[31m\\r'") || json.stdout.contains("unknown key 'bad\\nkey\\u001B[31m\\r'"),
+                "\(json.stdout)")
+    }
 }
