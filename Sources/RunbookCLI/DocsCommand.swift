@@ -27,12 +27,12 @@ struct DocsCommand: AsyncParsableCommand {
             return
         }
         if all {
-            let files: [String]
-            do { files = try Linter.expand([directory.runbooks]) } catch {
+            let files: [LintInput]
+            do { files = try Linter.inputs([directory.runbooks]) } catch {
                 printError("error: \(error.message)")
                 throw ExitCode(Exit.usage)
             }
-            let runbooks = Linter.builtin.lint(files: files).compactMap { $0.hasErrors ? nil : $0.runbook }
+            let runbooks = Linter.builtin.lint(inputs: files).compactMap { $0.hasErrors ? nil : $0.runbook }
             output("# Runbooks\n\n" + runbooks.map(MarkdownDocs.runbook).joined(separator: "\n"))
             return
         }

@@ -41,15 +41,15 @@ struct DrillCommand: AsyncParsableCommand {
             printError("error: \(error.description)")
             throw ExitCode(Exit.usage)
         }
-        let files: [String]
-        do { files = try Linter.expand([directory]) } catch {
+        let files: [LintInput]
+        do { files = try Linter.inputs([directory]) } catch {
             printError("error: \(error.message)")
             throw ExitCode(Exit.usage)
         }
         var rows: [[String]] = [["RUNBOOK", "RESULT", "STEPS", "TIME", "DETAIL"]]
         var items: [Value] = []
         var failures = 0
-        for linted in Linter.builtin.lint(files: files) {
+        for linted in Linter.builtin.lint(inputs: files) {
             let name = linted.runbook?.id.value ?? linted.path
             var result = "ok", detail = "", steps = "-", time = "-"
             if let rb = linted.runbook, !linted.hasErrors {
@@ -133,16 +133,18 @@ struct TestCommand: AsyncParsableCommand {
         }
         guard let name = scenario.runbook else { return ["\(file): the scenario does not name its 'runbook'"] }
         var path = name
+        var foundInDirectory = false
         if name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.contains("/") {
             if !name.hasPrefix("/") { path = ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name) }
         } else {
-            let candidates = (try? Linter.expand([directory.runbooks])) ?? []
-            guard let match = candidates.first(where: { ($0 as NSString).lastPathComponent.hasPrefix(name + ".") }) else {
+            let candidates = (try? Linter.inputs([directory.runbooks])) ?? []
+            guard let match = candidates.first(where: { ($0.path as NSString).lastPathComponent.hasPrefix(name + ".") }) else {
                 return ["no runbook '\(name)' in \(directory.runbooks)"]
             }
-            path = match
+            path = match.path
+            foundInDirectory = true
         }
-        let linted = Linter.builtin.lint(fileAt: path)
+        let linted = Linter.builtin.lint(fileAt: path, regularFilesOnly: foundInDirectory)
         guard let rb = linted.runbook, !linted.hasErrors else { return ["runbook \(path) has lint errors"] }
         for id in scenario.steps.keys.sorted() where rb.step(id) == nil {
             return ["scenario names step '\(id)', which runbook '\(rb.id.value)' does not have"

@@ -11,7 +11,8 @@ struct LintCommand: AsyncParsableCommand {
         commandName: "lint",
         abstract: "Check runbooks: YAML, schema, action parameters, expressions and runbook semantics.",
         discussion: """
-        Exit status: 0 no errors (warnings allowed unless --strict), 1 errors found, 2 usage error or unreadable path.
+        Exit status: 0 no errors (warnings allowed unless --strict), 1 errors found, 2 usage error or unreadable path \
+        (a missing path, a directory without runbooks, or a file that cannot be read: its io-error is still reported).
         Silence a rule on one line with '# runbook-lint: ignore RULE', in a file with '# runbook-lint: ignore-file RULE'.
         """
     )
@@ -33,8 +34,20 @@ struct LintCommand: AsyncParsableCommand {
 
     func run() async throws {
         if rules {
-            for r in BuiltinRules.descriptions {
-                output("\(r.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(r.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)\n")
+            switch format {
+            case .text:
+                for r in BuiltinRules.descriptions {
+                    output("\(r.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(r.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)\n")
+                }
+            case .json:
+                // The same list as the text, for tools: [{"id", "severity", "summary"}], in that order.
+                let list = Value.list(BuiltinRules.descriptions.map { r in
+                    .map(["id": .string(r.id), "severity": .string(r.severity.rawValue), "summary": .string(r.summary)])
+                })
+                output(list.jsonText(pretty: true) + "\n")
+            case .sarif, .github:
+                printError("error: --rules prints text or json, not \(format.rawValue)")
+                throw ExitCode(Exit.usage)
             }
             return
         }
@@ -43,9 +56,9 @@ struct LintCommand: AsyncParsableCommand {
             printError("error: --ignore: unknown rule '\(rule)'" + Suggestions.hint(for: rule, in: Array(known)))
             throw ExitCode(Exit.usage)
         }
-        let files: [String]
+        let files: [LintInput]
         do {
-            files = try Linter.expand(paths.isEmpty ? ["runbooks.d"] : paths)
+            files = try Linter.inputs(paths.isEmpty ? ["runbooks.d"] : paths)
         } catch {
             printError("error: \(error.message)")
             throw ExitCode(Exit.usage)
@@ -54,7 +67,7 @@ struct LintCommand: AsyncParsableCommand {
         linter.ignoredRules = Set(ignore)
         // Findings only: each step is checked as the file is read and kept as a summary.
         linter.summarizesSteps = true
-        let results = linter.lint(files: files)
+        let results = linter.lint(inputs: files)
         let color = format == .text && isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let renderer = DiagnosticRenderer(format: format, strict: strict, color: color, toolVersion: RunbookCommand.version)
         output(renderer.render(results))
@@ -62,6 +75,9 @@ struct LintCommand: AsyncParsableCommand {
         // The process ends right after this: freeing every file's runbook and source first
         // (a few percent of lint's time on big inputs) would be wasted, so they are kept.
         _ = Unmanaged.passRetained(ResultsKeptUntilExit(results))
+        // Every finding is reported, but a file that could not be read is an unreadable path (exit 2):
+        // lint did not check it, so "no errors" or "errors found" would both claim too much.
+        if results.contains(where: \.isUnreadable) { throw ExitCode(Exit.usage) }
         if failed { throw ExitCode(Exit.failure) }
     }
 }

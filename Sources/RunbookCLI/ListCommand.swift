@@ -10,12 +10,12 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var directory: RunbookDirectoryOptions
 
     func run() async throws {
-        let files: [String]
-        do { files = try Linter.expand([directory.runbooks]) } catch {
+        let files: [LintInput]
+        do { files = try Linter.inputs([directory.runbooks]) } catch {
             printError("error: \(error.message)")
             throw ExitCode(Exit.usage)
         }
-        let results = Linter.builtin.lint(files: files)
+        let results = Linter.builtin.lint(inputs: files)
         var rows: [[String]] = [["ID", "SEVERITY", "AUTOMATION", "RECOVERY", "STEPS", "TITLE"]]
         var broken: [String] = []
         for r in results {

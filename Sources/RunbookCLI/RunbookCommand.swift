@@ -76,13 +76,15 @@ struct RunbookDirectoryOptions: ParsableArguments {
     /// Loads a runbook by id (from the directory) or by path; lint errors abort with exit 2.
     func load(_ idOrPath: String, linter: Linter) throws -> (Runbook, LintedFile) {
         let path: String
+        var foundInDirectory = false
         if idOrPath.hasSuffix(".yaml") || idOrPath.hasSuffix(".yml") || idOrPath.contains("/") {
             path = idOrPath
         } else {
-            let files = (try? Linter.expand([runbooks])) ?? []
-            if let match = files.first(where: { ($0 as NSString).lastPathComponent.hasPrefix(idOrPath + ".") }) {
-                path = match
-            } else if let match = linter.lint(files: files).first(where: { $0.runbook?.id.value == idOrPath }) {
+            let files = (try? Linter.inputs([runbooks])) ?? []
+            foundInDirectory = true
+            if let match = files.first(where: { ($0.path as NSString).lastPathComponent.hasPrefix(idOrPath + ".") }) {
+                path = match.path
+            } else if let match = linter.lint(inputs: files).first(where: { $0.runbook?.id.value == idOrPath }) {
                 path = match.path
             } else {
                 printError("error: no runbook with id '\(idOrPath)' in \(runbooks)")
@@ -93,7 +95,7 @@ struct RunbookDirectoryOptions: ParsableArguments {
             printError("error: \(path): no such file")
             throw ExitCode(Exit.usage)
         }
-        let linted = linter.lint(fileAt: path)
+        let linted = linter.lint(fileAt: path, regularFilesOnly: foundInDirectory)
         guard let runbook = linted.runbook, !linted.hasErrors else {
             output(DiagnosticRenderer(format: .text).render([linted]))
             throw ExitCode(Exit.usage)

@@ -45,14 +45,14 @@ public struct DiagnosticRenderer: Sendable {
                 let severity = effectiveSeverity(d)
                 if severity == .error { errors += 1 } else if severity == .warning { warnings += 1 }
                 let label = severity == .error ? paint("error", "1;31") : severity == .warning ? paint("warning", "1;33") : paint("note", "1;36")
-                out += "\(d.location): \(label): \(d.message) [\(d.ruleID)]\n"
+                out += "\(Self.escaped(d.location.description)): \(label): \(Self.escaped(d.message)) [\(d.ruleID)]\n"
                 out += snippet(file.source, d.location)
                 for note in d.notes {
                     if let at = note.location {
-                        out += "\(at): \(paint("note", "1;36")): \(note.message)\n"
+                        out += "\(Self.escaped(at.description)): \(paint("note", "1;36")): \(Self.escaped(note.message))\n"
                         if at.file == file.path { out += snippet(file.source, at) }
                     } else {
-                        out += "note: \(note.message)\n"
+                        out += "note: \(Self.escaped(note.message))\n"
                     }
                 }
             }
@@ -66,11 +66,42 @@ public struct DiagnosticRenderer: Sendable {
         return out
     }
 
-    /// The source line (tabs shown as spaces) and a caret under the column.
+    /// A control character (C0, DEL, C1) as text that shows it: `\n`, `\r`, `\t`, else `\u{1B}`
+    /// (hex, as in a Swift string literal); nil for any other character.
+    static func escape(_ scalar: Unicode.Scalar) -> String? {
+        switch scalar.value {
+        case 0x0A: return "\\n"
+        case 0x0D: return "\\r"
+        case 0x09: return "\\t"
+        case 0x00..<0x20, 0x7F..<0xA0: return "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+        default: return nil
+        }
+    }
+
+    /// `text` with its control characters escaped (see `escape(_:)`): a value from a YAML file
+    /// can hold newlines and terminal escape sequences, which must neither break the one-line
+    /// `path:line:col: severity: message` format nor reach the terminal raw.
+    static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { escape($0) != nil }) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if let e = escape(scalar) { out += e } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
+    }
+
+    /// The source line (tabs shown as spaces, other control characters escaped) and a caret
+    /// under the column.
     func snippet(_ source: SourceText?, _ at: SourceLocation) -> String {
         guard let source, let raw = source.line(at.line) else { return "" }
-        let line = String(raw.unicodeScalars.prefix(400).map { $0 == "\t" ? " " : Character($0) })
-        let pad = String(repeating: " ", count: max(0, min(at.column - 1, line.unicodeScalars.count)))
+        var line = ""
+        var pad = ""
+        for (n, scalar) in raw.unicodeScalars.prefix(400).enumerated() {
+            let escape = scalar == "\t" ? nil : Self.escape(scalar)
+            if let escape { line += escape } else { line.unicodeScalars.append(scalar == "\t" ? " " : scalar) }
+            // The caret goes under the column's character, however wide its escape.
+            if n < at.column - 1 { pad += String(repeating: " ", count: escape?.count ?? 1) }
+        }
         return "    \(line)\n    \(pad)\(paint("^", "1;32"))\n"
     }
 
@@ -124,11 +155,28 @@ public struct DiagnosticRenderer: Sendable {
         return .map(m)
     }
 
-    /// A relative path stays relative (GitHub resolves it against the checkout); spaces are escaped.
+    /// The path as an RFC 3986 URI reference: a relative path stays relative (GitHub resolves it
+    /// against the checkout). Every byte of its UTF-8 outside unreserved characters, sub-delims,
+    /// ':', '@' and '/' is percent-encoded (`#`, `?`, `%`, space, non-ASCII); a relative path
+    /// whose first segment holds ':' gets `./` so that it cannot read as a scheme.
     static func uri(_ path: String) -> String {
-        var p = path
-        while p.hasPrefix("./") { p.removeFirst(2) }
-        return p.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: " ", with: "%20")
+        var p = Substring(path)
+        while p.hasPrefix("./") { p = p.dropFirst(2) }
+        var out = ""
+        for byte in p.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"),
+                 UInt8(ascii: "!"), UInt8(ascii: "$"), UInt8(ascii: "&"), UInt8(ascii: "'"), UInt8(ascii: "("), UInt8(ascii: ")"),
+                 UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: "="),
+                 UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "/"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            default:
+                out += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        if !out.hasPrefix("/"), out.prefix(while: { $0 != "/" }).contains(":") { out = "./" + out }
+        return out
     }
 
     public func renderSARIF(_ files: [LintedFile], rules: [RuleDescription]) -> String {
@@ -165,7 +213,9 @@ public struct DiagnosticRenderer: Sendable {
         let sarif: Value = .map([
             "$schema": .string("https://json.schemastore.org/sarif-2.1.0.json"),
             "version": .string("2.1.0"),
-            "runs": .list([.map(["tool": .map(["driver": driver]), "results": .list(results)])]),
+            // Columns count Unicode scalars (code points), as libyaml counts them; not UTF-16 units.
+            "runs": .list([.map(["tool": .map(["driver": driver]), "columnKind": .string("unicodeCodePoints"),
+                                 "results": .list(results)])]),
         ])
         return sarif.jsonText(pretty: true) + "\n"
     }

@@ -135,6 +135,7 @@ public enum BuiltinRules {
         RuleDescription("required-with-default", .warning, "a param is required but has a default that is never used"),
         RuleDescription("duplicate-trigger-id", .error, "two trigger conditions share an id"),
         RuleDescription("unknown-rule", .warning, "a runbook-lint comment names a rule that does not exist"),
+        RuleDescription("bad-suppression", .warning, "a runbook-lint comment is malformed (no directive, an unknown one, no rule, 'ignore-file all') and silences nothing"),
     ]
 
     /// Every rule id with its documentation.

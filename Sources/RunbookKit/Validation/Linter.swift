@@ -6,6 +6,10 @@ public struct LintedFile: Sendable {
     public var runbook: Runbook?
     public var diagnostics: [Diagnostic]
     public var source: SourceText?
+    /// The file's suppression comments (for findings added after the file was linted).
+    var suppressions: Suppressions?
+    /// The file could not be read (its finding is an `io-error`): `runbook lint` exits 2.
+    public internal(set) var isUnreadable = false
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 
     public init(path: String, runbook: Runbook?, diagnostics: [Diagnostic], source: SourceText?) {
@@ -13,6 +17,18 @@ public struct LintedFile: Sendable {
         self.runbook = runbook
         self.diagnostics = diagnostics
         self.source = source
+    }
+}
+
+/// A file to lint, and how lint came to it.
+public struct LintInput: Sendable, Hashable {
+    public var path: String
+    /// Found by walking a directory rather than named by the user: lint reads it only if it is a
+    /// regular file (a FIFO named `x.yaml` in a runbook directory must not block lint).
+    public var foundInDirectory: Bool
+    public init(path: String, foundInDirectory: Bool) {
+        self.path = path
+        self.foundInDirectory = foundInDirectory
     }
 }
 
@@ -51,16 +67,23 @@ public struct Linter: Sendable {
         self.ignoredRules = ignoredRules
     }
 
-    /// The runbook files under the given paths: files as given, directories searched for `*.yaml`/`*.yml`
-    /// (scenario files `*.test.yaml` excluded), sorted. A missing path is an input error.
+    /// The runbook files under the given paths (see `inputs(_:)`), as paths.
     public static func expand(_ paths: [String]) throws(LintInputError) -> [String] {
-        var files: [String] = []
+        try inputs(paths).map(\.path)
+    }
+
+    /// The runbook files under the given paths: files as given, directories searched for
+    /// `*.yaml`/`*.yml` (scenario files `*.test.yaml` and hidden entries, whose name starts with
+    /// '.', excluded), sorted. A file reached twice (`a.yaml ./a.yaml`, `d d/a.yaml`, a symlink
+    /// to a file also linted) is kept once, where it was first seen. A missing path is an input error.
+    public static func inputs(_ paths: [String]) throws(LintInputError) -> [LintInput] {
+        var files: [LintInput] = []
         for path in paths {
             var info = stat()
             guard stat(path, &info) == 0 else {
                 throw LintInputError(message: "\(path): no such file or directory")
             }
-            if (info.st_mode & S_IFMT) != S_IFDIR { files.append(path); continue }
+            if (info.st_mode & S_IFMT) != S_IFDIR { files.append(LintInput(path: path, foundInDirectory: false)); continue }
             // A symlinked directory (runbooks.d -> ../shared/runbooks is common) is followed,
             // because stat and opendir follow it; symlinks to directories inside it are not.
             let base = path.hasSuffix("/") ? path : path + "/"
@@ -68,18 +91,29 @@ public struct Linter: Sendable {
             try runbookFiles(under: base, into: &found)
             // An empty directory in CI usually means a wrong path: say so instead of passing.
             if found.isEmpty { throw LintInputError(message: "\(path): no runbook files (*.yaml, *.yml) found") }
-            files.append(contentsOf: found.sorted())
+            files.append(contentsOf: found.sorted().map { LintInput(path: $0, foundInDirectory: true) })
         }
-        return files
+        // The same file twice would be its own duplicate-runbook-id: keep the first of each real path.
+        var seen: Set<String> = []
+        return files.filter { seen.insert(realPath($0.path) ?? $0.path).inserted }
+    }
+
+    /// The canonical absolute path (symlinks resolved), or nil (a dangling symlink).
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Appends the runbook files in `directory` (ending in "/") and its subdirectories to
     /// `found`, with readdir: one system call per batch of entries and a stat only for entries
     /// whose type the directory does not tell.
     ///
-    /// A directory that cannot be read is an input error naming it (lint in CI must not pass
-    /// by skipping runbooks it cannot see). A `*.yaml` symlink to nothing is kept, so that lint
-    /// reports it as an unreadable file.
+    /// Hidden entries (a name starting with '.': `.git`, the state directory `.runbook`, editor
+    /// files) are skipped. A directory that cannot be read is an input error naming it (lint
+    /// in CI must not pass by skipping runbooks it cannot see). A `*.yaml` symlink to nothing,
+    /// or a `*.yaml` that is not a regular file (a FIFO, a socket, a device), is kept, so that
+    /// lint reports it as an unreadable file (without opening it: see `LintInput`).
     private static func runbookFiles(under directory: String, into found: inout [String]) throws(LintInputError) {
         func isRunbookName(_ name: String) -> Bool {
             (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !isScenarioFile(name)
@@ -94,7 +128,8 @@ public struct Linter: Sendable {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                     String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
                 }
-                if name == "." || name == ".." { continue }
+                // Also "." and "..".
+                if name.hasPrefix(".") { continue }
                 let full = dir + name
                 var type = Int32(entry.pointee.d_type)
                 if type == Int32(DT_UNKNOWN) || type == Int32(DT_LNK) {
@@ -127,13 +162,16 @@ public struct Linter: Sendable {
     }
 
     /// Lints one file from disk (read by the YAML front end's reader: a file over the size limit is
-    /// refused before it is read, an unreadable one gets the reason).
-    public func lint(fileAt path: String) -> LintedFile {
-        switch YAMLParser.readFile(path, limits: limits) {
+    /// refused before it is read, an unreadable one gets the reason). With `regularFilesOnly`
+    /// (a file found in a directory), anything but a regular file is an `io-error` and is not opened.
+    public func lint(fileAt path: String, regularFilesOnly: Bool = false) -> LintedFile {
+        switch YAMLParser.readFile(path, limits: limits, regularFilesOnly: regularFilesOnly) {
         case .success(let bytes):
             return lint(bytes: bytes, file: path)
         case .failure(let failure):
-            return LintedFile(path: path, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
+            var linted = LintedFile(path: path, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
+            linted.isUnreadable = failure.diagnostic.ruleID == "io-error"
+            return linted
         }
     }
 
@@ -170,27 +208,35 @@ public struct Linter: Sendable {
                 for rule in rules { diagnostics += rule.check(context) }
             }
         }
-        let suppressions = Suppressions(source: source)
+        let suppressions = Suppressions(source: source, file: file, markedScalars: parsed.markedScalars)
         diagnostics = suppressions.filter(diagnostics, ignoring: ignoredRules)
-        diagnostics += suppressions.unknownRules(known: BuiltinRules.ids, file: file)
+        // Findings about the comments themselves can only be turned off with --ignore.
+        diagnostics += suppressions.problems.filter { !ignoredRules.contains($0.ruleID) }
         diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
-        return LintedFile(path: file, runbook: runbook, diagnostics: diagnostics, source: source)
+        var linted = LintedFile(path: file, runbook: runbook, diagnostics: diagnostics, source: source)
+        linted.suppressions = suppressions
+        return linted
+    }
+
+    /// Lints files named by the user (see `lint(inputs:)`).
+    public func lint(files: [String]) -> [LintedFile] {
+        lint(inputs: files.map { LintInput(path: $0, foundInDirectory: false) })
     }
 
     /// Lints many files and adds directory-wide findings (duplicate runbook ids).
     ///
     /// Files are linted in parallel, on as many threads as the machine has cores; the results
-    /// are in the order of `files`.
-    public func lint(files: [String]) -> [LintedFile] {
-        var results = lintEach(files)
+    /// are in the order of `inputs`.
+    public func lint(inputs: [LintInput]) -> [LintedFile] {
+        var results = lintEach(inputs)
         var firstByID: [String: SourceLocation] = [:]
         for n in results.indices {
             guard let rb = results[n].runbook else { continue }
             if let first = firstByID[rb.id.value] {
                 let d = Diagnostic.error("duplicate-runbook-id", "runbook id '\(rb.id.value)' is already used by \(first.file)",
                                          at: rb.id.location, notes: [DiagnosticNote("first defined here", at: first)])
-                if let source = results[n].source {
-                    results[n].diagnostics += Suppressions(source: source).filter([d], ignoring: ignoredRules)
+                if let suppressions = results[n].suppressions {
+                    results[n].diagnostics += suppressions.filter([d], ignoring: ignoredRules)
                 }
             } else {
                 firstByID[rb.id.value] = rb.id.location
@@ -203,8 +249,10 @@ public struct Linter: Sendable {
 extension Linter {
     /// `lint(fileAt:)` of every file, in order, spread over the cores: files do not depend on
     /// each other until the directory-wide checks.
-    fileprivate func lintEach(_ files: [String]) -> [LintedFile] {
-        guard files.count > 1, ProcessInfo.processInfo.activeProcessorCount > 1 else { return files.map { lint(fileAt: $0) } }
+    fileprivate func lintEach(_ files: [LintInput]) -> [LintedFile] {
+        guard files.count > 1, ProcessInfo.processInfo.activeProcessorCount > 1 else {
+            return files.map { lint(fileAt: $0.path, regularFilesOnly: $0.foundInDirectory) }
+        }
         let slots = UnsafeMutableBufferPointer<LintedFile?>.allocate(capacity: files.count)
         slots.initialize(repeating: nil)
         defer {
@@ -214,67 +262,118 @@ extension Linter {
         // Dispatch spreads the iterations over the cores; each writes only its own slot.
         nonisolated(unsafe) let output = slots
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
-            output[index] = lint(fileAt: files[index])
+            output[index] = lint(fileAt: files[index].path, regularFilesOnly: files[index].foundInDirectory)
         }
         return slots.map { $0! }
     }
 }
 
-/// `# runbook-lint: ignore RULE[, RULE]` silences those rules on its line (a comment on a line
-/// of its own: on the next line too); `ignore all` silences every rule there;
-/// `# runbook-lint: ignore-file RULE` silences them in the whole file.
+/// Suppression comments (docs/lint.md, "Silencing a finding"):
+///
+/// - `# runbook-lint: ignore RULE[, RULE]` silences those rules on the comment's own line only;
+///   `ignore all` silences every rule on that line.
+/// - `# runbook-lint: ignore-file RULE[, RULE]` silences them in the whole file; `all` is not
+///   accepted there (a `bad-suppression` warning, and nothing is silenced by it).
+///
+/// Only real YAML comments count: a comment starts at a `#` at the start of a line (after
+/// blanks) or after a blank, outside quoted scalars and block scalars' content lines (from the
+/// parser's `markedScalars`). The directive is the text after the first `runbook-lint:` in the
+/// comment. A directive that is not understood is a `bad-suppression` warning at the comment's
+/// `#`; a rule id no rule has is an `unknown-rule` warning at the id.
 public struct Suppressions: Sendable {
     private var byLine: [Int: Set<String>] = [:]
     private var fileWide: Set<String> = []
-    /// Every rule named in a comment, by line.
-    private var named: [Int: Set<String>] = [:]
+    /// `bad-suppression` and `unknown-rule` warnings about the comments themselves.
+    public private(set) var problems: [Diagnostic] = []
 
-    public init(source: SourceText) {
+    static let directives = ["ignore", "ignore-file"]
+
+    /// Reads the comments of `source` (the file `file`); `markedScalars` are byte ranges that
+    /// are scalar text (see `YAMLParseResult.markedScalars`); `known` are the rule ids.
+    public init(source: SourceText, file: String, markedScalars: [Range<Int>] = [], known: Set<String> = BuiltinRules.ids) {
         let marker: StaticString = "runbook-lint:"
         // Most lines have no '#': one byte scan finds those that do before any String is made.
         for n in source.lines(containing: UInt8(ascii: "#")) {
-            guard let line = source.line(n), let rest = Self.textAfterMarker(marker, in: line) else { continue }
-            let words = rest.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
-            guard let verb = words.first else { continue }
-            let rules = Set(words.dropFirst().prefix { !$0.hasPrefix("#") && !$0.hasPrefix("--") })
-            switch verb {
-            case "ignore":
-                byLine[n, default: []].formUnion(rules)
-                // A comment on a line of its own also covers the next line.
-                if line.trimmingCharacters(in: .whitespaces).hasPrefix("#") { byLine[n + 1, default: []].formUnion(rules) }
-            case "ignore-file": fileWide.formUnion(rules)
-            default: continue
+            guard var line = source.line(n), let lineStart = source.startOffset(ofLine: n) else { continue }
+            // Byte offsets in the line: the comment's '#', and the first byte after the marker.
+            let found: (hash: Int, rest: Int)? = line.withUTF8 { bytes in
+                var from = 0
+                while let hash = ByteSearch.firstOffset(of: "#", in: bytes, from: from) {
+                    from = hash + 1
+                    if hash > 0, bytes[hash - 1] != UInt8(ascii: " "), bytes[hash - 1] != UInt8(ascii: "\t") { continue }
+                    if markedScalars.contains(where: { $0.contains(lineStart + hash) }) { continue }
+                    // The first real '#' starts the comment: the rest of the line is comment text.
+                    guard let at = ByteSearch.firstOffset(of: marker, in: bytes, from: hash + 1) else { return nil }
+                    return (hash, at + marker.utf8CodeUnitCount)
+                }
+                return nil
             }
-            named[n, default: []].formUnion(rules)
+            guard let found else { continue }
+            let words = Self.words(in: line, from: found.rest)
+            let commentAt = SourceLocation(file: file, line: n, column: Self.column(ofByte: found.hash, in: line))
+            func at(_ word: (text: String, offset: Int)) -> SourceLocation {
+                SourceLocation(file: file, line: n, column: Self.column(ofByte: word.offset, in: line))
+            }
+            guard let verb = words.first else {
+                problems.append(.warning("bad-suppression", "runbook-lint comment without a directive; write 'ignore RULE' or 'ignore-file RULE'", at: commentAt))
+                continue
+            }
+            // Words after `--` (or a second '#') are the reason, not rule ids.
+            let rules = words.dropFirst().prefix { !$0.text.hasPrefix("#") && !$0.text.hasPrefix("--") }
+            guard Self.directives.contains(verb.text) else {
+                problems.append(.warning("bad-suppression", "unknown runbook-lint directive '\(verb.text)'; expected 'ignore' or 'ignore-file'"
+                                         + Suggestions.hint(for: verb.text, in: Self.directives), at: commentAt))
+                continue
+            }
+            if rules.isEmpty {
+                problems.append(.warning("bad-suppression", "'\(verb.text)' names no rule; write '\(verb.text) RULE'", at: commentAt))
+                continue
+            }
+            var silenced: Set<String> = []
+            for rule in rules {
+                if rule.text == "all" {
+                    if verb.text == "ignore-file" {
+                        problems.append(.warning("bad-suppression", "'ignore-file all' is not accepted; name the rules to silence in the whole file", at: at(rule)))
+                        continue
+                    }
+                } else if !known.contains(rule.text) {
+                    problems.append(.warning("unknown-rule", "unknown rule '\(rule.text)' in a runbook-lint comment" + Suggestions.hint(for: rule.text, in: Array(known)),
+                                             at: at(rule)))
+                    continue
+                }
+                silenced.insert(rule.text)
+            }
+            if verb.text == "ignore" { byLine[n, default: []].formUnion(silenced) } else { fileWide.formUnion(silenced) }
         }
     }
 
-    /// The text after the first `marker` that follows the line's first '#'.
-    private static func textAfterMarker(_ marker: StaticString, in line: String) -> Substring? {
-        var line = line
-        let end: Int? = line.withUTF8 { bytes in
-            guard let hash = ByteSearch.firstOffset(of: "#", in: bytes) else { return nil }
-            return ByteSearch.firstOffset(of: marker, in: bytes, from: hash + 1).map { $0 + marker.utf8CodeUnitCount }
-        }
-        // Both are ASCII, so the offset past the marker is a character boundary.
-        return end.map { line[line.utf8.index(line.utf8.startIndex, offsetBy: $0)...] }
-    }
-
-    /// Rule ids named in comments that no rule has (reported as `unknown-rule` warnings).
-    public func unknownRules(known: Set<String>, file: String) -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        for (line, rules) in named.sorted(by: { $0.key < $1.key }) {
-            for rule in rules.sorted() where rule != "all" && !known.contains(rule) {
-                out.append(.warning("unknown-rule", "unknown rule '\(rule)' in a runbook-lint comment" + Suggestions.hint(for: rule, in: Array(known)),
-                                    at: SourceLocation(file: file, line: line, column: 1)))
-            }
+    /// The words (split at blanks and commas) from byte `start` of `line`, with their byte offsets.
+    private static func words(in line: String, from start: Int) -> [(text: String, offset: Int)] {
+        let bytes = Array(line.utf8)
+        var out: [(text: String, offset: Int)] = []
+        var i = start
+        while i < bytes.count {
+            let b = bytes[i]
+            if b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: ",") { i += 1; continue }
+            var j = i
+            while j < bytes.count, bytes[j] != UInt8(ascii: " "), bytes[j] != UInt8(ascii: "\t"), bytes[j] != UInt8(ascii: ",") { j += 1 }
+            out.append((String(decoding: bytes[i..<j], as: UTF8.self), i))
+            i = j
         }
         return out
     }
 
+    /// The 1-based column (in Unicode scalars, as `SourceLocation` counts) of byte `offset` of `line`.
+    private static func column(ofByte offset: Int, in line: String) -> Int {
+        let utf8 = line.utf8
+        let index = utf8.index(utf8.startIndex, offsetBy: min(offset, utf8.count))
+        return line.unicodeScalars[..<index].count + 1
+    }
+
+    /// `diagnostics` without the silenced ones; `global` are the rules silenced everywhere.
     public func filter(_ diagnostics: [Diagnostic], ignoring global: Set<String>) -> [Diagnostic] {
         diagnostics.filter { d in
-            if global.contains(d.ruleID) || fileWide.contains(d.ruleID) || fileWide.contains("all") { return false }
+            if global.contains(d.ruleID) || fileWide.contains(d.ruleID) { return false }
             if let rules = byLine[d.location.line], rules.contains(d.ruleID) || rules.contains("all") { return false }
             return true
         }

@@ -68,6 +68,9 @@ public struct SourceText: Sendable {
         return start..<Int(lineEnds[n - 1])
     }
 
+    /// The byte offset in the file where line `n` (1-based) starts, or nil when there is no such line.
+    func startOffset(ofLine n: Int) -> Int? { range(ofLine: n)?.lowerBound }
+
     /// Line `n` (1-based) without its line break, or nil when the file has no such line.
     /// Invalid UTF-8 is shown as U+FFFD.
     public func line(_ n: Int) -> String? {

@@ -14,11 +14,16 @@ public struct YAMLParseResult: Sendable {
     public var root: YAMLNode?
     /// Everything found, sorted by position.
     public var diagnostics: [Diagnostic]
+    /// Byte ranges of quoted scalars and of block scalars' content lines whose source text holds
+    /// `runbook-lint:`: a `#` in them is part of a value, not a comment (see `Suppressions`).
+    /// Only the part of the file that was parsed is covered.
+    public var markedScalars: [Range<Int>]
 
     /// Creates a result.
-    public init(root: YAMLNode?, diagnostics: [Diagnostic]) {
+    public init(root: YAMLNode?, diagnostics: [Diagnostic], markedScalars: [Range<Int>] = []) {
         self.root = root
         self.diagnostics = diagnostics
+        self.markedScalars = markedScalars
     }
 }
 
@@ -51,7 +56,7 @@ public enum YAMLParser {
         var loader = DocumentLoader(bytes: bytes, screened: screened, file: file, limits: limits, sink: listSink)
         let root = loader.load()
         diagnostics.append(contentsOf: loader.diagnostics)
-        return YAMLParseResult(root: root, diagnostics: sorted(diagnostics))
+        return YAMLParseResult(root: root, diagnostics: sorted(diagnostics), markedScalars: loader.markedScalars)
     }
 
     /// Reads and parses a file; unreadable file → diagnostic rule `io-error`.
@@ -75,21 +80,56 @@ public enum YAMLParser {
         var diagnostic: Diagnostic
     }
 
+    /// How long the reader waits for a process to open a FIFO (a named pipe) for writing before
+    /// it gives up with an `io-error`: a FIFO nobody writes to must not block lint forever.
+    static let fifoWriterWait: Int32 = 5_000  // milliseconds
+
     /// Reads a whole file, refusing it before reading when it is over `maxFileBytes`; a failure
     /// is an `io-error` / `file-too-large` diagnostic naming the file and the reason.
-    static func readFile(_ path: String, limits: YAMLLimits) -> Result<[UInt8], ReadFailure> {
+    ///
+    /// The file is opened non-blocking, so opening a FIFO never waits for a writer. With
+    /// `regularFilesOnly` (a file lint found in a directory) anything but a regular file is
+    /// refused without being opened. Otherwise (a path the user named: `<(generate)`,
+    /// `/dev/stdin`) a FIFO or pipe is read to its end once a writer shows up, waiting at most
+    /// `fifoWriterWait` for one; a character device is read like a file.
+    static func readFile(_ path: String, limits: YAMLLimits, regularFilesOnly: Bool = false) -> Result<[UInt8], ReadFailure> {
         let start = SourceLocation(file: path, line: 1, column: 1, offset: 0)
         func ioError(_ what: String) -> ReadFailure {
             ReadFailure(diagnostic: .error("io-error", "cannot \(what) '\(path)': \(systemErrorText())", at: start))
         }
-        let fd = open(path, O_RDONLY)
+        func notRegular(_ mode: mode_t) -> ReadFailure {
+            let kind: String
+            switch mode & S_IFMT {
+            case S_IFIFO: kind = "a FIFO"
+            case S_IFSOCK: kind = "a socket"
+            case S_IFCHR: kind = "a character device"
+            case S_IFBLK: kind = "a block device"
+            default: kind = "a special file"
+            }
+            return ReadFailure(diagnostic: .error("io-error", "cannot read '\(path)': not a regular file (\(kind))", at: start))
+        }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            let type = info.st_mode & S_IFMT
+            if type == S_IFSOCK || (regularFilesOnly && type != S_IFREG && type != S_IFDIR) { return .failure(notRegular(info.st_mode)) }
+        }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return .failure(ioError("open")) }
         defer { close(fd) }
-        var info = stat()
         guard fstat(fd, &info) == 0 else { return .failure(ioError("read")) }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
+        let type = info.st_mode & S_IFMT
+        if type == S_IFDIR {
             return .failure(ReadFailure(diagnostic: .error("io-error", "cannot read '\(path)': it is a directory", at: start)))
         }
+        // Checked again on what was opened: the path may have changed since the stat.
+        if type != S_IFREG, regularFilesOnly || type == S_IFSOCK { return .failure(notRegular(info.st_mode)) }
+        let isPipe = type == S_IFIFO
+        if !isPipe {
+            // Blocking reads again (a terminal behind /dev/stdin waits for input as `cat` does).
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        }
+        // A pipe read before any writer came reads as its end: wait for the first data or hang-up.
+        var heardFromWriter = !isPipe
         let expected = Int(info.st_size)
         if expected > limits.maxFileBytes {
             return .failure(ReadFailure(diagnostic: .error(
@@ -113,13 +153,44 @@ public enum YAMLParser {
             let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
             if n < 0 {
                 if errno == EINTR { continue }
+                if isPipe, errno == EAGAIN || errno == EWOULDBLOCK {
+                    // A writer has the pipe open and has not written yet: wait for it.
+                    heardFromWriter = true
+                    guard waitForPipe(fd, milliseconds: -1) else { return .failure(ioError("read")) }
+                    continue
+                }
                 return .failure(ioError("read"))
             }
-            if n == 0 { break }
+            if n == 0 {
+                if heardFromWriter { break }
+                // No writer yet (or one that came and went): poll says which, or times out.
+                var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&poller, 1, fifoWriterWait)
+                if ready < 0 {
+                    if errno == EINTR { continue }
+                    return .failure(ioError("read"))
+                }
+                if ready == 0 {
+                    return .failure(ReadFailure(diagnostic: .error(
+                        "io-error", "cannot read '\(path)': no process opened the FIFO for writing within \(fifoWriterWait / 1000) s", at: start)))
+                }
+                heardFromWriter = true
+                continue
+            }
+            heardFromWriter = true
             filled += n
         }
         bytes.removeLast(bytes.count - filled)
         return .success(bytes)
+    }
+
+    /// Waits until the pipe `fd` can be read (data or the writer's end); false on an error.
+    private static func waitForPipe(_ fd: Int32, milliseconds: Int32) -> Bool {
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while poll(&poller, 1, milliseconds) < 0 {
+            if errno != EINTR { return false }
+        }
+        return true
     }
 }
 
@@ -133,6 +204,8 @@ private struct DocumentLoader {
     var diagnostics: [Diagnostic] = []
     /// Byte ranges of block and quoted scalars that span lines: a leading tab inside one is content.
     private var multilineScalars: [Range<Int>] = []
+    /// See `YAMLParseResult.markedScalars`.
+    private(set) var markedScalars: [Range<Int>] = []
 
     init(bytes: [UInt8], screened: ScreenedInput, file: String, limits: YAMLLimits, sink: (any YAMLListItemSink)?) {
         self.bytes = bytes
@@ -177,9 +250,11 @@ private struct DocumentLoader {
                 default:
                     // Plain scalars are not exempt: a tab-indented continuation line is
                     // indentation to the reader, whatever libyaml makes of it.
-                    if case .scalar(let scalar, _) = event.kind, scalar.style != .plain,
-                       event.start.line != event.end.line {
-                        multilineScalars.append(event.start.offset..<event.end.offset)
+                    if case .scalar(let scalar, _) = event.kind, scalar.style != .plain {
+                        if event.start.line != event.end.line {
+                            multilineScalars.append(event.start.offset..<event.end.offset)
+                        }
+                        noteMarkedScalar(scalar.style, from: event.start.offset, to: event.end.offset)
                     }
                     do throws(FatalBuildError) {
                         try builder.consume(event)
@@ -199,6 +274,24 @@ private struct DocumentLoader {
             }
             return nil
         }
+    }
+
+    /// Records a quoted or block scalar whose source holds `runbook-lint:` (rare: one memchr-led
+    /// search per scalar that is not plain). A plain scalar cannot hold a comment-like `#`: one
+    /// after a space ends it. A block scalar's header line (`key: |  # comment`) is left out.
+    private mutating func noteMarkedScalar(_ style: YAMLNode.ScalarStyle, from start: Int, to end: Int) {
+        guard start >= 0, end > start, end <= bytes.count else { return }
+        let range: Range<Int>? = bytes.withUnsafeBufferPointer { buffer in
+            let text = UnsafeBufferPointer(rebasing: buffer[start..<end])
+            // '#' first: rarer than the marker's first letter.
+            guard ByteSearch.firstOffset(of: "#", in: text) != nil,
+                  ByteSearch.firstOffset(of: "runbook-lint:", in: text) != nil else { return nil }
+            guard style == .literal || style == .folded else { return start..<end }
+            // The content starts after the header line's break.
+            guard let lf = text.firstIndex(where: { $0 == 0x0A || $0 == 0x0D }) else { return nil }
+            return start + lf + 1..<end
+        }
+        if let range { markedScalars.append(range) }
     }
 
     /// A libyaml error as a diagnostic; a failure on a line indented with a tab is reported as

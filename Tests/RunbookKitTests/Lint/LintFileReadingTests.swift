@@ -45,17 +45,21 @@ import Testing
         try "x: 1\n".write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    @Test("a directory gives its *.yaml/*.yml files, nested ones too, sorted; scenarios and other files are left out")
+    @Test("a directory gives its *.yaml/*.yml files, nested ones too, sorted; scenarios, hidden entries and other files are left out")
     func directoryWalk() throws {
         defer { try? fm.removeItem(atPath: dir) }
         for file in ["b.yaml", "a.yml", "notes.md", "a.test.yaml", "b.test.yml", "sub/c.yaml", "sub/deeper/d.yml",
-                     ".hidden/e.yaml", "z/readme.txt"] {
+                     ".hidden/e.yaml", ".f.yaml", ".runbook/runs/r1/b.yaml", ".git/g.yaml", "sub/.h.yml", "z/readme.txt"] {
             try write(file)
         }
         // A directory named like a runbook is not a file.
         try fm.createDirectory(atPath: dir + "/dir.yaml", withIntermediateDirectories: true)
         let files = try Linter.expand([dir])
-        #expect(files == [".hidden/e.yaml", "a.yml", "b.yaml", "sub/c.yaml", "sub/deeper/d.yml"].map { dir + "/" + $0 })
+        #expect(files == ["a.yml", "b.yaml", "sub/c.yaml", "sub/deeper/d.yml"].map { dir + "/" + $0 })
+        #expect(try Linter.inputs([dir]).allSatisfy(\.foundInDirectory))
+        // A hidden path given by name is walked (its own hidden entries are still skipped) or taken as it is.
+        #expect(try Linter.expand([dir + "/.runbook", dir + "/.f.yaml"]) == [dir + "/.runbook/runs/r1/b.yaml", dir + "/.f.yaml"])
+        #expect(try Linter.inputs([dir + "/.f.yaml"]) == [LintInput(path: dir + "/.f.yaml", foundInDirectory: false)])
         // A trailing slash does not double it; a file given by name is taken as it is.
         #expect(try Linter.expand([dir + "/"]) == files)
         #expect(try Linter.expand([dir + "/notes.md", dir + "/a.test.yaml"]) == [dir + "/notes.md", dir + "/a.test.yaml"])
@@ -77,6 +81,25 @@ import Testing
         // The dangling one is not silently left out: lint says it cannot be read.
         let linted = Linter(catalog: BuiltinActions.catalog).lint(fileAt: dir + "/link/dangling.yaml")
         #expect(linted.diagnostics.map(\.message) == ["cannot open '\(dir)/link/dangling.yaml': no such file or directory"])
+    }
+
+    @Test("a file reached twice is kept once, as first seen: same path, ./path, absolute path, through its directory or a symlink")
+    func duplicatesByRealPath() throws {
+        defer { try? fm.removeItem(atPath: dir) }
+        try write("d/a.yaml")
+        try write("d/b.yaml")
+        try fm.createSymbolicLink(atPath: dir + "/link.yaml", withDestinationPath: dir + "/d/b.yaml")
+        // (Absolute paths: changing the working directory would disturb tests running alongside.)
+        let d = dir + "/d"
+        #expect(try Linter.expand([d + "/a.yaml", d + "/a.yaml"]) == [d + "/a.yaml"])
+        #expect(try Linter.expand([d + "/a.yaml", dir + "/./d/a.yaml", dir + "//d/a.yaml", d + "/../d/a.yaml"]) == [d + "/a.yaml"])
+        #expect(try Linter.expand([d + "/b.yaml", d, d + "/a.yaml"]) == [d + "/b.yaml", d + "/a.yaml"])
+        #expect(try Linter.expand([dir + "/link.yaml", d]) == [dir + "/link.yaml", d + "/a.yaml"])
+        #expect(try Linter.expand([d, d + "/"]) == [d + "/a.yaml", d + "/b.yaml"])
+        // Two dangling symlinks are two files (both get an io-error).
+        try fm.createSymbolicLink(atPath: dir + "/d/x.yaml", withDestinationPath: dir + "/none1")
+        try fm.createSymbolicLink(atPath: dir + "/d/y.yaml", withDestinationPath: dir + "/none2")
+        #expect(try Linter.expand([d]) == ["a", "b", "x", "y"].map { d + "/\($0).yaml" })
     }
 
     @Test("a directory lint cannot read is an input error that names it, not runbooks skipped",
