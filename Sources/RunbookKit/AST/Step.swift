@@ -9,6 +9,8 @@ public struct Step: Sendable {
         var name: String?
         var action: Located<String>
         var with: [WithArgument]
+        /// Where the `with:` key is written (nil without `with:`).
+        var withLocation: SourceLocation?
         var timeout: Located<RunbookDuration>?
         var onFailure: Located<OnFailure>?
         var rollbackNone: Bool
@@ -74,6 +76,12 @@ public struct Step: Sendable {
         get { box.fields.with }
         set { update { $0.with = newValue } }
     }
+    /// Where the `with:` key is written (nil when the step has no `with:`): findings about
+    /// the block as a whole (a missing parameter) point there.
+    public var withLocation: SourceLocation? {
+        get { box.fields.withLocation }
+        set { update { $0.withLocation = newValue } }
+    }
     public var when: LocatedTemplate? {
         get { rare.when }
         set { updateRare { $0.when = newValue } }
@@ -124,12 +132,13 @@ public struct Step: Sendable {
     }
 
     public init(id: Located<String>, name: String? = nil, action: Located<String>, with: [WithArgument] = [],
-                when: LocatedTemplate? = nil, timeout: Located<RunbookDuration>? = nil,
+                withLocation: SourceLocation? = nil, when: LocatedTemplate? = nil, timeout: Located<RunbookDuration>? = nil,
                 onFailure: Located<OnFailure>? = nil, confirm: Confirmation? = nil, rollbackNone: Bool = false,
                 retry: Retry? = nil, until: LocatedTemplate? = nil, undoes: [Located<String>] = [],
                 isRollbackStep: Bool = false, location: SourceLocation) {
         let rare = RareFieldsValue(when: when, confirm: confirm, retry: retry, until: until)
-        box = Box(Fields(id: id, name: name, action: action, with: with, timeout: timeout, onFailure: onFailure,
+        box = Box(Fields(id: id, name: name, action: action, with: with, withLocation: withLocation, timeout: timeout,
+                         onFailure: onFailure,
                          rollbackNone: rollbackNone, undoes: undoes, isRollbackStep: isRollbackStep, isSummary: false,
                          location: location, rare: rare.isEmpty ? nil : RareFields(rare)))
     }

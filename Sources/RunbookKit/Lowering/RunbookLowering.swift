@@ -424,7 +424,8 @@ public enum RunbookLowering {
         if until != nil && retry == nil {
             r.warning("until-without-retry", "\(what) has 'until' but no 'retry', so it is tried only once", map.keyNode("until")!)
         }
-        return Step(id: id, name: name, action: action, with: with, when: when, timeout: timeout,
+        return Step(id: id, name: name, action: action, with: with, withLocation: map.keyNode("with")?.reportLocation,
+                    when: when, timeout: timeout,
                     onFailure: onFailure, confirm: confirm, rollbackNone: rollbackNone, retry: retry, until: until,
                     undoes: undoes, isRollbackStep: isRollback, location: node.reportLocation)
     }

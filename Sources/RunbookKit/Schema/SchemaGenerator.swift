@@ -63,8 +63,50 @@ public struct SchemaGenerator: Sendable {
             }
             properties[p.name] = s
         }
-        return obj(properties, required: action.parameters.filter(\.required).map(\.name),
-                   description: "parameters of \(action.id): \(action.summary)")
+        let schema = obj(properties, required: action.parameters.filter(\.required).map(\.name),
+                         description: "parameters of \(action.id): \(action.summary)")
+        guard case .map(var m) = schema, !action.constraints.isEmpty else { return schema }
+        m["allOf"] = .list(action.constraints.map { constraint(of: $0, in: action) })
+        return .map(m)
+    }
+
+    /// One `ParameterConstraint` in JSON Schema terms. As in lint, a `${{ }}` expression
+    /// counts as given and satisfies a condition on a value.
+    public func constraint(of c: ParameterConstraint, in action: ActionDescriptor) -> Value {
+        func required(_ names: [String]) -> Value { .map(["required": .list(names.map(Value.string))]) }
+        func pairs(_ names: [String]) -> [Value] {
+            names.indices.flatMap { i in names[(i + 1)...].map { required([names[i], $0]) } }
+        }
+        /// The schema of "the condition holds"; `allowExpression`: a `${{ }}` value satisfies it.
+        func holds(_ condition: ParameterCondition, allowExpression: Bool) -> Value {
+            switch condition {
+            case .given(let name):
+                return required([name])
+            case .equals(let name, let value):
+                let same: Value = allowExpression ? .map(["anyOf": .list([.map(["const": value]), ref("expression")])])
+                    : .map(["const": value])
+                var m: [String: Value] = ["properties": .map([name: same])]
+                // Absent counts as the default: `properties` alone holds when the key is missing.
+                if action.parameter(named: name)?.defaultValue != value { m["required"] = .list([.string(name)]) }
+                return .map(m)
+            }
+        }
+        switch c {
+        case .exactlyOne(let names):
+            return .map(["oneOf": .list(names.map { required([$0]) }), "description": .string(c.description)])
+        case .atLeastOne(let names):
+            return .map(["anyOf": .list(names.map { required([$0]) }), "description": .string(c.description)])
+        case .atMostOne(let names):
+            return .map(["not": .map(["anyOf": .list(pairs(names))]), "description": .string(c.description)])
+        case .requires(.given(let a), .given(let b)):
+            return .map(["dependentRequired": .map([a: .list([.string(b)])]), "description": .string(c.description)])
+        case .requires(let condition, let needed):
+            return .map(["if": holds(condition, allowExpression: false), "then": holds(needed, allowExpression: true),
+                         "description": .string(c.description)])
+        case .nonEmpty(let name):
+            return .map(["properties": .map([name: .map(["minLength": .int(1), "minItems": .int(1)])]),
+                         "description": .string(c.description)])
+        }
     }
 
     public func generate() -> Value {
