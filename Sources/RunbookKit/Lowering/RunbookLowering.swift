@@ -432,9 +432,13 @@ public enum RunbookLowering {
 
     private static func lowerConfirm(_ node: YAMLNode, _ r: inout NodeReader) -> Confirmation? {
         if let s = node.scalar {
-            guard let text = r.string(node, what: "'confirm'") else { return nil }
-            _ = s
-            return r.template(node, text: text.value).map { Confirmation(message: $0, location: node.reportLocation) }
+            // `confirm: true` is no confirmation whose prompt is "true": only text is a message.
+            guard case .string(let text) = YAMLNode.resolvePlain(s) else {
+                r.error("wrong-type", "'confirm' must be a message string or a mapping {message, timeout}, found \(node.kindDescription)",
+                        node)
+                return nil
+            }
+            return r.template(node, text: text).map { Confirmation(message: $0, location: node.reportLocation) }
         }
         guard let map = r.mapping(node, what: "'confirm'", allowed: ["message", "timeout"]),
               let m = r.requireKey(map, "message", what: "'confirm'"),
