@@ -171,7 +171,28 @@ struct NodeReader {
             error("wrong-type", "\(what) must be an expression string, found \(node.kindDescription)", node)
             return nil
         }
-        if Template.containsExpressionOpener(s.text) { return template(node, text: s.text) }
+        switch YAMLNode.resolvePlain(s) {
+        case .bool:
+            break  // true/false: a bare expression of its own
+        case .string(let text) where Self.boolLike.contains(text.lowercased()):
+            warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for \(what)", node)
+            return nil
+        case .string:
+            break
+        default:
+            error("wrong-type", "\(what) must be an expression or true/false, found \(node.kindDescription)", node)
+            return nil
+        }
+        if Template.containsExpressionOpener(s.text) {
+            guard let located = template(node, text: s.text) else { return nil }
+            if !located.template.isSingleExpression {
+                // Text around `${{ }}` makes a string, and any non-empty string is true.
+                error("wrong-type", "\(what) must be one ${{ }} expression with nothing around it (or a bare expression); "
+                      + "text around it makes a string, which is always true", node)
+                return nil
+            }
+            return located
+        }
         // A bare expression: wrap it so evaluation keeps its type, and shift positions back by "${{".
         var positions = positionsOfContent(node)
         positions.contentStart.column -= 3
