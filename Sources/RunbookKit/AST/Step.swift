@@ -261,14 +261,20 @@ public struct TemplatePositions: Sendable {
     public var lineStarts: [SourceLocation]
     /// Offsets (in scalars) where each content line starts (parallel to `lineStarts`).
     public var lineOffsets: [Int]
+    /// Every offset is at `contentStart`: the text was copied in by an alias, and findings in
+    /// it point at the alias (its columns say nothing about the alias's line).
+    public var pinned: Bool
 
-    public init(contentStart: SourceLocation, lineStarts: [SourceLocation] = [], lineOffsets: [Int] = []) {
+    public init(contentStart: SourceLocation, lineStarts: [SourceLocation] = [], lineOffsets: [Int] = [],
+                pinned: Bool = false) {
         self.contentStart = contentStart
         self.lineStarts = lineStarts
         self.lineOffsets = lineOffsets
+        self.pinned = pinned
     }
 
     public func location(ofOffset offset: Int) -> SourceLocation {
+        if pinned { return contentStart }
         if let n = lineOffsets.lastIndex(where: { $0 <= offset }) {
             let start = lineStarts[n]
             return start.moved(toLine: start.line, column: start.column + offset - lineOffsets[n])

@@ -158,7 +158,7 @@ struct NodeReader {
         let positions = positionsOfContent(node)
         let (template, issues) = Template.parse(text)
         for issue in issues {
-            let at = node.aliasOrigin == nil ? positions.location(ofOffset: issue.offset) : node.reportLocation
+            let at = positions.location(ofOffset: issue.offset)
             bag.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: at, notes: node.aliasNotes))
         }
         guard let template else { return nil }
@@ -195,11 +195,13 @@ struct NodeReader {
         }
         // A bare expression: wrap it so evaluation keeps its type, and shift positions back by "${{".
         var positions = positionsOfContent(node)
-        positions.contentStart.column -= 3
-        positions.lineOffsets = positions.lineOffsets.map { $0 + 3 }
+        if !positions.pinned {
+            positions.contentStart.column -= 3
+            positions.lineOffsets = positions.lineOffsets.map { $0 + 3 }
+        }
         let (template, issues) = Template.parse("${{" + s.text + "}}")
         for issue in issues {
-            let at = node.aliasOrigin == nil ? positions.location(ofOffset: issue.offset) : node.reportLocation
+            let at = positions.location(ofOffset: issue.offset)
             bag.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: at, notes: node.aliasNotes))
         }
         guard let template else { return nil }
@@ -208,6 +210,8 @@ struct NodeReader {
 
     /// Where the content of a scalar starts, and for block scalars where each line starts.
     func positionsOfContent(_ node: YAMLNode) -> TemplatePositions {
+        // Aliased text: findings point at the alias, not at the anchor's columns.
+        if let origin = node.aliasOrigin { return TemplatePositions(contentStart: origin.aliasLocation, pinned: true) }
         let start = node.location
         guard let s = node.scalar else { return TemplatePositions(contentStart: start) }
         switch s.style {

@@ -14,11 +14,14 @@ public struct YAMLParseResult: Sendable {
     public var root: YAMLNode?
     /// Everything found, sorted by position.
     public var diagnostics: [Diagnostic]
+    /// Every alias that was expanded, in document order (see `AliasNotes`).
+    public var aliases: [YAMLNode.AliasOrigin]
 
     /// Creates a result.
-    public init(root: YAMLNode?, diagnostics: [Diagnostic]) {
+    public init(root: YAMLNode?, diagnostics: [Diagnostic], aliases: [YAMLNode.AliasOrigin] = []) {
         self.root = root
         self.diagnostics = diagnostics
+        self.aliases = aliases
     }
 }
 
@@ -51,7 +54,7 @@ public enum YAMLParser {
         var loader = DocumentLoader(bytes: bytes, screened: screened, file: file, limits: limits, sink: listSink)
         let root = loader.load()
         diagnostics.append(contentsOf: loader.diagnostics)
-        return YAMLParseResult(root: root, diagnostics: sorted(diagnostics))
+        return YAMLParseResult(root: root, diagnostics: sorted(diagnostics), aliases: root == nil ? [] : loader.aliases)
     }
 
     /// Reads and parses a file; unreadable file → diagnostic rule `io-error`.
@@ -131,6 +134,8 @@ private struct DocumentLoader {
     let limits: YAMLLimits
     let sink: (any YAMLListItemSink)?
     var diagnostics: [Diagnostic] = []
+    /// The aliases the builder expanded (set when a root is returned).
+    var aliases: [YAMLNode.AliasOrigin] = []
     /// Byte ranges of block and quoted scalars that span lines: a leading tab inside one is content.
     private var multilineScalars: [Range<Int>] = []
 
@@ -161,6 +166,7 @@ private struct DocumentLoader {
                                                   at: SourceLocation(file: file, line: 1, column: 1, offset: 0)))
                         return nil
                     }
+                    aliases = builder.aliases
                     return builder.root
                 case .documentStart:
                     documents += 1
@@ -170,6 +176,7 @@ private struct DocumentLoader {
                         diagnostics.append(.error("multiple-documents",
                                                   "a runbook file holds one YAML document; found a second one",
                                                   at: event.start))
+                        aliases = builder.aliases
                         return builder.root
                     }
                 case .documentEnd:
