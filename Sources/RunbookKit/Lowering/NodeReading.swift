@@ -43,11 +43,16 @@ struct NodeReader {
             error("wrong-type", "\(what) must be a string, found \(node.kindDescription)", node)
             return nil
         }
-        if case .null = YAMLNode.resolvePlain(s) {
+        switch YAMLNode.resolvePlain(s) {
+        case .string:
+            return Located(s.text, at: node.reportLocation)
+        case .null:
             error("wrong-type", "\(what) must be a string, found null", node)
-            return nil
+        default:
+            // `owner: 5`, `name: true`: the schema says string; quoting says it is meant as text.
+            error("wrong-type", "\(what) must be a string, found \(node.kindDescription); quote it if it is meant as text", node)
         }
-        return Located(s.text, at: node.reportLocation)
+        return nil
     }
 
     mutating func int(_ node: YAMLNode, what: String) -> Located<Int>? {

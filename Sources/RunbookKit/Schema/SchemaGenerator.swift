@@ -4,7 +4,8 @@ public struct SchemaGenerator: Sendable {
     public var catalog: ActionCatalog
     public init(catalog: ActionCatalog) { self.catalog = catalog }
 
-    private static let durationPattern = "^([0-9]+(\\.[0-9]+)?d)?([0-9]+(\\.[0-9]+)?h)?([0-9]+(\\.[0-9]+)?m)?([0-9]+(\\.[0-9]+)?s)?([0-9]+(\\.[0-9]+)?ms)?$"
+    /// `RunbookDuration.parse`'s grammar; the lookahead keeps the empty string out.
+    static let durationPattern = "^(?=[0-9])([0-9]+(\\.[0-9]+)?d)?([0-9]+(\\.[0-9]+)?h)?([0-9]+(\\.[0-9]+)?m)?([0-9]+(\\.[0-9]+)?s)?([0-9]+(\\.[0-9]+)?ms)?$"
     private static let idPattern = "^[a-z][a-z0-9_]*$"
 
     private func ref(_ name: String) -> Value { .map(["$ref": .string("#/$defs/\(name)")]) }
@@ -31,12 +32,16 @@ public struct SchemaGenerator: Sendable {
     }
 
     /// The schema of a value of `type`, also accepting a `${{ }}` expression where the type is not text.
-    func schema(for type: ValueType) -> Value {
+    public func schema(for type: ValueType) -> Value {
         let base: Value
         switch type {
-        case .string: return .map(["type": .string("string")])
+        // Lint and the actions take a number where text goes (it is used as its text).
+        case .string: return .map(["type": .list([.string("string"), .string("number")])])
         case .url: return .map(["type": .string("string"), "description": .string("an http(s) URL")])
-        case .duration: return .map(["anyOf": .list([ref("duration"), ref("expression")])])
+        // An action parameter also takes a bare non-negative number of seconds (docs/format.md).
+        case .duration:
+            return .map(["anyOf": .list([ref("duration"), .map(["type": .string("number"), "minimum": .int(0)]),
+                                         ref("expression")])])
         case .int: base = .map(["type": .string("integer")])
         case .number: base = .map(["type": .string("number")])
         case .bool: base = .map(["type": .string("boolean")])
@@ -170,7 +175,9 @@ public struct SchemaGenerator: Sendable {
                           "delay": ref("duration"), "backoff": .map(["type": .string("number"), "minimum": .int(1)])],
                          required: ["attempts"]),
             "until": ref("condition"),
-            "undoes": .map(["type": .string("array"), "items": .map(["type": .string("string")])]),
+            "undoes": .map(["anyOf": .list([.map(["type": .string("string")]),
+                                            .map(["type": .string("array"), "items": .map(["type": .string("string")])])]),
+                            "description": .string("rollback steps only: the main step id, or ids, this step undoes")]),
         ]
         stepProperties["with"] = .map(["type": .string("object"), "description": .string("the action's parameters")])
         var step = obj(stepProperties, required: ["id", "action"])
