@@ -153,3 +153,40 @@ struct RegistryTests {
         #expect(!ValueType.url.accepts(.string("ftp://files.example/x")))
     }
 }
+
+/// Parameter constraints: each names declared parameters, and the schema exports them.
+@Suite("Parameter constraints")
+struct ParameterConstraintTests {
+    @Test("constraints name only declared parameters", arguments: BuiltinActions.descriptors)
+    func constraintsNameDeclaredParameters(_ action: ActionDescriptor) {
+        for constraint in action.constraints {
+            let names: [String] = switch constraint {
+            case .exactlyOne(let ps), .atLeastOne(let ps), .atMostOne(let ps): ps
+            case .requires(let a, let b): [a.parameter, b.parameter]
+            case .nonEmpty(let p): [p]
+            }
+            for name in names { #expect(action.parameter(named: name) != nil, "\(action.id): \(constraint)") }
+        }
+    }
+
+    @Test("the run-time argument checks are declared")
+    func runtimeChecksAreDeclared() throws {
+        let catalog = BuiltinActions.catalog
+        #expect(try #require(catalog["exec"]).constraints.contains(.exactlyOne(["argv", "command"])))
+        #expect(try #require(catalog["exec"]).constraints.contains(.requires(.given("command"), .equals("shell", .bool(true)))))
+        #expect(try #require(catalog["process.stop"]).constraints.contains(.exactlyOne(["pattern", "pidfile"])))
+        #expect(try #require(catalog["feature_flag.restore"]).constraints.contains(.exactlyOne(["mode", "name"])))
+        #expect(try #require(catalog["http.request"]).constraints.contains(.atMostOne(["json", "body"])))
+    }
+
+    @Test("the schema exports exactly-one as oneOf and a conflict as not")
+    func schemaExportsConstraints() throws {
+        let generator = SchemaGenerator(catalog: BuiltinActions.catalog)
+        let exec = try #require(BuiltinActions.catalog["exec"])
+        let oneOf = generator.constraint(of: .exactlyOne(["argv", "command"]), in: exec)
+        #expect(oneOf.jsonText().contains(#""oneOf":[{"required":["argv"]},{"required":["command"]}]"#))
+        let request = try #require(BuiltinActions.catalog["http.request"])
+        let not = generator.constraint(of: .atMostOne(["json", "body"]), in: request)
+        #expect(not.jsonText().contains(#""not":{"anyOf":[{"required":["json","body"]}]}"#))
+    }
+}

@@ -75,6 +75,8 @@ public enum HTTPActions {
             OutputDescriptor("latency_ms", .number, "Time to the complete response, in milliseconds"),
         ],
         mutating: true, idempotent: false, dryRun: .skipped, defaultTimeout: 60,
+        // HTTPRequestAction: "use either 'json' or 'body', not both".
+        constraints: [.atMostOne(["json", "body"])],
         examples: [
             """
             - id: warm_cache

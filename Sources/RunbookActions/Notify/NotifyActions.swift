@@ -65,6 +65,8 @@ public enum NotifyActions {
         ],
         mutating: false, idempotent: true, notifies: true, dryRun: .skipped, defaultTimeout: 30,
         messageParameters: ["summary", "details", "source", "component"],
+        // PagerDutyNotifyAction: "parameter 'summary' is required for a trigger event".
+        constraints: [.requires(.equals("event_action", .string("trigger")), .given("summary"))],
         examples: [
             """
             - id: page_oncall

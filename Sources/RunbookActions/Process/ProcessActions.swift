@@ -24,6 +24,8 @@ public enum ProcessActions {
             OutputDescriptor("killed", .int, "How many of them needed SIGKILL"),
         ],
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 60,
+        // ProcessStopAction: "give either 'pattern' or 'pidfile'" (an empty one counts as not given).
+        constraints: [.exactlyOne(["pattern", "pidfile"]), .nonEmpty("pattern"), .nonEmpty("pidfile")],
         examples: [
             """
             - id: stop_training
@@ -63,6 +65,14 @@ public enum ProcessActions {
             OutputDescriptor("pid", .int, "Process id"),
         ],
         mutating: true, idempotent: false, dryRun: .skipped, defaultTimeout: 300,
+        // ExecAction.spec: argv or command, never both; command only through a shell, and a shell
+        // only with a command; an empty argv or command runs nothing.
+        constraints: [
+            .exactlyOne(["argv", "command"]),
+            .requires(.given("command"), .equals("shell", .bool(true))),
+            .requires(.equals("shell", .bool(true)), .given("command")),
+            .nonEmpty("argv"), .nonEmpty("command"),
+        ],
         examples: [
             """
             - id: restart_redis

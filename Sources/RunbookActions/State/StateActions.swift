@@ -188,6 +188,8 @@ public enum FeatureFlagActions {
         ],
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
         messageParameters: ["reason"],
+        // FlagRestoreAction: "give 'mode' (a downshifted mode) or 'name' (a flag)", not both.
+        constraints: [.exactlyOne(["mode", "name"]), .nonEmpty("mode"), .nonEmpty("name")],
         examples: [downshiftAndRestore]
     )
 

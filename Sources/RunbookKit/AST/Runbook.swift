@@ -75,63 +75,46 @@ public struct RunbookDuration: Sendable, Hashable, Comparable, CustomStringConve
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.seconds < rhs.seconds }
 
-    /// Parses `1h30m`, `90s`, `5m`, `250ms`, `2d`. Units: ms, s, m, h, d; each at most once, largest first.
+    /// Parses `1h30m`, `90s`, `5m`, `250ms`, `2d`, `1.5m`: numbers `[0-9]+(.[0-9]+)?`, each with a
+    /// unit (ms, s, m, h, d; lowercase; each at most once, largest first), nothing else: no
+    /// spaces, no bare number, no `.5s` or `1.s` (docs/format.md; the schema's pattern is the same).
     public static func parse(_ text: String) -> RunbookDuration? {
-        if let parsed = parseASCII(text) { return parsed }
-        let units: [(String, Double)] = [("d", 86400), ("h", 3600), ("m", 60), ("s", 1), ("ms", 0.001)]
-        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
-        guard !rest.isEmpty else { return nil }
-        var total = 0.0
-        var lastRank = -1
-        while !rest.isEmpty {
-            let digits = rest.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
-            guard !digits.isEmpty, let number = Double(digits) else { return nil }
-            rest = rest.dropFirst(digits.count)
-            let unitText = rest.prefix { $0.isASCII && $0.isLetter }
-            guard let rank = units.firstIndex(where: { $0.0 == String(unitText) }), rank > lastRank else { return nil }
-            lastRank = rank
-            total += number * units[rank].1
-            rest = rest.dropFirst(unitText.count)
-        }
-        guard total.isFinite else { return nil }
-        return RunbookDuration(seconds: total)
-    }
-
-    /// `parse` over the bytes of text that is ASCII without spaces or tabs (nothing to trim,
-    /// one character per byte): nearly every duration. `.some(nil)` is an invalid duration;
-    /// nil means the text needs the general `parse`.
-    private static func parseASCII(_ text: String) -> RunbookDuration?? {
         var text = text
-        return text.withUTF8 { b -> RunbookDuration?? in
-            for c in b where c == 0x20 || c == 0x09 || c >= 0x80 { return nil }
-            guard !b.isEmpty else { return .some(nil) }
+        return text.withUTF8 { b -> RunbookDuration? in
+            guard !b.isEmpty else { return nil }
             let seconds: [Double] = [86400, 3600, 60, 1, 0.001]
+            func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
             var total = 0.0
             var lastRank = -1
             var i = 0
             while i < b.count {
                 let start = i
-                while i < b.count, (b[i] >= 0x30 && b[i] <= 0x39) || b[i] == 0x2E { i += 1 }
-                guard i > start,
-                      let number = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
-                else { return .some(nil) }
-                let unit = i
-                while i < b.count, (b[i] | 0x20) >= 0x61 && (b[i] | 0x20) <= 0x7A { i += 1 }
-                let rank: Int
-                switch (i - unit, b[unit < b.count ? unit : 0]) {
-                case (1, UInt8(ascii: "d")): rank = 0
-                case (1, UInt8(ascii: "h")): rank = 1
-                case (1, UInt8(ascii: "m")): rank = 2
-                case (1, UInt8(ascii: "s")): rank = 3
-                case (2, UInt8(ascii: "m")) where b[unit + 1] == UInt8(ascii: "s"): rank = 4
-                default: return .some(nil)
+                while i < b.count, isDigit(b[i]) { i += 1 }
+                guard i > start else { return nil }
+                if i < b.count, b[i] == UInt8(ascii: ".") {
+                    i += 1
+                    let fraction = i
+                    while i < b.count, isDigit(b[i]) { i += 1 }
+                    guard i > fraction else { return nil }
                 }
-                guard rank > lastRank else { return .some(nil) }
+                guard let number = Double(String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self))
+                else { return nil }
+                let rank: Int
+                switch (i < b.count ? b[i] : 0, i + 1 < b.count ? b[i + 1] : 0) {
+                case (UInt8(ascii: "d"), _): rank = 0
+                case (UInt8(ascii: "h"), _): rank = 1
+                case (UInt8(ascii: "m"), UInt8(ascii: "s")): rank = 4
+                case (UInt8(ascii: "m"), _): rank = 2
+                case (UInt8(ascii: "s"), _): rank = 3
+                default: return nil
+                }
+                i += rank == 4 ? 2 : 1
+                guard rank > lastRank else { return nil }
                 lastRank = rank
                 total += number * seconds[rank]
             }
-            guard total.isFinite else { return .some(nil) }
-            return .some(RunbookDuration(seconds: total))
+            guard total.isFinite else { return nil }
+            return RunbookDuration(seconds: total)
         }
     }
 

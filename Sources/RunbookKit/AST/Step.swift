@@ -9,6 +9,8 @@ public struct Step: Sendable {
         var name: String?
         var action: Located<String>
         var with: [WithArgument]
+        /// Where the `with:` key is written (nil without `with:`).
+        var withLocation: SourceLocation?
         var timeout: Located<RunbookDuration>?
         var onFailure: Located<OnFailure>?
         var rollbackNone: Bool
@@ -74,6 +76,12 @@ public struct Step: Sendable {
         get { box.fields.with }
         set { update { $0.with = newValue } }
     }
+    /// Where the `with:` key is written (nil when the step has no `with:`): findings about
+    /// the block as a whole (a missing parameter) point there.
+    public var withLocation: SourceLocation? {
+        get { box.fields.withLocation }
+        set { update { $0.withLocation = newValue } }
+    }
     public var when: LocatedTemplate? {
         get { rare.when }
         set { updateRare { $0.when = newValue } }
@@ -124,12 +132,13 @@ public struct Step: Sendable {
     }
 
     public init(id: Located<String>, name: String? = nil, action: Located<String>, with: [WithArgument] = [],
-                when: LocatedTemplate? = nil, timeout: Located<RunbookDuration>? = nil,
+                withLocation: SourceLocation? = nil, when: LocatedTemplate? = nil, timeout: Located<RunbookDuration>? = nil,
                 onFailure: Located<OnFailure>? = nil, confirm: Confirmation? = nil, rollbackNone: Bool = false,
                 retry: Retry? = nil, until: LocatedTemplate? = nil, undoes: [Located<String>] = [],
                 isRollbackStep: Bool = false, location: SourceLocation) {
         let rare = RareFieldsValue(when: when, confirm: confirm, retry: retry, until: until)
-        box = Box(Fields(id: id, name: name, action: action, with: with, timeout: timeout, onFailure: onFailure,
+        box = Box(Fields(id: id, name: name, action: action, with: with, withLocation: withLocation, timeout: timeout,
+                         onFailure: onFailure,
                          rollbackNone: rollbackNone, undoes: undoes, isRollbackStep: isRollbackStep, isSummary: false,
                          location: location, rare: rare.isEmpty ? nil : RareFields(rare)))
     }
@@ -254,14 +263,20 @@ public struct TemplatePositions: Sendable {
     public var lineStarts: [SourceLocation]
     /// Offsets (in Unicode scalars of the value) where each segment starts (parallel to `lineStarts`).
     public var lineOffsets: [Int]
+    /// Every offset is at `contentStart`: the text was copied in by an alias, and findings in
+    /// it point at the alias (its columns say nothing about the alias's line).
+    public var pinned: Bool
 
-    public init(contentStart: SourceLocation, lineStarts: [SourceLocation] = [], lineOffsets: [Int] = []) {
+    public init(contentStart: SourceLocation, lineStarts: [SourceLocation] = [], lineOffsets: [Int] = [],
+                pinned: Bool = false) {
         self.contentStart = contentStart
         self.lineStarts = lineStarts
         self.lineOffsets = lineOffsets
+        self.pinned = pinned
     }
 
     public func location(ofOffset offset: Int) -> SourceLocation {
+        if pinned { return contentStart }
         if let n = lineOffsets.lastIndex(where: { $0 <= offset }) {
             let start = lineStarts[n]
             return start.moved(toLine: start.line, column: start.column + offset - lineOffsets[n])

@@ -103,6 +103,11 @@ public enum MarkdownDocs {
                 }
                 md += "\n"
             }
+            if !a.constraints.isEmpty {
+                md += "Parameter rules (lint checks them: `missing-parameter`, `conflicting-parameters`, `parameter-type`):\n\n"
+                for c in a.constraints { md += "- \(c.description)\n" }
+                md += "\n"
+            }
             if !a.outputs.isEmpty {
                 md += "| output | type | description |\n|---|---|---|\n"
                 for o in a.outputs { md += "| `\(o.name)` | \(escape(o.type.description)) | \(escape(o.summary)) |\n" }

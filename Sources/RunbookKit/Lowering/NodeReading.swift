@@ -43,11 +43,16 @@ struct NodeReader {
             error("wrong-type", "\(what) must be a string, found \(node.kindDescription)", node)
             return nil
         }
-        if case .null = YAMLNode.resolvePlain(s) {
+        switch YAMLNode.resolvePlain(s) {
+        case .string:
+            return Located(s.text, at: node.reportLocation)
+        case .null:
             error("wrong-type", "\(what) must be a string, found null", node)
-            return nil
+        default:
+            // `owner: 5`, `name: true`: the schema says string; quoting says it is meant as text.
+            error("wrong-type", "\(what) must be a string, found \(node.kindDescription); quote it if it is meant as text", node)
         }
-        return Located(s.text, at: node.reportLocation)
+        return nil
     }
 
     mutating func int(_ node: YAMLNode, what: String) -> Located<Int>? {
@@ -158,7 +163,7 @@ struct NodeReader {
         let positions = positionsOfContent(node)
         let (template, issues) = Template.parse(text)
         for issue in issues {
-            let at = node.aliasOrigin == nil ? positions.location(ofOffset: issue.offset) : node.reportLocation
+            let at = positions.location(ofOffset: issue.offset)
             bag.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: at, notes: node.aliasNotes))
         }
         guard let template else { return nil }
@@ -171,14 +176,37 @@ struct NodeReader {
             error("wrong-type", "\(what) must be an expression string, found \(node.kindDescription)", node)
             return nil
         }
-        if Template.containsExpressionOpener(s.text) { return template(node, text: s.text) }
+        switch YAMLNode.resolvePlain(s) {
+        case .bool:
+            break  // true/false: a bare expression of its own
+        case .string(let text) where Self.boolLike.contains(text.lowercased()):
+            warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for \(what)", node)
+            return nil
+        case .string:
+            break
+        default:
+            error("wrong-type", "\(what) must be an expression or true/false, found \(node.kindDescription)", node)
+            return nil
+        }
+        if Template.containsExpressionOpener(s.text) {
+            guard let located = template(node, text: s.text) else { return nil }
+            if !located.template.isSingleExpression {
+                // Text around `${{ }}` makes a string, and any non-empty string is true.
+                error("wrong-type", "\(what) must be one ${{ }} expression with nothing around it (or a bare expression); "
+                      + "text around it makes a string, which is always true", node)
+                return nil
+            }
+            return located
+        }
         // A bare expression: wrap it so evaluation keeps its type, and shift positions back by "${{".
         var positions = positionsOfContent(node)
-        positions.contentStart.column -= 3
-        positions.lineOffsets = positions.lineOffsets.map { $0 + 3 }
+        if !positions.pinned {
+            positions.contentStart.column -= 3
+            positions.lineOffsets = positions.lineOffsets.map { $0 + 3 }
+        }
         let (template, issues) = Template.parse("${{" + s.text + "}}")
         for issue in issues {
-            let at = node.aliasOrigin == nil ? positions.location(ofOffset: issue.offset) : node.reportLocation
+            let at = positions.location(ofOffset: issue.offset)
             bag.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: at, notes: node.aliasNotes))
         }
         guard let template else { return nil }
@@ -188,6 +216,8 @@ struct NodeReader {
     /// Where each character of a scalar's value was written (see `ScalarPositions`): the content
     /// start plus an offset for a one-line scalar without escapes, else a walk of the source.
     func positionsOfContent(_ node: YAMLNode) -> TemplatePositions {
+        // Aliased text: findings point at the alias, not at the anchor's columns.
+        if let origin = node.aliasOrigin { return TemplatePositions(contentStart: origin.aliasLocation, pinned: true) }
         let start = node.location
         guard let s = node.scalar else { return TemplatePositions(contentStart: start) }
         if let source,

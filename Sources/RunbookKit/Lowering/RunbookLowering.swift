@@ -424,16 +424,21 @@ public enum RunbookLowering {
         if until != nil && retry == nil {
             r.warning("until-without-retry", "\(what) has 'until' but no 'retry', so it is tried only once", map.keyNode("until")!)
         }
-        return Step(id: id, name: name, action: action, with: with, when: when, timeout: timeout,
+        return Step(id: id, name: name, action: action, with: with, withLocation: map.keyNode("with")?.reportLocation,
+                    when: when, timeout: timeout,
                     onFailure: onFailure, confirm: confirm, rollbackNone: rollbackNone, retry: retry, until: until,
                     undoes: undoes, isRollbackStep: isRollback, location: node.reportLocation)
     }
 
     private static func lowerConfirm(_ node: YAMLNode, _ r: inout NodeReader) -> Confirmation? {
         if let s = node.scalar {
-            guard let text = r.string(node, what: "'confirm'") else { return nil }
-            _ = s
-            return r.template(node, text: text.value).map { Confirmation(message: $0, location: node.reportLocation) }
+            // `confirm: true` is no confirmation whose prompt is "true": only text is a message.
+            guard case .string(let text) = YAMLNode.resolvePlain(s) else {
+                r.error("wrong-type", "'confirm' must be a message string or a mapping {message, timeout}, found \(node.kindDescription)",
+                        node)
+                return nil
+            }
+            return r.template(node, text: text).map { Confirmation(message: $0, location: node.reportLocation) }
         }
         guard let map = r.mapping(node, what: "'confirm'", allowed: ["message", "timeout"]),
               let m = r.requireKey(map, "message", what: "'confirm'"),

@@ -56,6 +56,61 @@ public struct ParameterDescriptor: Sendable, Hashable {
     }
 }
 
+/// A condition on one parameter of a `with:` block, as a parameter constraint reads it.
+public enum ParameterCondition: Sendable, Hashable, CustomStringConvertible {
+    /// The parameter is given (an expression counts as given; a literal null does not).
+    case given(String)
+    /// The parameter is this value (its default when it is not given).
+    case equals(String, Value)
+
+    /// The parameter the condition is about.
+    public var parameter: String {
+        switch self {
+        case .given(let name), .equals(let name, _): name
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .given(let name): "'\(name)'"
+        case .equals(let name, let value): "'\(name): \(value.interpolationText)'"
+        }
+    }
+}
+
+/// A rule over several parameters of one action (or one parameter's value beyond its type),
+/// mirroring what the action checks when it runs, so lint, the schema and the docs know it.
+public enum ParameterConstraint: Sendable, Hashable, CustomStringConvertible {
+    /// Exactly one of these parameters is given.
+    case exactlyOne([String])
+    /// At least one of these parameters is given.
+    case atLeastOne([String])
+    /// At most one of these parameters is given (they conflict).
+    case atMostOne([String])
+    /// When the first condition holds, the second must hold too.
+    case requires(ParameterCondition, ParameterCondition)
+    /// The parameter, when given as a literal, is not empty (a string or a list).
+    case nonEmpty(String)
+
+    /// One line for people (docs/actions.md).
+    public var description: String {
+        func names(_ ps: [String]) -> String { ps.map { "`\($0)`" }.joined(separator: ", ") }
+        func show(_ c: ParameterCondition) -> String {
+            switch c {
+            case .given(let name): "`\(name)`"
+            case .equals(let name, let value): "`\(name): \(value.interpolationText)`"
+            }
+        }
+        switch self {
+        case .exactlyOne(let ps): return "exactly one of \(names(ps))"
+        case .atLeastOne(let ps): return "at least one of \(names(ps))"
+        case .atMostOne(let ps): return "at most one of \(names(ps)) (they conflict)"
+        case .requires(let a, let b): return "\(show(a)) requires \(show(b))"
+        case .nonEmpty(let p): return "`\(p)` must not be empty"
+        }
+    }
+}
+
 /// One output an action sets under `steps.<id>.outputs`.
 public struct OutputDescriptor: Sendable, Hashable {
     public var name: String
@@ -103,10 +158,14 @@ public struct ActionDescriptor: Sendable, Hashable {
     public var examples: [String]
     /// Parameters whose text is shown to people or logs (lint checks secrets do not flow there).
     public var messageParameters: [String]
+    /// Rules over several parameters (e.g. exactly one of `argv`, `command`), as the action
+    /// checks them when it runs; lint, the schema and the docs read them.
+    public var constraints: [ParameterConstraint]
 
     public init(id: String, summary: String, parameters: [ParameterDescriptor] = [], outputs: [OutputDescriptor] = [],
                 mutating: Bool, idempotent: Bool, notifies: Bool = false, dryRun: DryRunBehavior,
-                defaultTimeout: Double = 60, messageParameters: [String] = [], examples: [String] = []) {
+                defaultTimeout: Double = 60, messageParameters: [String] = [], constraints: [ParameterConstraint] = [],
+                examples: [String] = []) {
         self.id = id
         self.summary = summary
         self.parameters = parameters
@@ -117,6 +176,7 @@ public struct ActionDescriptor: Sendable, Hashable {
         self.dryRun = dryRun
         self.defaultTimeout = defaultTimeout
         self.messageParameters = messageParameters
+        self.constraints = constraints
         self.examples = examples
     }
 

@@ -4,7 +4,8 @@ public struct SchemaGenerator: Sendable {
     public var catalog: ActionCatalog
     public init(catalog: ActionCatalog) { self.catalog = catalog }
 
-    private static let durationPattern = "^([0-9]+(\\.[0-9]+)?d)?([0-9]+(\\.[0-9]+)?h)?([0-9]+(\\.[0-9]+)?m)?([0-9]+(\\.[0-9]+)?s)?([0-9]+(\\.[0-9]+)?ms)?$"
+    /// `RunbookDuration.parse`'s grammar; the lookahead keeps the empty string out.
+    static let durationPattern = "^(?=[0-9])([0-9]+(\\.[0-9]+)?d)?([0-9]+(\\.[0-9]+)?h)?([0-9]+(\\.[0-9]+)?m)?([0-9]+(\\.[0-9]+)?s)?([0-9]+(\\.[0-9]+)?ms)?$"
     private static let idPattern = "^[a-z][a-z0-9_]*$"
 
     private func ref(_ name: String) -> Value { .map(["$ref": .string("#/$defs/\(name)")]) }
@@ -31,12 +32,16 @@ public struct SchemaGenerator: Sendable {
     }
 
     /// The schema of a value of `type`, also accepting a `${{ }}` expression where the type is not text.
-    func schema(for type: ValueType) -> Value {
+    public func schema(for type: ValueType) -> Value {
         let base: Value
         switch type {
-        case .string: return .map(["type": .string("string")])
+        // Lint and the actions take a number where text goes (it is used as its text).
+        case .string: return .map(["type": .list([.string("string"), .string("number")])])
         case .url: return .map(["type": .string("string"), "description": .string("an http(s) URL")])
-        case .duration: return .map(["anyOf": .list([ref("duration"), ref("expression")])])
+        // An action parameter also takes a bare non-negative number of seconds (docs/format.md).
+        case .duration:
+            return .map(["anyOf": .list([ref("duration"), .map(["type": .string("number"), "minimum": .int(0)]),
+                                         ref("expression")])])
         case .int: base = .map(["type": .string("integer")])
         case .number: base = .map(["type": .string("number")])
         case .bool: base = .map(["type": .string("boolean")])
@@ -63,8 +68,50 @@ public struct SchemaGenerator: Sendable {
             }
             properties[p.name] = s
         }
-        return obj(properties, required: action.parameters.filter(\.required).map(\.name),
-                   description: "parameters of \(action.id): \(action.summary)")
+        let schema = obj(properties, required: action.parameters.filter(\.required).map(\.name),
+                         description: "parameters of \(action.id): \(action.summary)")
+        guard case .map(var m) = schema, !action.constraints.isEmpty else { return schema }
+        m["allOf"] = .list(action.constraints.map { constraint(of: $0, in: action) })
+        return .map(m)
+    }
+
+    /// One `ParameterConstraint` in JSON Schema terms. As in lint, a `${{ }}` expression
+    /// counts as given and satisfies a condition on a value.
+    public func constraint(of c: ParameterConstraint, in action: ActionDescriptor) -> Value {
+        func required(_ names: [String]) -> Value { .map(["required": .list(names.map(Value.string))]) }
+        func pairs(_ names: [String]) -> [Value] {
+            names.indices.flatMap { i in names[(i + 1)...].map { required([names[i], $0]) } }
+        }
+        /// The schema of "the condition holds"; `allowExpression`: a `${{ }}` value satisfies it.
+        func holds(_ condition: ParameterCondition, allowExpression: Bool) -> Value {
+            switch condition {
+            case .given(let name):
+                return required([name])
+            case .equals(let name, let value):
+                let same: Value = allowExpression ? .map(["anyOf": .list([.map(["const": value]), ref("expression")])])
+                    : .map(["const": value])
+                var m: [String: Value] = ["properties": .map([name: same])]
+                // Absent counts as the default: `properties` alone holds when the key is missing.
+                if action.parameter(named: name)?.defaultValue != value { m["required"] = .list([.string(name)]) }
+                return .map(m)
+            }
+        }
+        switch c {
+        case .exactlyOne(let names):
+            return .map(["oneOf": .list(names.map { required([$0]) }), "description": .string(c.description)])
+        case .atLeastOne(let names):
+            return .map(["anyOf": .list(names.map { required([$0]) }), "description": .string(c.description)])
+        case .atMostOne(let names):
+            return .map(["not": .map(["anyOf": .list(pairs(names))]), "description": .string(c.description)])
+        case .requires(.given(let a), .given(let b)):
+            return .map(["dependentRequired": .map([a: .list([.string(b)])]), "description": .string(c.description)])
+        case .requires(let condition, let needed):
+            return .map(["if": holds(condition, allowExpression: false), "then": holds(needed, allowExpression: true),
+                         "description": .string(c.description)])
+        case .nonEmpty(let name):
+            return .map(["properties": .map([name: .map(["minLength": .int(1), "minItems": .int(1)])]),
+                         "description": .string(c.description)])
+        }
     }
 
     public func generate() -> Value {
@@ -73,8 +120,16 @@ public struct SchemaGenerator: Sendable {
                                  "description": .string("a duration such as 90s, 5m, 1h30m, 500ms")])
         defs["expression"] = .map(["type": .string("string"), "pattern": .string("\\$\\{\\{.*\\}\\}"),
                                    "description": .string("a ${{ }} expression evaluated at run time")])
-        defs["condition"] = .map(["anyOf": .list([.map(["type": .string("string")]), .map(["type": .string("boolean")])]),
-                                  "description": .string("an expression: \"${{ steps.x.status == 'failed' }}\" or bare")])
+        // As lint: one `${{ }}` with nothing around it, or a bare expression (no `${{`), or a
+        // boolean; yes/no/on/off/y/n are YAML 1.1 booleans, not expressions.
+        let yaml11Bool = "^([yY]([eE][sS])?|[nN][oO]?|[oO]([nN]|[fF][fF]))$"
+        defs["condition"] = .map(["anyOf": .list([
+            .map(["type": .string("string"), "pattern": .string("^\\s*\\$\\{\\{(?![\\s\\S]*\\$\\{\\{)[\\s\\S]*\\}\\}\\s*$")]),
+            .map(["type": .string("string"), "minLength": .int(1),
+                  "not": .map(["anyOf": .list([.map(["pattern": .string("\\$\\{\\{")]),
+                                               .map(["pattern": .string(yaml11Bool)])])])]),
+            .map(["type": .string("boolean")]),
+        ]), "description": .string("an expression: \"${{ steps.x.status == 'failed' }}\" or bare, or true/false")])
         defs["param"] = obj([
             "type": enumeration(ParamType.allCases.map(\.rawValue), "the param's type"),
             "default": .map(["description": .string("value used when --param does not give one")]),
@@ -120,7 +175,9 @@ public struct SchemaGenerator: Sendable {
                           "delay": ref("duration"), "backoff": .map(["type": .string("number"), "minimum": .int(1)])],
                          required: ["attempts"]),
             "until": ref("condition"),
-            "undoes": .map(["type": .string("array"), "items": .map(["type": .string("string")])]),
+            "undoes": .map(["anyOf": .list([.map(["type": .string("string")]),
+                                            .map(["type": .string("array"), "items": .map(["type": .string("string")])])]),
+                            "description": .string("rollback steps only: the main step id, or ids, this step undoes")]),
         ]
         stepProperties["with"] = .map(["type": .string("object"), "description": .string("the action's parameters")])
         var step = obj(stepProperties, required: ["id", "action"])

@@ -7,7 +7,8 @@ public struct ActionArgumentsRule: SelfContainedStepLintRule {
             RuleDescription("unknown-action", .error, "a step calls an action that is not registered"),
             RuleDescription("unknown-parameter", .error, "a 'with:' key the action does not declare"),
             RuleDescription("missing-parameter", .error, "a required action parameter is not given"),
-            RuleDescription("parameter-type", .error, "a literal 'with:' value does not fit the parameter's type"),
+            RuleDescription("parameter-type", .error, "a literal 'with:' value does not fit the parameter's type (or is empty where the action needs a value)"),
+            RuleDescription("conflicting-parameters", .error, "'with:' gives parameters that exclude each other (e.g. both 'json' and 'body')"),
             RuleDescription("secret-literal", .warning, "a secret parameter is written in clear text instead of '${{ secrets.NAME }}'"),
         ]
     }
@@ -41,6 +42,95 @@ public struct ActionArgumentsRule: SelfContainedStepLintRule {
         for parameter in action.parameters where parameter.required && step.argument(parameter.name) == nil {
             out.append(.error("missing-parameter", "step '\(step.id.value)' does not give required parameter '\(parameter.name)' of '\(action.id)'",
                               at: step.action.location))
+        }
+        if !action.constraints.isEmpty { ParameterConstraintCheck.check(step, action, into: &out) }
+    }
+}
+
+/// Lint of an action's `ParameterConstraint`s on one step. A constraint is only judged on what
+/// is known before the run: a parameter written as an expression counts as given, and a
+/// condition on its value is left to the run.
+enum ParameterConstraintCheck {
+    /// Whether a condition holds: nil when it depends on an expression's value.
+    private static func holds(_ condition: ParameterCondition, _ step: Step, _ action: ActionDescriptor) -> Bool? {
+        switch condition {
+        case .given(let name):
+            return isGiven(name, step)
+        case .equals(let name, let expected):
+            guard let argument = step.argument(name), !isNull(argument.value) else {
+                return action.parameter(named: name)?.defaultValue == expected
+            }
+            guard case .literal(let value, _) = argument.value else {
+                return argument.value.staticValue.map { $0 == expected }
+            }
+            return value == expected
+        }
+    }
+
+    private static func isNull(_ value: TemplateValue) -> Bool {
+        if case .literal(.null, _) = value { return true }
+        return false
+    }
+
+    /// Given: present in `with:` and not a literal null (the actions read null as absent).
+    private static func isGiven(_ name: String, _ step: Step) -> Bool {
+        guard let argument = step.argument(name) else { return false }
+        return !isNull(argument.value)
+    }
+
+    static func check(_ step: Step, _ action: ActionDescriptor, into out: inout [Diagnostic]) {
+        let whole = step.withLocation ?? step.action.location
+        let what = "step '\(step.id.value)'"
+        func quoted(_ names: [String]) -> String {
+            let q = names.map { "'\($0)'" }
+            return q.count <= 2 ? q.joined(separator: " and ") : q.dropLast().joined(separator: ", ") + " and " + q.last!
+        }
+        func either(_ names: [String]) -> String {
+            let q = names.map { "'\($0)'" }
+            return q.count <= 2 ? q.joined(separator: " or ") : q.dropLast().joined(separator: ", ") + " or " + q.last!
+        }
+        func conflict(_ names: [String]) {
+            let given = names.filter { isGiven($0, step) }
+            guard given.count > 1, let second = step.argument(given[1]) else { return }
+            out.append(.error("conflicting-parameters", "\(what) gives \(quoted(given)) of '\(action.id)'; give only one of them",
+                              at: second.name.location))
+        }
+        // Parameters already reported missing as part of a group: a `requires` on them says nothing new.
+        var reportedMissing = Set<String>()
+        for constraint in action.constraints {
+            switch constraint {
+            case .exactlyOne(let names), .atLeastOne(let names):
+                if !names.contains(where: { isGiven($0, step) }) {
+                    let how = if case .exactlyOne = constraint { "one of" } else { "at least one of" }
+                    out.append(.error("missing-parameter", "\(what) gives none of \(either(names)); '\(action.id)' needs \(how) them",
+                                      at: whole))
+                    reportedMissing.formUnion(names)
+                } else if case .exactlyOne = constraint {
+                    conflict(names)
+                }
+            case .atMostOne(let names):
+                conflict(names)
+            case .requires(let condition, let needed):
+                guard holds(condition, step, action) == true, holds(needed, step, action) == false,
+                      !reportedMissing.contains(needed.parameter) else { continue }
+                let at = step.argument(condition.parameter)?.name.location ?? whole
+                if let given = step.argument(needed.parameter), !isNull(given.value) {
+                    out.append(.error("conflicting-parameters", "\(what): \(condition) of '\(action.id)' requires \(needed)",
+                                      at: given.name.location))
+                } else {
+                    out.append(.error("missing-parameter", "\(what): \(condition) of '\(action.id)' requires \(needed)", at: at))
+                }
+            case .nonEmpty(let name):
+                guard let argument = step.argument(name) else { continue }
+                switch argument.value {
+                case .literal(.string(let text), let location) where text.isEmpty:
+                    out.append(.error("parameter-type", "parameter '\(name)' of '\(action.id)' must not be empty", at: location))
+                case .list(let items, let location) where items.isEmpty:
+                    out.append(.error("parameter-type", "parameter '\(name)' of '\(action.id)' must not be empty", at: location))
+                default:
+                    break
+                }
+            }
         }
     }
 }

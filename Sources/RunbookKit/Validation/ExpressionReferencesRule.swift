@@ -1,5 +1,6 @@
 /// Every `${{ }}` names known contexts, params, steps, outputs and functions, and reads
-/// a step only after it has run (rollback steps may read every main step).
+/// a step only after it has run (rollback steps may read every main step, and the rollback
+/// steps before them).
 public struct ExpressionReferencesRule: StepLintRule {
     public init() {}
     public var descriptions: [RuleDescription] {
@@ -103,20 +104,23 @@ public struct ExpressionReferencesRule: StepLintRule {
 
 /// The steps an expression may name, as they stand at one point of a walk over the runbook in
 /// its order (main steps, then rollback steps): the first step with an id is the one named, and
-/// a main step has run for every step after it. Both the whole-runbook check and the check of
-/// steps as the file is read (`StepStreamChecker`) walk with it.
+/// a step has run for every step after it (rollback steps read every main step anyway). Both
+/// the whole-runbook check and the check of steps as the file is read (`StepStreamChecker`)
+/// walk with it.
 struct StepTable {
     private(set) var steps: [String: ExpressionScope.StepInfo] = [:]
 
     /// Adds `step` unless its id is taken; whether it was added (the first step with its id).
     mutating func add(_ step: Step, catalog: ActionCatalog) -> Bool {
         guard steps[step.id.value] == nil else { return false }
-        steps[step.id.value] = ExpressionScope.StepInfo(outputs: catalog.outputNames(of: step.action.value), hasRun: false)
+        steps[step.id.value] = ExpressionScope.StepInfo(outputs: catalog.outputNames(of: step.action.value), hasRun: false,
+                                                        isRollbackStep: step.isRollbackStep)
         return true
     }
 
-    /// The walk has passed `step`; `first` is what `add` said of it. A main step has now run.
+    /// The walk has passed `step`; `first` is what `add` said of it. The step has now run: a
+    /// rollback step may read the rollback steps before it (they run in order), not those after.
     mutating func passed(_ step: Step, first: Bool) {
-        if first, !step.isRollbackStep { steps[step.id.value]?.hasRun = true }
+        if first { steps[step.id.value]?.hasRun = true }
     }
 }

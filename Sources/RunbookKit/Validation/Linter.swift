@@ -207,6 +207,7 @@ public struct Linter: Sendable {
                 let context = LintContext(runbook: rb, catalog: catalog)
                 for rule in rules { diagnostics += rule.check(context) }
             }
+            AliasNotes(parsed.aliases).attach(to: &diagnostics)
         }
         let suppressions = Suppressions(source: source, file: file, markedScalars: parsed.markedScalars)
         diagnostics = suppressions.filter(diagnostics, ignoring: ignoredRules)
@@ -376,6 +377,38 @@ public struct Suppressions: Sendable {
             if global.contains(d.ruleID) || fileWide.contains(d.ruleID) { return false }
             if let rules = byLine[d.location.line], rules.contains(d.ruleID) || rules.contains("all") { return false }
             return true
+        }
+    }
+}
+
+/// Findings about aliased content are located at the alias (lowering reports there, and so do
+/// the rules: every location in aliased content is the alias's). Lowering adds the note that
+/// points at the anchor; the rules know nothing of YAML, so lint adds it to theirs afterwards.
+struct AliasNotes {
+    private struct Position: Hashable {
+        var line: Int
+        var column: Int
+    }
+
+    private var notes: [Position: DiagnosticNote] = [:]
+
+    init(_ aliases: [YAMLNode.AliasOrigin]) {
+        for origin in aliases {
+            let at = Position(line: origin.aliasLocation.line, column: origin.aliasLocation.column)
+            if notes[at] == nil {
+                notes[at] = DiagnosticNote("value comes from anchor '\(origin.anchor)' defined here", at: origin.anchorLocation)
+            }
+        }
+    }
+
+    /// Adds the anchor note to each diagnostic at an alias that does not have it yet.
+    func attach(to diagnostics: inout [Diagnostic]) {
+        guard !notes.isEmpty else { return }
+        for index in diagnostics.indices {
+            let location = diagnostics[index].location
+            guard let note = notes[Position(line: location.line, column: location.column)],
+                  !diagnostics[index].notes.contains(note) else { continue }
+            diagnostics[index].notes.append(note)
         }
     }
 }

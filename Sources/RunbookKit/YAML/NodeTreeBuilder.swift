@@ -61,6 +61,8 @@ struct NodeTreeBuilder {
     private var aliasExpandedNodes = 0
     private var aliasExpandedBytes = 0
     private(set) var diagnostics: [Diagnostic] = []
+    /// Every alias expanded so far: later stages note the anchor on findings at an alias.
+    private(set) var aliases: [YAMLNode.AliasOrigin] = []
     /// The document's root, once its last event was seen.
     private(set) var root: YAMLNode?
     private let sink: (any YAMLListItemSink)?
@@ -193,6 +195,7 @@ struct NodeTreeBuilder {
                 at: location))
         }
         let origin = YAMLNode.AliasOrigin(anchor: name, aliasLocation: location, anchorLocation: target.node.location)
+        aliases.append(origin)
         var copy = target
         // One node carries the origin; every stamped node shares its box.
         let carrier = YAMLNode(content: .sequence([]), location: location, aliasOrigin: origin)

@@ -18,12 +18,16 @@ public struct YAMLParseResult: Sendable {
     /// `runbook-lint:`: a `#` in them is part of a value, not a comment (see `Suppressions`).
     /// Only the part of the file that was parsed is covered.
     public var markedScalars: [Range<Int>]
+    /// Every alias that was expanded, in document order (see `AliasNotes`).
+    public var aliases: [YAMLNode.AliasOrigin]
 
     /// Creates a result.
-    public init(root: YAMLNode?, diagnostics: [Diagnostic], markedScalars: [Range<Int>] = []) {
+    public init(root: YAMLNode?, diagnostics: [Diagnostic], markedScalars: [Range<Int>] = [],
+                aliases: [YAMLNode.AliasOrigin] = []) {
         self.root = root
         self.diagnostics = diagnostics
         self.markedScalars = markedScalars
+        self.aliases = aliases
     }
 }
 
@@ -56,7 +60,8 @@ public enum YAMLParser {
         var loader = DocumentLoader(bytes: bytes, screened: screened, file: file, limits: limits, sink: listSink)
         let root = loader.load()
         diagnostics.append(contentsOf: loader.diagnostics)
-        return YAMLParseResult(root: root, diagnostics: sorted(diagnostics), markedScalars: loader.markedScalars)
+        return YAMLParseResult(root: root, diagnostics: sorted(diagnostics), markedScalars: loader.markedScalars,
+                               aliases: root == nil ? [] : loader.aliases)
     }
 
     /// Reads and parses a file; unreadable file → diagnostic rule `io-error`.
@@ -202,6 +207,8 @@ private struct DocumentLoader {
     let limits: YAMLLimits
     let sink: (any YAMLListItemSink)?
     var diagnostics: [Diagnostic] = []
+    /// The aliases the builder expanded (set when a root is returned).
+    var aliases: [YAMLNode.AliasOrigin] = []
     /// Byte ranges of block and quoted scalars that span lines: a leading tab inside one is content.
     private var multilineScalars: [Range<Int>] = []
     /// See `YAMLParseResult.markedScalars`.
@@ -234,6 +241,7 @@ private struct DocumentLoader {
                                                   at: SourceLocation(file: file, line: 1, column: 1, offset: 0)))
                         return nil
                     }
+                    aliases = builder.aliases
                     return builder.root
                 case .documentStart:
                     documents += 1
@@ -243,6 +251,7 @@ private struct DocumentLoader {
                         diagnostics.append(.error("multiple-documents",
                                                   "a runbook file holds one YAML document; found a second one",
                                                   at: event.start))
+                        aliases = builder.aliases
                         return builder.root
                     }
                 case .documentEnd:

@@ -1,0 +1,119 @@
+import Foundation
+import RunbookActions
+import RunbookKit
+import Testing
+
+/// `runbook schema` and lint agree on the values they accept (docs/format.md says which).
+@Suite struct SchemaAgreementTests {
+    static let schema = SchemaGenerator(catalog: BuiltinActions.catalog).generate()
+
+    /// `$defs.<name>`.
+    static func def(_ name: String) -> Value? {
+        guard case .map(let root) = schema, case .map(let defs)? = root["$defs"] else { return nil }
+        return defs[name]
+    }
+
+    /// Whether `text` matches the regular expression `pattern` (ECMA-262 subset shared with NSRegularExpression).
+    static func matches(_ pattern: String, _ text: String) throws -> Bool {
+        let regex = try NSRegularExpression(pattern: pattern)
+        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+
+    /// A string against the string branches of `$defs.condition`: a pattern to match, or
+    /// patterns under `not` that must not match.
+    static func conditionAccepts(_ text: String) throws -> Bool {
+        guard case .map(let condition)? = def("condition"), case .list(let branches)? = condition["anyOf"] else {
+            Issue.record("no $defs.condition.anyOf")
+            return false
+        }
+        for case .map(let branch) in branches where branch["type"] == .string("string") {
+            if case .string(let pattern)? = branch["pattern"], try matches(pattern, text) { return true }
+            if case .map(let not)? = branch["not"], case .list(let excluded)? = not["anyOf"] {
+                var hit = text.isEmpty
+                for case .map(let e) in excluded {
+                    if case .string(let pattern)? = e["pattern"], try matches(pattern, text) { hit = true }
+                }
+                if !hit { return true }
+            }
+        }
+        return false
+    }
+
+    /// Whether lint accepts `when: <yaml>` without an error or warning on it.
+    static func lintAcceptsCondition(_ yaml: String) -> Bool {
+        let text = """
+            version: 1
+            id: c
+            title: T
+            severity: sev3
+            automation: automatic
+            steps:
+              - id: s
+                action: log
+                with: {message: hi}
+                when: \(yaml)
+
+            """
+        let linted = Linter(catalog: BuiltinActions.catalog).lint(bytes: Array(text.utf8), file: "c.yaml")
+        return linted.diagnostics.isEmpty
+    }
+
+    @Test("conditions: schema and lint accept the same strings", arguments: [
+        ("${{ true }}", true),
+        (" ${{ run.dry_run }} ", true),
+        ("run.dry_run && true", true),
+        ("x ${{ true }}", false),
+        ("${{ true }} ${{ false }}", false),
+        ("yes", false),
+        ("Off", false),
+        ("n", false),
+    ])
+    func conditionForms(_ text: String, _ accepted: Bool) throws {
+        let quoted = "'" + text + "'"
+        #expect(Self.lintAcceptsCondition(quoted) == accepted, "lint of when: \(quoted)")
+        #expect(try Self.conditionAccepts(text) == accepted, "schema of when: \(quoted)")
+    }
+
+    @Test("durations: RunbookDuration.parse and the schema's pattern accept the same text", arguments: [
+        ("500ms", true), ("90s", true), ("5m", true), ("1h30m", true), ("1m30s", true), ("2d", true), ("1.5m", true),
+        ("1m5ms", true), ("0s", true),
+        ("", false), (" 5m", false), ("5m ", false), ("1h 30m", false), (".5s", false), ("1.s", false),
+        ("30", false), ("30s1m", false), ("5M", false), ("1m1m", false), ("s", false), ("1.2.3s", false),
+    ])
+    func durationGrammar(_ text: String, _ valid: Bool) throws {
+        guard case .map(let duration)? = Self.def("duration"), case .string(let pattern)? = duration["pattern"] else {
+            Issue.record("no $defs.duration.pattern")
+            return
+        }
+        #expect((RunbookDuration.parse(text) != nil) == valid, "parse '\(text)'")
+        #expect(try Self.matches(pattern, text) == valid, "schema '\(text)'")
+    }
+
+    @Test("durations parse to seconds")
+    func durationValues() {
+        #expect(RunbookDuration.parse("1h30m")?.seconds == 5400)
+        #expect(RunbookDuration.parse("1.5m")?.seconds == 90)
+        #expect(RunbookDuration.parse("250ms")?.seconds == 0.25)
+        #expect(RunbookDuration.parse("1d2h3m4s5ms")?.seconds == 86400 + 7200 + 180 + 4 + 0.005)
+    }
+
+    /// The property schema of step key `key`.
+    static func stepProperty(_ key: String) -> Value? {
+        guard case .map(let step)? = def("step"), case .map(let properties)? = step["properties"] else { return nil }
+        return properties[key]
+    }
+
+    @Test("undoes takes one id or a list, as lint does")
+    func undoesForms() throws {
+        let undoes = try #require(Self.stepProperty("undoes")).jsonText()
+        #expect(undoes.contains(#"{"type":"string"}"#))
+        #expect(undoes.contains(#""type":"array""#))
+    }
+
+    @Test("an action's duration parameter takes a bare number of seconds; a string parameter a number")
+    func actionParameterNumbers() {
+        let generator = SchemaGenerator(catalog: BuiltinActions.catalog)
+        #expect(generator.schema(for: .duration).jsonText().contains(#"{"minimum":0,"type":"number"}"#))
+        #expect(generator.schema(for: .string).jsonText() == #"{"type":["string","number"]}"#)
+    }
+}
