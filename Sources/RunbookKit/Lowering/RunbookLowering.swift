@@ -48,6 +48,9 @@ public enum RunbookLowering {
             /// list (it is then final: a repeated key is dropped, a `<<` merge never overrides an
             /// explicit key); nil when not known yet.
             public var paramNames: Set<String>?
+            /// The same params with their declared types (`string` when the type is missing or
+            /// invalid, as lowering reads it); nil when not known yet.
+            public var paramTypes: [String: ParamType]?
             /// Every step before this list's in the runbook's order (main steps, then rollback
             /// steps) came through the stream: `steps:` when nothing streamed before it,
             /// `rollback:` after a streamed `steps:`. Only then can a step be checked on arrival
@@ -58,7 +61,7 @@ public enum RunbookLowering {
         public let streamedKeys = ["steps", "rollback"]
         private var reader: NodeReader
         private var current: [Step] = []
-        private var context = ListContext(isRollback: false, paramNames: nil, inOrder: false)
+        private var context = ListContext(isRollback: false, paramNames: nil, paramTypes: nil, inOrder: false)
         fileprivate var lists: [String: (location: SourceLocation, count: Int, steps: [Step])] = [:]
         /// Called with each lowered step; returns what the runbook keeps of it (the step or a
         /// summary of it). Without it every step is kept whole.
@@ -67,12 +70,12 @@ public enum RunbookLowering {
         public init(source: SourceText?) { reader = NodeReader(source: source) }
 
         public func listStarted(_ key: String, precedingPairs: [YAMLNode.Pair]) {
-            var paramNames: Set<String>?
+            var paramTypes: [String: ParamType]?
             if let pair = precedingPairs.first(where: { $0.key.scalar?.text == "params" }) {
-                paramNames = RunbookLowering.paramNames(pair.value)
+                paramTypes = RunbookLowering.paramTypes(pair.value)
             }
             let isRollback = key == "rollback"
-            context = ListContext(isRollback: isRollback, paramNames: paramNames,
+            context = ListContext(isRollback: isRollback, paramNames: paramTypes.map { Set($0.keys) }, paramTypes: paramTypes,
                                   inOrder: isRollback ? lists["steps"] != nil : lists["rollback"] == nil)
         }
 
@@ -220,14 +223,19 @@ public enum RunbookLowering {
     /// The names of the params `lowerParams` returns for `node`, without lowering them (no
     /// diagnostics): a param is kept when its name is a scalar that is not null and its
     /// definition is a mapping.
-    static func paramNames(_ node: YAMLNode) -> Set<String> {
-        guard let pairs = node.mapping else { return [] }
-        var names = Set<String>()
+    static func paramNames(_ node: YAMLNode) -> Set<String> { Set(paramTypes(node).keys) }
+
+    /// `paramNames` with each param's declared type, read as `lowerParams` reads it: `string`
+    /// when `type` is missing or not a type (lowering reports that).
+    static func paramTypes(_ node: YAMLNode) -> [String: ParamType] {
+        guard let pairs = node.mapping else { return [:] }
+        var types: [String: ParamType] = [:]
         for pair in pairs {
-            guard let key = pair.key.scalar, YAMLNode.resolvePlain(key) != .null, pair.value.mapping != nil else { continue }
-            names.insert(key.text)
+            guard let key = pair.key.scalar, YAMLNode.resolvePlain(key) != .null, let fields = pair.value.mapping else { continue }
+            let typeText = fields.last { $0.key.scalar?.text == "type" }?.value.scalar?.text
+            types[key.text] = typeText.flatMap(ParamType.init(rawValue:)) ?? .string
         }
-        return names
+        return types
     }
 
     /// Checks a literal against a param type; returns false (with a diagnostic) when it does not fit.

@@ -1,24 +1,45 @@
 /// Every step calls a registered action with the parameters that action declares:
-/// no unknown parameter, no missing required one, literal values of the right type.
-public struct ActionArgumentsRule: SelfContainedStepLintRule {
+/// no unknown parameter, no missing required one, literal values of the right type, and no
+/// expression whose kind (`ExpressionTyping`) no conversion to the parameter's type accepts.
+public struct ActionArgumentsRule: StepLintRule {
     public init() {}
     public var descriptions: [RuleDescription] {
         [
             RuleDescription("unknown-action", .error, "a step calls an action that is not registered"),
             RuleDescription("unknown-parameter", .error, "a 'with:' key the action does not declare"),
             RuleDescription("missing-parameter", .error, "a required action parameter is not given"),
-            RuleDescription("parameter-type", .error, "a literal 'with:' value does not fit the parameter's type (or is empty where the action needs a value)"),
+            RuleDescription("parameter-type", .error, "a 'with:' value does not fit the parameter's type: a literal, or an expression that always gives another kind of value (e.g. a comparison for an integer); or it is empty where the action needs a value"),
             RuleDescription("conflicting-parameters", .error, "'with:' gives parameters that exclude each other (e.g. both 'json' and 'body')"),
             RuleDescription("secret-literal", .warning, "a secret parameter is written in clear text instead of '${{ secrets.NAME }}'"),
         ]
     }
 
-    public func check(_ step: Step, catalog: ActionCatalog, into out: inout [Diagnostic]) {
+    public func check(_ context: LintContext) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        var paramTypes: [String: ParamType] = [:]
+        for param in context.runbook.params where paramTypes[param.name.value] == nil {
+            paramTypes[param.name.value] = param.type
+        }
+        for step in [context.runbook.steps, context.runbook.rollback].joined() where !step.isSummary {  // no copy of the steps
+            _ = check(step, catalog: context.catalog, paramTypes: paramTypes, into: &out)
+        }
+        return out
+    }
+
+    public func check(step: Step, scope: StepScope) -> [Diagnostic]? {
+        var out: [Diagnostic] = []
+        // An expression reading a param whose type is not known yet is judged with the whole runbook.
+        return check(step, catalog: scope.catalog, paramTypes: scope.paramTypes, into: &out) ? out : nil
+    }
+
+    /// Checks one step; false when an expression's kind depends on a param not known yet.
+    func check(_ step: Step, catalog: ActionCatalog, paramTypes: [String: ParamType]?, into out: inout [Diagnostic]) -> Bool {
         guard let action = catalog[step.action.value] else {
             out.append(.error("unknown-action", "unknown action '\(step.action.value)'"
                               + Suggestions.hint(for: step.action.value, in: catalog.ids), at: step.action.location))
-            return
+            return true
         }
+        var typing = ExpressionTyping(paramTypes: paramTypes)
         for argument in step.with {
             guard let parameter = action.parameter(named: argument.name.value) else {
                 out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(argument.name.value)'"
@@ -30,7 +51,7 @@ public struct ActionArgumentsRule: SelfContainedStepLintRule {
                NodeReader.boolLike.contains(text.lowercased()) {
                 out.append(.warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for '\(parameter.name)'",
                                     at: location))
-            } else if let problem = TypeCheck.problem(argument.value, against: parameter.type) {
+            } else if let problem = TypeCheck.problem(argument.value, against: parameter.type, typing: &typing) {
                 out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
                                   at: problem.location))
             }
@@ -44,6 +65,7 @@ public struct ActionArgumentsRule: SelfContainedStepLintRule {
                               at: step.action.location))
         }
         if !action.constraints.isEmpty { ParameterConstraintCheck.check(step, action, into: &out) }
+        return !typing.undecided
     }
 }
 
@@ -144,9 +166,22 @@ public enum TypeCheck {
     }
 
     public static func problem(_ value: TemplateValue, against type: ValueType) -> Problem? {
+        var typing = ExpressionTyping(paramTypes: [:])
+        return problem(value, against: type, typing: &typing)
+    }
+
+    /// `problem`, judging a value written as one expression by the kind `typing` infers for it.
+    static func problem(_ value: TemplateValue, against type: ValueType, typing: inout ExpressionTyping) -> Problem? {
         switch value {
         case .template(let t):
-            if t.template.isSingleExpression { return nil }
+            if let expression = t.template.singleExpression {
+                guard let kind = typing.kind(of: expression.root), ExpressionTyping.neverFits(kind, type) else { return nil }
+                var text = Substring(expression.text)
+                while text.first?.isWhitespace == true { text.removeFirst() }
+                while text.last?.isWhitespace == true { text.removeLast() }
+                return Problem(message: "must be \(describe(type)), but '\(text)' is always \(kind.phrase)",
+                               location: t.location)
+            }
             // Interpolated text is a string: fine wherever text goes.
             switch type {
             case .string, .url, .duration, .any, .enumeration: return nil
@@ -159,10 +194,10 @@ public enum TypeCheck {
             switch type {
             case .any: return nil
             case .list(let element):
-                for item in items { if let p = problem(item, against: element) { return p } }
+                for item in items { if let p = problem(item, against: element, typing: &typing) { return p } }
                 return nil
             case .oneOf(let types):
-                return types.contains { problem(value, against: $0) == nil } ? nil
+                return types.contains { problem(value, against: $0, typing: &typing) == nil } ? nil
                     : Problem(message: "must be \(describe(type)), found a list", location: location)
             default: return Problem(message: "must be \(describe(type)), found a list", location: location)
             }
@@ -170,10 +205,10 @@ public enum TypeCheck {
             switch type {
             case .any: return nil
             case .map(let element):
-                for pair in pairs { if let p = problem(pair.value, against: element) { return p } }
+                for pair in pairs { if let p = problem(pair.value, against: element, typing: &typing) { return p } }
                 return nil
             case .oneOf(let types):
-                return types.contains { problem(value, against: $0) == nil } ? nil
+                return types.contains { problem(value, against: $0, typing: &typing) == nil } ? nil
                     : Problem(message: "must be \(describe(type)), found a mapping", location: location)
             default: return Problem(message: "must be \(describe(type)), found a mapping", location: location)
             }

@@ -23,6 +23,8 @@ public struct StepScope: Sendable {
     /// The runbook's param names; nil when not known yet (lint checking steps as the file is read,
     /// before a `params:` written after them).
     public var params: Set<String>?
+    /// The same params with their declared types; nil when not known yet.
+    public var paramTypes: [String: ParamType]?
     /// Steps by id (first occurrence), with `hasRun` as it is at this step: main steps before it
     /// have run.
     public var steps: [String: ExpressionScope.StepInfo]
@@ -31,9 +33,10 @@ public struct StepScope: Sendable {
     public var knowsAllSteps: Bool
 
     public init(catalog: ActionCatalog, params: Set<String>?, steps: [String: ExpressionScope.StepInfo],
-                knowsAllSteps: Bool) {
+                knowsAllSteps: Bool, paramTypes: [String: ParamType]? = nil) {
         self.catalog = catalog
         self.params = params
+        self.paramTypes = paramTypes
         self.steps = steps
         self.knowsAllSteps = knowsAllSteps
     }

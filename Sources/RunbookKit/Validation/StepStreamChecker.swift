@@ -34,7 +34,8 @@ final class StepStreamChecker {
 
     private func check(_ step: Step, _ context: RunbookLowering.StepStream.ListContext) -> Step {
         guard context.inOrder else { return step }
-        let scope = StepScope(catalog: catalog, params: context.paramNames, steps: table.steps, knowsAllSteps: false)
+        let scope = StepScope(catalog: catalog, params: context.paramNames, steps: table.steps, knowsAllSteps: false,
+                              paramTypes: context.paramTypes)
         var found: [Diagnostic] = []
         for rule in rules {
             guard let diagnostics = rule.check(step: step, scope: scope) else { return step }
