@@ -187,13 +187,18 @@ private let header = """
         "[a, b]",
         "plain",
         "{x: &d {type: int}, y: *d}",
+        "{s: {type: sttring}, n: {default: 1}, b: {type: bool, type: int}, m: {<<: {type: number}}}",
     ])
     func paramNamesMatchLowering(_ params: String) throws {
         let text = header + "params: \(params)\nsteps:\n  - {id: a, action: log, with: {message: hi}}\n"
         let node = try #require(YAMLParser.parse(bytes: Array(text.utf8), file: "rb.yaml").root?.mapping?
             .first { $0.key.scalar?.text == "params" }?.value)
         let lowered = lint(text, summarizing: false)
-        #expect(RunbookLowering.paramNames(node) == Set(try #require(lowered.runbook).params.map(\.name.value)))
+        let runbook = try #require(lowered.runbook)
+        #expect(RunbookLowering.paramNames(node) == Set(runbook.params.map(\.name.value)))
+        // And with the types lowering gives them (string when missing or invalid).
+        #expect(RunbookLowering.paramTypes(node) == Dictionary(runbook.params.map { ($0.name.value, $0.type) },
+                                                                uniquingKeysWith: { first, _ in first }))
     }
 
     @Test("lines(containing:) finds every line with the byte, across every kind of line break")
