@@ -29,7 +29,19 @@ enum ScalarPositions {
             let quote = style == .plain ? 0 : 1
             if start.line == end.line {
                 // One line: exact unless an escape or `''` made the value shorter than the source.
-                if style == .plain || end.column - start.column - 2 == text.unicodeScalars.count { return nil }
+                if style == .plain { return nil }
+                // Only a `\` (double quotes) or a `'` (single quotes, always doubled inside)
+                // changes the value's length: one memchr over the source decides most scalars.
+                let bytes = source.contents
+                if start.offset >= 0, end.offset > start.offset, end.offset <= bytes.count {
+                    let escaped = bytes.withUnsafeBufferPointer { buffer in
+                        let inner = UnsafeBufferPointer(rebasing: buffer[(start.offset + 1)..<max(start.offset + 1, end.offset - 1)])
+                        return ByteSearch.firstOffset(of: style == .doubleQuoted ? "\\" : "'", in: inner) != nil
+                    }
+                    if !escaped { return nil }
+                } else if end.column - start.column - 2 == text.unicodeScalars.count {
+                    return nil
+                }
             }
             return flow(text: text, style: style, start: start, end: end, quote: quote, source: source)
         case .literal, .folded:
