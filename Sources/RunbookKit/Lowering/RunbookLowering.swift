@@ -70,12 +70,12 @@ public enum RunbookLowering {
         public init(source: SourceText?) { reader = NodeReader(source: source) }
 
         public func listStarted(_ key: String, precedingPairs: [YAMLNode.Pair]) {
-            var paramTypes: [String: ParamType]?
+            var params: (names: Set<String>, types: [String: ParamType])?
             if let pair = precedingPairs.first(where: { $0.key.scalar?.text == "params" }) {
-                paramTypes = RunbookLowering.paramTypes(pair.value)
+                params = RunbookLowering.params(pair.value)
             }
             let isRollback = key == "rollback"
-            context = ListContext(isRollback: isRollback, paramNames: paramTypes.map { Set($0.keys) }, paramTypes: paramTypes,
+            context = ListContext(isRollback: isRollback, paramNames: params?.names, paramTypes: params?.types,
                                   inOrder: isRollback ? lists["steps"] != nil : lists["rollback"] == nil)
         }
 
@@ -223,19 +223,24 @@ public enum RunbookLowering {
     /// The names of the params `lowerParams` returns for `node`, without lowering them (no
     /// diagnostics): a param is kept when its name is a scalar that is not null and its
     /// definition is a mapping.
-    static func paramNames(_ node: YAMLNode) -> Set<String> { Set(paramTypes(node).keys) }
+    static func paramNames(_ node: YAMLNode) -> Set<String> { params(node).names }
 
     /// `paramNames` with each param's declared type, read as `lowerParams` reads it: `string`
     /// when `type` is missing or not a type (lowering reports that).
-    static func paramTypes(_ node: YAMLNode) -> [String: ParamType] {
-        guard let pairs = node.mapping else { return [:] }
-        var types: [String: ParamType] = [:]
+    static func paramTypes(_ node: YAMLNode) -> [String: ParamType] { params(node).types }
+
+    /// Both, in one pass.
+    static func params(_ node: YAMLNode) -> (names: Set<String>, types: [String: ParamType]) {
+        guard let pairs = node.mapping else { return ([], [:]) }
+        var names = Set<String>(minimumCapacity: pairs.count)
+        var types = [String: ParamType](minimumCapacity: pairs.count)
         for pair in pairs {
             guard let key = pair.key.scalar, YAMLNode.resolvePlain(key) != .null, let fields = pair.value.mapping else { continue }
-            let typeText = fields.last { $0.key.scalar?.text == "type" }?.value.scalar?.text
+            let typeText = fields.last { sameKey($0.key.scalar?.text ?? "", "type") }?.value.scalar?.text
+            names.insert(key.text)
             types[key.text] = typeText.flatMap(ParamType.init(rawValue:)) ?? .string
         }
-        return types
+        return (names, types)
     }
 
     /// Checks a literal against a param type; returns false (with a diagnostic) when it does not fit.
