@@ -176,9 +176,10 @@ struct NodeReader {
             error("wrong-type", "\(what) must be an expression string, found \(node.kindDescription)", node)
             return nil
         }
+        var bareText = s.text
         switch YAMLNode.resolvePlain(s) {
-        case .bool:
-            break  // true/false: a bare expression of its own
+        case .bool(let b):
+            bareText = b ? "true" : "false"  // `True`, `TRUE`: YAML booleans, the expression's literal
         case .string(let text) where Self.boolLike.contains(text.lowercased()):
             warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for \(what)", node)
             return nil
@@ -204,12 +205,23 @@ struct NodeReader {
             positions.contentStart.column -= 3
             positions.lineOffsets = positions.lineOffsets.map { $0 + 3 }
         }
-        let (template, issues) = Template.parse("${{" + s.text + "}}")
+        let (template, issues) = Template.parse("${{" + bareText + "}}")
         for issue in issues {
             let at = positions.location(ofOffset: issue.offset)
             bag.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: at, notes: node.aliasNotes))
         }
         guard let template else { return nil }
+        if !template.isSingleExpression {
+            // A `}}` inside the bare text closed the wrapping early (`params.flag }}`, `x}`): the
+            // rest is text after the expression, which would make an always-true string.
+            let end = template.segments.first.map { segment -> Int in
+                if case .expression(let e) = segment { return e.text.unicodeScalars.count + 5 } else { return 0 }
+            } ?? 0
+            bag.append(Diagnostic(.error, "expression-syntax",
+                                  "unexpected '}' in \(what): it ends the expression, and the text after it would make the condition an always-true string",
+                                  at: positions.location(ofOffset: max(3, end - 2)), notes: node.aliasNotes))
+            return nil
+        }
         return LocatedTemplate(template: template, location: node.reportLocation, positions: positions)
     }
 
@@ -218,8 +230,10 @@ struct NodeReader {
     func positionsOfContent(_ node: YAMLNode) -> TemplatePositions {
         // Aliased text: findings point at the alias, not at the anchor's columns.
         if let origin = node.aliasOrigin { return TemplatePositions(contentStart: origin.aliasLocation, pinned: true) }
-        let start = node.location
+        var start = node.location
         guard let s = node.scalar else { return TemplatePositions(contentStart: start) }
+        // `&anchor` and `!tag` come before the text: libyaml's start is theirs.
+        if let source, let after = ScalarPositions.startAfterProperties(start, source: source) { start = after }
         if let source,
            let positions = ScalarPositions.positions(text: s.text, style: s.style, start: start, end: node.endLocation,
                                                      source: source) {

@@ -49,6 +49,30 @@ enum ScalarPositions {
         }
     }
 
+    /// Where a scalar's own text starts when `start` (libyaml's start of the node) is at its
+    /// properties, `&anchor` or `!tag`: past them and the spaces after them on the same line.
+    /// nil when there are none, or when the scalar starts on a later line.
+    static func startAfterProperties(_ start: SourceLocation, source: SourceText) -> SourceLocation? {
+        let bytes = source.contents
+        var o = start.offset
+        guard o >= 0, o < bytes.count, bytes[o] == UInt8(ascii: "&") || bytes[o] == UInt8(ascii: "!") else { return nil }
+        var column = start.column
+        func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 }
+        func isBreak(_ b: UInt8) -> Bool { b == 0x0A || b == 0x0D }
+        while o < bytes.count, bytes[o] == UInt8(ascii: "&") || bytes[o] == UInt8(ascii: "!") {
+            while o < bytes.count, !isBlank(bytes[o]), !isBreak(bytes[o]) {
+                if bytes[o] & 0xC0 != 0x80 { column += 1 }  // one column per character
+                o += 1
+            }
+            while o < bytes.count, isBlank(bytes[o]) {
+                column += 1
+                o += 1
+            }
+        }
+        guard o < bytes.count, !isBreak(bytes[o]) else { return nil }
+        return start.moved(toLine: start.line, column: column, offset: o)
+    }
+
     // MARK: flow scalars (plain, single- and double-quoted)
 
     private static func flow(text: String, style: YAMLNode.ScalarStyle, start: SourceLocation, end: SourceLocation,
@@ -125,20 +149,21 @@ enum ScalarPositions {
             lines.append(Array(line.unicodeScalars))
         }
         let value = Array(text.unicodeScalars)
-        let valueLines = value.split(separator: "\n", omittingEmptySubsequences: false)
-        // The block's indentation: what a literal line loses (exact, indicator or not), else the
-        // least indentation of a non-blank line.
-        var indent: Int?
-        if !folded {
-            for (n, line) in valueLines.enumerated() where !line.isEmpty && n < lines.count {
-                indent = lines[n].count - line.count
-                break
+        // The block's indentation is not in the value: an indentation indicator (`|2`, `>1-`)
+        // sets it below the first line's. Try the first non-blank line's indentation and less
+        // until the lines line up with the value.
+        guard let first = lines.first(where: { $0.contains { $0 != " " } }) else { return nil }
+        for indent in stride(from: first.prefix(while: { $0 == " " }).count, through: 0, by: -1) {
+            if let positions = block(value: value, lines: lines, indent: indent, folded: folded, start: start) {
+                return positions
             }
         }
-        if indent == nil {
-            indent = lines.filter { $0.contains { $0 != " " } }.map { $0.prefix { $0 == " " }.count }.min()
-        }
-        guard let indent, indent >= 0 else { return nil }
+        return nil
+    }
+
+    /// `block` with a given indentation; nil when the lines do not line up with the value.
+    private static func block(value: [Unicode.Scalar], lines: [[Unicode.Scalar]], indent: Int, folded: Bool,
+                              start: SourceLocation) -> TemplatePositions? {
         var builder = SegmentBuilder(start: start)
         var c = 0
         var previousMoreIndented = false

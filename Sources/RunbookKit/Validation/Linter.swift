@@ -197,6 +197,9 @@ public struct Linter: Sendable {
         }
         var diagnostics = parsed.diagnostics
         var runbook: Runbook?
+        // A file libyaml could not read to its end has no known strings past the error, so its
+        // comments cannot be told from text in a value: none of them silences anything.
+        let parsedWhole = parsed.root != nil
         if let root = parsed.root {
             parsed.root = nil  // lowering gets the only reference and frees the tree as it goes
             let lowered = RunbookLowering.lower(consume root, source: source, streamed: stream)
@@ -209,7 +212,8 @@ public struct Linter: Sendable {
             }
             AliasNotes(parsed.aliases).attach(to: &diagnostics)
         }
-        let suppressions = Suppressions(source: source, file: file, markedScalars: parsed.markedScalars)
+        let suppressions = parsedWhole ? Suppressions(source: source, file: file, markedScalars: parsed.markedScalars)
+            : Suppressions(source: SourceText(bytes: []), file: file)
         diagnostics = suppressions.filter(diagnostics, ignoring: ignoredRules)
         // Findings about the comments themselves can only be turned off with --ignore.
         diagnostics += suppressions.problems.filter { !ignoredRules.contains($0.ruleID) }
