@@ -249,13 +249,18 @@ public enum RunbookLowering {
         let value = r.value(of: node)
         let ok: Bool
         switch (type, value) {
-        case (.string, .string), (.int, .int), (.number, .int), (.number, .double), (.bool, .bool): ok = true
+        case (.string, .string), (.int, .int), (.number, .int), (.bool, .bool): ok = true
+        case (.number, .double(let d)): ok = d.isFinite  // .inf, .nan, 1e400: not a number a step can use
         case (.duration, .string(let s)): ok = RunbookDuration.parse(s) != nil
         case (.url, .string(let s)): ok = URLCheck.isValid(s) || Template.containsExpressionOpener(s)
         default: ok = false
         }
         if !ok {
-            r.error("wrong-type", "value of param '\(param)' must be of type \(type.rawValue), found \(describe(value))", node)
+            if case .double(let d) = value, !d.isFinite {
+                r.error("wrong-type", "value of param '\(param)' must be a finite number, found \(Value.formatDouble(d))", node)
+            } else {
+                r.error("wrong-type", "value of param '\(param)' must be of type \(type.rawValue), found \(describe(value))", node)
+            }
         }
         return ok
     }

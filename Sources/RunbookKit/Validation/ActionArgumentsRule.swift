@@ -225,10 +225,14 @@ public enum TypeCheck {
             Problem(message: "must be \(describe(type)), found \(RunbookLowering.describe(v))\(extra)", location: location)
         }
         switch (type, v) {
-        case (.any, _), (.string, .string), (.int, .int), (.number, .int), (.number, .double), (.bool, .bool):
+        case (.any, _), (.string, .string), (.int, .int), (.number, .int), (.bool, .bool):
             return nil
+        case (.number, .double(let d)):
+            return d.isFinite ? nil : Problem(message: "must be a finite number, found \(Value.formatDouble(d))", location: location)
         case (.string, .int), (.string, .double):
             return nil // a number where text goes is fine (e.g. a label value)
+        case (_, .string(let s)) where Template.containsExpressionOpener(s):
+            return nil // a `${{` that did not parse: reported as expression-syntax, not twice
         case (.bool, .string(let s)) where NodeReader.boolLike.contains(s.lowercased()):
             return fail(" (YAML 1.2 reads it as a string; write true or false)")
         case (.duration, .int(let i)) where i >= 0:
