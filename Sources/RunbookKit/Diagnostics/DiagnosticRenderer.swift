@@ -158,10 +158,16 @@ public struct DiagnosticRenderer: Sendable {
     /// The path as an RFC 3986 URI reference: a relative path stays relative (GitHub resolves it
     /// against the checkout). Every byte of its UTF-8 outside unreserved characters, sub-delims,
     /// ':', '@' and '/' is percent-encoded (`#`, `?`, `%`, space, non-ASCII); a relative path
-    /// whose first segment holds ':' gets `./` so that it cannot read as a scheme.
+    /// whose first segment holds ':' gets `./` so that it cannot read as a scheme. Leading `./`
+    /// and the slashes after it go; an absolute path keeps one leading slash.
     static func uri(_ path: String) -> String {
         var p = Substring(path)
-        while p.hasPrefix("./") { p = p.dropFirst(2) }
+        if p.hasPrefix("/") {
+            while p.hasPrefix("//") { p = p.dropFirst() }  // `//x` would read as a host name
+        } else {
+            // `./`, `.//`, `././`: a relative path stays relative, without a leading slash.
+            while p.hasPrefix("./") || p.hasPrefix("/") { p = p.dropFirst(p.hasPrefix("./") ? 2 : 1) }
+        }
         var out = ""
         for byte in p.utf8 {
             switch byte {
