@@ -2,6 +2,8 @@
 /// whenever it gives one (any expression may also give null, e.g. a param left unset).
 public enum StaticKind: Sendable, Hashable {
     case bool, int, number, string, list, map
+    /// A string that is always an absolute URL (a `url` param) or a duration (a `duration` param).
+    case url, duration
 
     /// How a message names it.
     var phrase: String {
@@ -10,6 +12,8 @@ public enum StaticKind: Sendable, Hashable {
         case .int: "an integer"
         case .number: "a number"
         case .string: "a string"
+        case .url: "a URL"
+        case .duration: "a duration"
         case .list: "a list"
         case .map: "a mapping"
         }
@@ -57,7 +61,9 @@ struct ExpressionTyping {
                     return nil
                 }
                 switch paramTypes[name] {
-                case .string?, .url?, .duration?: return .string
+                case .string?: return .string
+                case .url?: return .url
+                case .duration?: return .duration
                 case .int?: return .int
                 case .number?: return .number
                 case .bool?: return .bool
@@ -80,7 +86,7 @@ struct ExpressionTyping {
                 return .bool
             case .add, .subtract, .multiply, .divide:
                 let a = kind(of: lhs), b = kind(of: rhs)
-                if op == .add, a == .string, b == .string { return .string }
+                if op == .add, a?.isText == true, b?.isText == true { return .string }
                 if op == .add, a == .list, b == .list { return .list }
                 guard let a, let b, a == .int || a == .number, b == .int || b == .number else { return nil }
                 // `/` gives an int when exact, so only a number is certain.
@@ -103,12 +109,20 @@ struct ExpressionTyping {
     static func neverFits(_ kind: StaticKind, _ type: ValueType) -> Bool {
         switch type {
         case .any, .string: return false
-        case .int, .number, .duration: return [.bool, .list, .map].contains(kind)
-        case .bool: return [.int, .number, .list, .map].contains(kind)
-        case .url, .enumeration: return kind != .string
+        // A URL or a duration (`5m`) is never a number or a boolean, nor one the other.
+        case .int, .number: return [.bool, .list, .map, .url, .duration].contains(kind)
+        case .duration: return [.bool, .list, .map, .url].contains(kind)
+        case .bool: return [.int, .number, .list, .map, .url, .duration].contains(kind)
+        case .url: return kind != .string && kind != .url
+        case .enumeration: return !kind.isText
         case .list: return kind != .list
         case .map: return kind != .map
         case .oneOf(let types): return types.allSatisfy { neverFits(kind, $0) }
         }
     }
+}
+
+extension StaticKind {
+    /// A string of any sort.
+    var isText: Bool { self == .string || self == .url || self == .duration }
 }

@@ -175,11 +175,16 @@ public enum TypeCheck {
         switch value {
         case .template(let t):
             if let expression = t.template.singleExpression {
+                // An expression that reads nothing (`${{ 'abc' }}`, `${{ 5 / 2 }}`) has one value: check it as a literal.
+                if expression.references.isEmpty, !Self.callsFunction(expression.root),
+                   let value = try? expression.evaluate(in: EvaluationContext(root: [:])) {
+                    guard let problem = literalProblem(value, type, t.location) else { return nil }
+                    if case .string = value { return problem }  // the message quotes the text
+                    return Problem(message: problem.message + " ('\(trimmed(expression.text))' is \(value.interpolationText))",
+                                   location: problem.location)
+                }
                 guard let kind = typing.kind(of: expression.root), ExpressionTyping.neverFits(kind, type) else { return nil }
-                var text = Substring(expression.text)
-                while text.first?.isWhitespace == true { text.removeFirst() }
-                while text.last?.isWhitespace == true { text.removeLast() }
-                return Problem(message: "must be \(describe(type)), but '\(text)' is always \(kind.phrase)",
+                return Problem(message: "must be \(describe(type)), but '\(trimmed(expression.text))' is always \(kind.phrase)",
                                location: t.location)
             }
             // Interpolated text is a string: fine wherever text goes.
@@ -212,6 +217,25 @@ public enum TypeCheck {
                     : Problem(message: "must be \(describe(type)), found a mapping", location: location)
             default: return Problem(message: "must be \(describe(type)), found a mapping", location: location)
             }
+        }
+    }
+
+    private static func trimmed(_ text: String) -> Substring {
+        var text = Substring(text)
+        while text.first?.isWhitespace == true { text.removeFirst() }
+        while text.last?.isWhitespace == true { text.removeLast() }
+        return text
+    }
+
+    /// Whether an expression calls a function (their results are left to the run: `from_json`
+    /// of a constant is rare, and a function error belongs to the run's message).
+    private static func callsFunction(_ node: ExprNode) -> Bool {
+        switch node.kind {
+        case .literal, .context: return false
+        case .call: return true
+        case .member(let base, _, _): return callsFunction(base)
+        case .index(let a, let b), .binary(_, let a, let b): return callsFunction(a) || callsFunction(b)
+        case .unary(_, let a): return callsFunction(a)
         }
     }
 
