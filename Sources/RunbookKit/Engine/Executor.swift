@@ -663,6 +663,16 @@ public struct Executor: Sendable {
             if let d = p.defaultValue { out[p.name] = d }
             else if p.required { throw ArgumentError("parameter '\(p.name)' of '\(descriptor.id)' is required") }
         }
+        if options.dryRun {
+            // Lint judged the parameter rules on what was written; with the values known, a rule an
+            // expression broke (`shell: ${{ params.flag }}` false beside `command`) would fail the
+            // real run, so the plan says so. The real run leaves it to the action's own check.
+            for constraint in descriptor.constraints where !constraint.holds(for: out, of: descriptor) {
+                emit(.log(step: step.id.value, level: "warning",
+                          message: masker.mask("the values this run would use break a parameter rule of '\(descriptor.id)': "
+                                               + constraint.description.replacingOccurrences(of: "`", with: "'"))))
+            }
+        }
         return out
     }
 

@@ -221,3 +221,30 @@ public struct ActionCatalog: Sendable {
         return dups
     }
 }
+
+extension ParameterConstraint {
+    /// Whether the constraint holds for arguments already evaluated and converted (a null or
+    /// missing value is not given): what a dry run can tell once expressions have values.
+    public func holds(for arguments: [String: Value], of action: ActionDescriptor) -> Bool {
+        func given(_ name: String) -> Bool { arguments[name].map { $0 != .null } ?? false }
+        func holds(_ condition: ParameterCondition) -> Bool {
+            switch condition {
+            case .given(let name): return given(name)
+            case .equals(let name, let expected):
+                return (given(name) ? arguments[name] : action.parameter(named: name)?.defaultValue) == expected
+            }
+        }
+        switch self {
+        case .exactlyOne(let names): return names.filter(given).count == 1
+        case .atLeastOne(let names): return names.contains(where: given)
+        case .atMostOne(let names): return names.filter(given).count <= 1
+        case .requires(let condition, let needed): return !holds(condition) || holds(needed)
+        case .nonEmpty(let name):
+            switch arguments[name] {
+            case .string(let s)?: return !s.allSatisfy { $0 == " " || $0 == "\t" }
+            case .list(let items)?: return !items.isEmpty
+            default: return true
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+/// Lint judges parameter rules on what was written; a dry run judges them again on the values
+/// the run would use, so a rule an expression breaks shows in the plan.
+@Suite("dry-run: parameter rules with the run's values")
+struct DryRunConstraintCLITests {
+    static let runbook = """
+        version: 1
+        id: shell_flag
+        title: A command whose shell flag comes from a param
+        severity: sev4
+        automation: automatic
+        params:
+          flag: {type: bool, default: false}
+        steps:
+          - id: greet
+            action: exec
+            with: {command: "echo hi", shell: "${{ params.flag }}"}
+            rollback: none
+        """
+
+    @Test("shell: false from a param beside 'command' is a warning in the plan; shell: true is not")
+    func brokenRuleIsWarned() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("shell_flag.yaml", Self.runbook)
+        let lint = try await CLI.run(["lint", "--strict", "shell_flag.yaml"], in: dir.path)
+        #expect(lint.status == 0, "an expression counts as given for lint: \(lint.stdout)")
+        let state = ["--state-dir", dir.path + "/st"]
+        let off = try await CLI.run(["run", "shell_flag.yaml", "--dry-run"] + state, in: dir.path)
+        #expect(off.status == 0, "\(off.stdout)\(off.stderr)")
+        #expect(off.stdout.contains("warning: the values this run would use break a parameter rule of 'exec': 'command' requires 'shell: true'"),
+                "\(off.stdout)")
+        let on = try await CLI.run(["run", "shell_flag.yaml", "--dry-run", "--param", "flag=true"] + state, in: dir.path)
+        #expect(on.status == 0, "\(on.stdout)\(on.stderr)")
+        #expect(!on.stdout.contains("parameter rule"), "\(on.stdout)")
+    }
+}
