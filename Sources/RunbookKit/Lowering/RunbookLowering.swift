@@ -456,14 +456,25 @@ public enum RunbookLowering {
                         node)
                 return nil
             }
+            guard !isBlank(text, node, &r) else { return nil }
             return r.template(node, text: text).map { Confirmation(message: $0, location: node.reportLocation) }
         }
         guard let map = r.mapping(node, what: "'confirm'", allowed: ["message", "timeout"]),
               let m = r.requireKey(map, "message", what: "'confirm'"),
-              let text = r.string(m, what: "'message'"),
+              let text = r.string(m, what: "'message'"), !isBlank(text.value, m, &r),
               let message = r.template(m, text: text.value) else { return nil }
         let timeout = map["timeout"].flatMap { r.duration($0, what: "'timeout'") }
+        if let t = timeout, t.value.seconds <= 0 {
+            r.bag.error("out-of-range", "'timeout' of a confirmation must be greater than zero", at: t.location)
+        }
         return Confirmation(message: message, timeout: timeout, location: node.reportLocation)
+    }
+
+    /// A confirmation asks a question: an empty or blank message is an error (and no gate).
+    private static func isBlank(_ text: String, _ node: YAMLNode, _ r: inout NodeReader) -> Bool {
+        guard text.allSatisfy({ $0.isWhitespace }) else { return false }
+        r.error("wrong-type", "the confirmation message is empty; write the question the on-call answers", node)
+        return true
     }
 
     private static func lowerRetry(_ node: YAMLNode, _ r: inout NodeReader) -> Retry? {

@@ -145,7 +145,7 @@ enum ParameterConstraintCheck {
             case .nonEmpty(let name):
                 guard let argument = step.argument(name) else { continue }
                 switch argument.value {
-                case .literal(.string(let text), let location) where text.isEmpty:
+                case .literal(.string(let text), let location) where text.allSatisfy({ $0 == " " || $0 == "\t" }):
                     out.append(.error("parameter-type", "parameter '\(name)' of '\(action.id)' must not be empty", at: location))
                 case .list(let items, let location) where items.isEmpty:
                     out.append(.error("parameter-type", "parameter '\(name)' of '\(action.id)' must not be empty", at: location))
