@@ -176,7 +176,7 @@ public enum TypeCheck {
         case .template(let t):
             if let expression = t.template.singleExpression {
                 // An expression that reads nothing (`${{ 'abc' }}`, `${{ 5 / 2 }}`) has one value: check it as a literal.
-                if expression.references.isEmpty, !Self.callsFunction(expression.root),
+                if Self.isConstant(expression.root),
                    let value = try? expression.evaluate(in: EvaluationContext(root: [:])) {
                     guard let problem = literalProblem(value, type, t.location) else { return nil }
                     if case .string = value { return problem }  // the message quotes the text
@@ -227,15 +227,16 @@ public enum TypeCheck {
         return text
     }
 
-    /// Whether an expression calls a function (their results are left to the run: `from_json`
-    /// of a constant is rare, and a function error belongs to the run's message).
-    private static func callsFunction(_ node: ExprNode) -> Bool {
+    /// Whether an expression reads no context and calls no function, so it has one value before
+    /// the run (a function's result, and its errors, are left to the run). A walk of the tree,
+    /// without building the list of references.
+    private static func isConstant(_ node: ExprNode) -> Bool {
         switch node.kind {
-        case .literal, .context: return false
-        case .call: return true
-        case .member(let base, _, _): return callsFunction(base)
-        case .index(let a, let b), .binary(_, let a, let b): return callsFunction(a) || callsFunction(b)
-        case .unary(_, let a): return callsFunction(a)
+        case .literal: return true
+        case .context, .call: return false
+        case .member(let base, _, _): return isConstant(base)
+        case .index(let a, let b), .binary(_, let a, let b): return isConstant(a) && isConstant(b)
+        case .unary(_, let a): return isConstant(a)
         }
     }
 
