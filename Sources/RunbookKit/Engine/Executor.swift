@@ -663,7 +663,12 @@ public struct Executor: Sendable {
             if let d = p.defaultValue { out[p.name] = d }
             else if p.required { throw ArgumentError("parameter '\(p.name)' of '\(descriptor.id)' is required") }
         }
-        if options.dryRun {
+        // Outputs are simulated (null) in a dry run unless the scenario gives them: values read
+        // from other steps say nothing about the real run's.
+        let readsOutputs = step.with.contains { argument in
+            argument.value.templates.contains { $0.template.references.contains { $0.first == "steps" } }
+        }
+        if options.dryRun, !readsOutputs || options.scenario != nil {
             // Lint judged the parameter rules on what was written; with the values known, a rule an
             // expression broke (`shell: ${{ params.flag }}` false beside `command`) would fail the
             // real run, so the plan says so. The real run leaves it to the action's own check.

@@ -241,7 +241,7 @@ extension ParameterConstraint {
         case .requires(let condition, let needed): return !holds(condition) || holds(needed)
         case .nonEmpty(let name):
             switch arguments[name] {
-            case .string(let s)?: return !s.allSatisfy { $0 == " " || $0 == "\t" }
+            case .string(let s)?: return !s.allSatisfy(\.isWhitespace)
             case .list(let items)?: return !items.isEmpty
             default: return true
             }

@@ -145,7 +145,7 @@ enum ParameterConstraintCheck {
             case .nonEmpty(let name):
                 guard let argument = step.argument(name) else { continue }
                 switch argument.value {
-                case .literal(.string(let text), let location) where text.allSatisfy({ $0 == " " || $0 == "\t" }):
+                case .literal(.string(let text), let location) where text.allSatisfy(\.isWhitespace):
                     out.append(.error("parameter-type", "parameter '\(name)' of '\(action.id)' must not be empty", at: location))
                 case .list(let items, let location) where items.isEmpty:
                     out.append(.error("parameter-type", "parameter '\(name)' of '\(action.id)' must not be empty", at: location))
@@ -172,13 +172,19 @@ public enum TypeCheck {
 
     /// `problem`, judging a value written as one expression by the kind `typing` infers for it.
     static func problem(_ value: TemplateValue, against type: ValueType, typing: inout ExpressionTyping) -> Problem? {
+        if case .any = type { return nonFinite(in: value) }
         switch value {
         case .template(let t):
             if let expression = t.template.singleExpression {
                 // An expression that reads nothing (`${{ 'abc' }}`, `${{ 5 / 2 }}`) has one value: check it as a literal.
                 if Self.isConstant(expression.root),
                    let value = try? expression.evaluate(in: EvaluationContext(root: [:])) {
-                    guard let problem = literalProblem(value, type, t.location) else { return nil }
+                    // Judged as the run converts it (a whole 5.0 is a fine integer there).
+                    guard (try? ArgumentConversion.convert(value, to: type, name: "", action: "")) == nil else { return nil }
+                    guard let problem = literalProblem(value, type, t.location) else {
+                        return Problem(message: "must be \(describe(type)), but '\(trimmed(expression.text))' is \(RunbookLowering.describe(value))",
+                                       location: t.location)
+                    }
                     if case .string = value { return problem }  // the message quotes the text
                     return Problem(message: problem.message + " ('\(trimmed(expression.text))' is \(value.interpolationText))",
                                    location: problem.location)
@@ -220,6 +226,26 @@ public enum TypeCheck {
         }
     }
 
+    /// A literal `.inf` or `.nan` anywhere in a value of any type (a mapping sent as JSON, a flag value).
+    private static func nonFinite(in value: TemplateValue) -> Problem? {
+        switch value {
+        case .template: return nil
+        case .literal(let v, let location): return firstNonFinite(v).flatMap { _ in literalProblem(v, .any, location) }
+        case .list(let items, _): return items.lazy.compactMap(nonFinite(in:)).first
+        case .map(let pairs, _): return pairs.lazy.compactMap { nonFinite(in: $0.value) }.first
+        }
+    }
+
+    /// The first non-finite number in a literal, searching lists and maps.
+    private static func firstNonFinite(_ v: Value) -> Double? {
+        switch v {
+        case .double(let d): return d.isFinite ? nil : d
+        case .list(let items): return items.lazy.compactMap(firstNonFinite).first
+        case .map(let m): return m.values.lazy.compactMap(firstNonFinite).first
+        default: return nil
+        }
+    }
+
     private static func trimmed(_ text: String) -> Substring {
         var text = Substring(text)
         while text.first?.isWhitespace == true { text.removeFirst() }
@@ -246,14 +272,19 @@ public enum TypeCheck {
     }
 
     private static func literalProblem(_ v: Value, _ type: ValueType, _ location: SourceLocation) -> Problem? {
+        // .inf and .nan become null on the way to an action (JSON has neither): wrong for every type.
+        if let d = firstNonFinite(v) {
+            return Problem(message: "must not hold \(Value.formatDouble(d)) (.inf, .nan and numbers past 1.8e308 are not numbers a step can use)",
+                           location: location)
+        }
         func fail(_ extra: String = "") -> Problem {
             Problem(message: "must be \(describe(type)), found \(RunbookLowering.describe(v))\(extra)", location: location)
         }
         switch (type, v) {
         case (.any, _), (.string, .string), (.int, .int), (.number, .int), (.bool, .bool):
             return nil
-        case (.number, .double(let d)):
-            return d.isFinite ? nil : Problem(message: "must be a finite number, found \(Value.formatDouble(d))", location: location)
+        case (.number, .double):
+            return nil
         case (.string, .int), (.string, .double):
             return nil // a number where text goes is fine (e.g. a label value)
         case (_, .string(let s)) where Template.containsExpressionOpener(s):
