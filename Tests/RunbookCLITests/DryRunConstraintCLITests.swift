@@ -36,6 +36,28 @@ struct DryRunConstraintCLITests {
         #expect(!on.stdout.contains("parameter rule"), "\(on.stdout)")
     }
 
+    @Test("an argument that a param makes unusable is a warning that says the real run would fail, not 'simulated outputs'")
+    func paramValueWarningSaysSo() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("pause.yaml", """
+            version: 1
+            id: pause
+            title: A pause whose length comes from a string param
+            severity: sev4
+            automation: automatic
+            params:
+              seconds: {type: string, default: "15"}
+            steps:
+              - id: pause
+                action: wait
+                with: {duration: "${{ params.seconds }}"}
+            """)
+        let r = try await CLI.run(["run", "pause.yaml", "--dry-run", "--state-dir", dir.path + "/st"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("(the real run would fail here)"), "\(r.stdout)")
+        #expect(!r.stdout.contains("simulated outputs"), "\(r.stdout)")
+    }
+
     @Test("a value read from another step's (simulated) outputs says nothing about the real run: no warning")
     func simulatedOutputsAreNotJudged() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }

@@ -483,7 +483,10 @@ public struct Executor: Sendable {
                 arguments = try resolveArguments(step, descriptor, state)
             } catch {
                 if options.dryRun && (error as? ArgumentError)?.literal != true {
-                    emit(.log(step: id, level: "warning", message: masker.mask("\(error) (simulated outputs)")))
+                    // Say why the plan goes on: simulated outputs may be what broke it; params
+                    // and env are this run's own, so the real run would fail the same way.
+                    let why = Self.readsOutputs(step) ? "simulated outputs" : "the real run would fail here"
+                    emit(.log(step: id, level: "warning", message: masker.mask("\(error) (\(why))")))
                     arguments = [:]
                 } else {
                     return finishStep(step, state, .failed, error: "\(error)", started: started)
@@ -634,6 +637,13 @@ public struct Executor: Sendable {
         return result
     }
 
+    /// Whether a step's `with:` reads other steps (their outputs are simulated in a dry run).
+    static func readsOutputs(_ step: Step) -> Bool {
+        step.with.contains { argument in
+            argument.value.templates.contains { $0.template.references.contains { $0.first == "steps" } }
+        }
+    }
+
     /// Evaluates `with:` templates, applies defaults and converts to the declared types.
     func resolveArguments(_ step: Step, _ descriptor: ActionDescriptor, _ state: RunState) throws -> [String: Value] {
         for name in missingSecrets(step) {
@@ -665,10 +675,7 @@ public struct Executor: Sendable {
         }
         // Outputs are simulated (null) in a dry run unless the scenario gives them: values read
         // from other steps say nothing about the real run's.
-        let readsOutputs = step.with.contains { argument in
-            argument.value.templates.contains { $0.template.references.contains { $0.first == "steps" } }
-        }
-        if options.dryRun, !readsOutputs || options.scenario != nil {
+        if options.dryRun, !Self.readsOutputs(step) || options.scenario != nil {
             // Lint judged the parameter rules on what was written; with the values known, a rule an
             // expression broke (`shell: ${{ params.flag }}` false beside `command`) would fail the
             // real run, so the plan says so. The real run leaves it to the action's own check.
