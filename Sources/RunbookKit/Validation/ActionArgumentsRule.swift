@@ -208,8 +208,13 @@ public enum TypeCheck {
                 for item in items { if let p = problem(item, against: element, typing: &typing) { return p } }
                 return nil
             case .oneOf(let types):
-                return types.contains { problem(value, against: $0, typing: &typing) == nil } ? nil
-                    : Problem(message: "must be \(describe(type)), found a list", location: location)
+                if types.contains(where: { problem(value, against: $0, typing: &typing) == nil }) { return nil }
+                // "an integer or a list of int" given a list: the list form is meant; name its bad item.
+                if let listType = types.first(where: { if case .list = $0 { true } else { false } }),
+                   let itemProblem = problem(value, against: listType, typing: &typing) {
+                    return itemProblem
+                }
+                return Problem(message: "must be \(describe(type)), found a list", location: location)
             default: return Problem(message: "must be \(describe(type)), found a list", location: location)
             }
         case .map(let pairs, let location):
