@@ -38,13 +38,7 @@ struct DryRunConstraintCLITests {
 
     @Test("an argument that a param makes unusable is a warning that says the real run would fail, not 'simulated outputs'")
     func paramValueWarningSaysSo() async throws {
-        let dir = try TempDir(); defer { dir.cleanup() }
-        try dir.write("pause.yaml", """
-            version: 1
-            id: pause
-            title: A pause whose length comes from a string param
-            severity: sev4
-            automation: automatic
+        let r = try await Self.dryRun("pause", title: "A pause whose length comes from a string param", body: """
             params:
               seconds: {type: string, default: "15"}
             steps:
@@ -52,21 +46,13 @@ struct DryRunConstraintCLITests {
                 action: wait
                 with: {duration: "${{ params.seconds }}"}
             """)
-        let r = try await CLI.run(["run", "pause.yaml", "--dry-run", "--state-dir", dir.path + "/st"], in: dir.path)
-        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(r.stdout.contains("(the real run would fail here)"), "\(r.stdout)")
         #expect(!r.stdout.contains("simulated outputs"), "\(r.stdout)")
     }
 
     @Test("a value read from another step's (simulated) outputs says nothing about the real run: no warning")
     func simulatedOutputsAreNotJudged() async throws {
-        let dir = try TempDir(); defer { dir.cleanup() }
-        try dir.write("from_output.yaml", """
-            version: 1
-            id: from_output
-            title: Stop what pgrep found
-            severity: sev4
-            automation: automatic
+        let r = try await Self.dryRun("from_output", title: "Stop what pgrep found", body: """
             steps:
               - id: find
                 action: exec
@@ -77,8 +63,23 @@ struct DryRunConstraintCLITests {
                 with: {pattern: "${{ steps.find.outputs.stdout }}"}
                 rollback: none
             """)
-        let r = try await CLI.run(["run", "from_output.yaml", "--dry-run", "--state-dir", dir.path + "/st"], in: dir.path)
-        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         #expect(!r.stdout.contains("parameter rule"), "\(r.stdout)")
+    }
+
+    /// Writes runbook `id` (a sev4 automatic header, then `body`) to a temporary directory,
+    /// dry-runs it there and expects it to succeed.
+    static func dryRun(_ id: String, title: String, body: String) async throws -> CLIResult {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("\(id).yaml", """
+            version: 1
+            id: \(id)
+            title: \(title)
+            severity: sev4
+            automation: automatic
+
+            """ + body)
+        let r = try await CLI.run(["run", "\(id).yaml", "--dry-run", "--state-dir", dir.path + "/st"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        return r
     }
 }

@@ -283,6 +283,16 @@ public struct TemplatePositions: Sendable {
         }
         return contentStart.moved(toLine: contentStart.line, column: contentStart.column + offset)
     }
+
+    /// The same positions for the value with `count` characters put in front of it (a bare
+    /// condition is parsed as `${{` + text + `}}`): the added ones map to the columns before it.
+    public func prefixed(by count: Int) -> TemplatePositions {
+        guard !pinned else { return self }
+        var shifted = self
+        shifted.contentStart.column -= count
+        shifted.lineOffsets = lineOffsets.map { $0 + count }
+        return shifted
+    }
 }
 
 /// A step's confirmation gate.

@@ -682,7 +682,7 @@ public struct Executor: Sendable {
             for constraint in descriptor.constraints where !constraint.holds(for: out, of: descriptor) {
                 emit(.log(step: step.id.value, level: "warning",
                           message: masker.mask("the values this run would use break a parameter rule of '\(descriptor.id)': "
-                                               + constraint.description.replacingOccurrences(of: "`", with: "'"))))
+                                               + constraint.quoted(with: "'"))))
             }
         }
         return out

@@ -1,6 +1,6 @@
 /// What lint can tell of an expression's value before the run: the kind of value it gives
 /// whenever it gives one (any expression may also give null, e.g. a param left unset).
-public enum StaticKind: Sendable, Hashable {
+enum StaticKind: Sendable, Hashable {
     case bool, int, number, string, list, map
     /// A string that is always an absolute URL (a `url` param) or a duration (a `duration` param).
     case url, duration

@@ -101,6 +101,14 @@ struct NodeReader {
         return nil
     }
 
+    /// `duration`, which must be greater than zero (a timeout): `out-of-range` otherwise, and
+    /// the value is kept (the finding is the error).
+    mutating func positiveDuration(_ node: YAMLNode, what: String) -> Located<RunbookDuration>? {
+        let d = duration(node, what: what)
+        if let d, d.value.seconds <= 0 { bag.error("out-of-range", "\(what) must be greater than zero", at: d.location) }
+        return d
+    }
+
     mutating func enumeration<E: RawRepresentable & CaseIterable>(_ node: YAMLNode, _: E.Type, what: String) -> Located<E>?
     where E.RawValue == String {
         guard let s = string(node, what: what) else { return nil }
@@ -200,11 +208,7 @@ struct NodeReader {
             return located
         }
         // A bare expression: wrap it so evaluation keeps its type, and shift positions back by "${{".
-        var positions = positionsOfContent(node)
-        if !positions.pinned {
-            positions.contentStart.column -= 3
-            positions.lineOffsets = positions.lineOffsets.map { $0 + 3 }
-        }
+        let positions = positionsOfContent(node).prefixed(by: 3)
         let (template, issues) = Template.parse("${{" + bareText + "}}")
         for issue in issues {
             let at = positions.location(ofOffset: issue.offset)
@@ -214,12 +218,11 @@ struct NodeReader {
         if !template.isSingleExpression {
             // A `}}` inside the bare text closed the wrapping early (`params.flag }}`, `x}`): the
             // rest is text after the expression, which would make an always-true string.
-            let end = template.segments.first.map { segment -> Int in
-                if case .expression(let e) = segment { return e.text.unicodeScalars.count + 5 } else { return 0 }
-            } ?? 0
+            // The wrapped text starts with the expression; its `}}` sits right after it.
+            let closing = 3 + (template.expressions.first?.text.unicodeScalars.count ?? 0)
             bag.append(Diagnostic(.error, "expression-syntax",
                                   "unexpected '}' in \(what): it ends the expression, and the text after it would make the condition an always-true string",
-                                  at: positions.location(ofOffset: max(3, end - 2)), notes: node.aliasNotes))
+                                  at: positions.location(ofOffset: closing), notes: node.aliasNotes))
             return nil
         }
         return LocatedTemplate(template: template, location: node.reportLocation, positions: positions)

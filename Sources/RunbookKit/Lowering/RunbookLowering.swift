@@ -222,14 +222,8 @@ public enum RunbookLowering {
 
     /// The names of the params `lowerParams` returns for `node`, without lowering them (no
     /// diagnostics): a param is kept when its name is a scalar that is not null and its
-    /// definition is a mapping.
-    static func paramNames(_ node: YAMLNode) -> Set<String> { params(node).names }
-
-    /// `paramNames` with each param's declared type, read as `lowerParams` reads it: `string`
-    /// when `type` is missing or not a type (lowering reports that).
-    static func paramTypes(_ node: YAMLNode) -> [String: ParamType] { params(node).types }
-
-    /// Both, in one pass.
+    /// definition is a mapping. With each its declared type, read as `lowerParams` reads it:
+    /// `string` when `type` is missing or not a type (lowering reports that).
     static func params(_ node: YAMLNode) -> (names: Set<String>, types: [String: ParamType]) {
         guard let pairs = node.mapping else { return ([], [:]) }
         var names = Set<String>(minimumCapacity: pairs.count)
@@ -415,10 +409,7 @@ public enum RunbookLowering {
         }
         let when = map["when"].flatMap { r.condition($0, what: "'when'") }
         let until = map["until"].flatMap { r.condition($0, what: "'until'") }
-        let timeout = map["timeout"].flatMap { r.duration($0, what: "'timeout'") }
-        if let t = timeout, t.value.seconds <= 0 {
-            r.bag.error("out-of-range", "'timeout' must be greater than zero", at: t.location)
-        }
+        let timeout = map["timeout"].flatMap { r.positiveDuration($0, what: "'timeout'") }
         let onFailure = map["on_failure"].flatMap { r.enumeration($0, OnFailure.self, what: "on_failure") }
         var confirm: Confirmation?
         if let c = map["confirm"] { confirm = lowerConfirm(c, &r) }
@@ -463,10 +454,7 @@ public enum RunbookLowering {
               let m = r.requireKey(map, "message", what: "'confirm'"),
               let text = r.string(m, what: "'message'"), !isBlank(text.value, m, &r),
               let message = r.template(m, text: text.value) else { return nil }
-        let timeout = map["timeout"].flatMap { r.duration($0, what: "'timeout'") }
-        if let t = timeout, t.value.seconds <= 0 {
-            r.bag.error("out-of-range", "'timeout' of a confirmation must be greater than zero", at: t.location)
-        }
+        let timeout = map["timeout"].flatMap { r.positiveDuration($0, what: "'timeout' of a confirmation") }
         return Confirmation(message: message, timeout: timeout, location: node.reportLocation)
     }
 

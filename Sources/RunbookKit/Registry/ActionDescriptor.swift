@@ -70,10 +70,13 @@ public enum ParameterCondition: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    public var description: String { quoted(with: "'") }
+
+    /// `'name'` or `'name: value'`, with `quote` around it (docs use a backtick).
+    public func quoted(with quote: String) -> String {
         switch self {
-        case .given(let name): "'\(name)'"
-        case .equals(let name, let value): "'\(name): \(value.interpolationText)'"
+        case .given(let name): quote + name + quote
+        case .equals(let name, let value): quote + "\(name): \(value.interpolationText)" + quote
         }
     }
 }
@@ -92,21 +95,18 @@ public enum ParameterConstraint: Sendable, Hashable, CustomStringConvertible {
     /// The parameter, when given as a literal, is not empty (a string or a list).
     case nonEmpty(String)
 
-    /// One line for people (docs/actions.md).
-    public var description: String {
-        func names(_ ps: [String]) -> String { ps.map { "`\($0)`" }.joined(separator: ", ") }
-        func show(_ c: ParameterCondition) -> String {
-            switch c {
-            case .given(let name): "`\(name)`"
-            case .equals(let name, let value): "`\(name): \(value.interpolationText)`"
-            }
-        }
+    /// One line for people, names in backticks (docs/actions.md).
+    public var description: String { quoted(with: "`") }
+
+    /// The same line with `quote` around names (a terminal message uses `'`).
+    public func quoted(with quote: String) -> String {
+        func names(_ ps: [String]) -> String { ps.map { quote + $0 + quote }.joined(separator: ", ") }
         switch self {
         case .exactlyOne(let ps): return "exactly one of \(names(ps))"
         case .atLeastOne(let ps): return "at least one of \(names(ps))"
         case .atMostOne(let ps): return "at most one of \(names(ps)) (they conflict)"
-        case .requires(let a, let b): return "\(show(a)) requires \(show(b))"
-        case .nonEmpty(let p): return "`\(p)` must not be empty"
+        case .requires(let a, let b): return "\(a.quoted(with: quote)) requires \(b.quoted(with: quote))"
+        case .nonEmpty(let p): return "\(quote)\(p)\(quote) must not be empty"
         }
     }
 }

@@ -235,9 +235,17 @@ public enum TypeCheck {
     private static func nonFinite(in value: TemplateValue) -> Problem? {
         switch value {
         case .template: return nil
-        case .literal(let v, let location): return firstNonFinite(v).flatMap { _ in literalProblem(v, .any, location) }
+        case .literal(let v, let location): return nonFiniteProblem(v, location)
         case .list(let items, _): return items.lazy.compactMap(nonFinite(in:)).first
         case .map(let pairs, _): return pairs.lazy.compactMap { nonFinite(in: $0.value) }.first
+        }
+    }
+
+    /// .inf and .nan become null on the way to an action (JSON has neither): wrong for every type.
+    private static func nonFiniteProblem(_ v: Value, _ location: SourceLocation) -> Problem? {
+        firstNonFinite(v).map {
+            Problem(message: "must not hold \(Value.formatDouble($0)) (.inf, .nan and numbers past 1.8e308 are not numbers a step can use)",
+                    location: location)
         }
     }
 
@@ -277,19 +285,13 @@ public enum TypeCheck {
     }
 
     private static func literalProblem(_ v: Value, _ type: ValueType, _ location: SourceLocation) -> Problem? {
-        // .inf and .nan become null on the way to an action (JSON has neither): wrong for every type.
-        if let d = firstNonFinite(v) {
-            return Problem(message: "must not hold \(Value.formatDouble(d)) (.inf, .nan and numbers past 1.8e308 are not numbers a step can use)",
-                           location: location)
-        }
+        if let problem = nonFiniteProblem(v, location) { return problem }
         func fail(_ extra: String = "") -> Problem {
             Problem(message: "must be \(describe(type)), found \(RunbookLowering.describe(v))\(extra)", location: location)
         }
         switch (type, v) {
-        case (.any, _), (.string, .string), (.int, .int), (.number, .int), (.bool, .bool):
-            return nil
-        case (.number, .double):
-            return nil
+        case (.any, _), (.string, .string), (.int, .int), (.number, .int), (.number, .double), (.bool, .bool):
+            return nil  // a non-finite double was refused above
         case (.string, .int), (.string, .double):
             return nil // a number where text goes is fine (e.g. a label value)
         case (_, .string(let s)) where Template.containsExpressionOpener(s):

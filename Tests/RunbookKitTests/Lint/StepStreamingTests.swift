@@ -195,9 +195,9 @@ private let header = """
             .first { $0.key.scalar?.text == "params" }?.value)
         let lowered = lint(text, summarizing: false)
         let runbook = try #require(lowered.runbook)
-        #expect(RunbookLowering.paramNames(node) == Set(runbook.params.map(\.name.value)))
+        #expect(RunbookLowering.params(node).names == Set(runbook.params.map(\.name.value)))
         // And with the types lowering gives them (string when missing or invalid).
-        #expect(RunbookLowering.paramTypes(node) == Dictionary(runbook.params.map { ($0.name.value, $0.type) },
+        #expect(RunbookLowering.params(node).types == Dictionary(runbook.params.map { ($0.name.value, $0.type) },
                                                                 uniquingKeysWith: { first, _ in first }))
     }
 
