@@ -13,7 +13,8 @@ struct LintCommand: AsyncParsableCommand {
         discussion: """
         Exit status: 0 no errors (warnings allowed unless --strict), 1 errors found, 2 usage error or unreadable path \
         (a missing path, a directory without runbooks, or a file that cannot be read: its io-error is still reported).
-        Silence a rule on one line with '# runbook-lint: ignore RULE', in a file with '# runbook-lint: ignore-file RULE'.
+        Silence a rule on one line with '# runbook-lint: ignore RULE', in a file with '# runbook-lint: ignore-file RULE', \
+        for a repository in .runbook-lint.yaml (ignore, severity, per_file, strict; see docs/lint.md).
         """
     )
 
@@ -31,6 +32,12 @@ struct LintCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "List every rule id with its severity and summary, then exit.")
     var rules = false
+
+    @Option(name: .long, help: "Lint config file (default: the nearest .runbook-lint.yaml from here up to the repository root).")
+    var config: String?
+
+    @Flag(name: .long, help: "Use no lint config file, not even a .runbook-lint.yaml found.")
+    var noConfig = false
 
     func run() async throws {
         if rules {
@@ -56,6 +63,21 @@ struct LintCommand: AsyncParsableCommand {
             printError("error: --ignore: unknown rule '\(rule)'" + Suggestions.hint(for: rule, in: Array(known)))
             throw ExitCode(Exit.usage)
         }
+        if config != nil && noConfig {
+            printError("error: --config and --no-config exclude each other")
+            throw ExitCode(Exit.usage)
+        }
+        var settings: LintConfig?
+        if let path = config ?? (noConfig ? nil : LintConfig.discover()) {
+            let (loaded, problems) = LintConfig.load(path: path)
+            for d in problems { printError("\(d.location): \(d.severity.rawValue): \(d.message) [\(d.ruleID)]") }
+            guard let loaded else {
+                printError("error: \(path): the lint config has errors; fix them or run with --no-config")
+                throw ExitCode(Exit.usage)
+            }
+            settings = loaded
+        }
+        let strict = strict || settings?.strict == true
         let files: [LintInput]
         do {
             files = try Linter.inputs(paths.isEmpty ? ["runbooks.d"] : paths)
@@ -65,6 +87,7 @@ struct LintCommand: AsyncParsableCommand {
         }
         var linter = Linter.builtin
         linter.ignoredRules = Set(ignore)
+        linter.config = settings
         // Findings only: each step is checked as the file is read and kept as a summary.
         linter.summarizesSteps = true
         let results = linter.lint(inputs: files)

@@ -47,8 +47,10 @@ public struct Linter: Sendable {
     /// The rules that are `StepLintRule`s (cast once, not per file).
     private var stepRules: [any StepLintRule]
     public var limits: YAMLLimits
-    /// Rule ids silenced everywhere (from `--ignore` or a config).
+    /// Rule ids silenced everywhere (from `--ignore`).
     public var ignoredRules: Set<String>
+    /// A `.runbook-lint.yaml`: more rules silenced (everywhere or in some files), warnings made errors.
+    public var config: LintConfig?
     /// Check steps with the step rules while the file is read and keep only a summary of each
     /// step in `LintedFile.runbook` (`Step.summary(keeping:)`), so memory does not grow with the whole
     /// AST of a huge runbook. Only for reporting findings: such a runbook cannot be run or shown.
@@ -214,9 +216,11 @@ public struct Linter: Sendable {
         }
         let suppressions = parsedWhole ? Suppressions(source: source, file: file, markedScalars: parsed.markedScalars)
             : Suppressions(source: SourceText(bytes: []), file: file)
-        diagnostics = suppressions.filter(diagnostics, ignoring: ignoredRules)
-        // Findings about the comments themselves can only be turned off with --ignore.
-        diagnostics += suppressions.problems.filter { !ignoredRules.contains($0.ruleID) }
+        let ignored = ignoredRules(forFile: file)
+        diagnostics = suppressions.filter(diagnostics, ignoring: ignored)
+        // Findings about the comments themselves can only be turned off with --ignore (or a config).
+        diagnostics += suppressions.problems.filter { !ignored.contains($0.ruleID) }
+        applySeverities(&diagnostics)
         diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
         var linted = LintedFile(path: file, runbook: runbook, diagnostics: diagnostics, source: source)
         linted.suppressions = suppressions
@@ -241,7 +245,9 @@ public struct Linter: Sendable {
                 let d = Diagnostic.error("duplicate-runbook-id", "runbook id '\(rb.id.value)' is already used by \(first.file)",
                                          at: rb.id.location, notes: [DiagnosticNote("first defined here", at: first)])
                 if let suppressions = results[n].suppressions {
-                    results[n].diagnostics += suppressions.filter([d], ignoring: ignoredRules)
+                    var found = suppressions.filter([d], ignoring: ignoredRules(forFile: results[n].path))
+                    applySeverities(&found)
+                    results[n].diagnostics += found
                 }
             } else {
                 firstByID[rb.id.value] = rb.id.location
@@ -252,6 +258,20 @@ public struct Linter: Sendable {
 }
 
 extension Linter {
+    /// `--ignore` and what the config silences in `file`.
+    func ignoredRules(forFile file: String) -> Set<String> {
+        guard let config else { return ignoredRules }
+        return ignoredRules.union(config.ignoredRules(forFile: file))
+    }
+
+    /// The config's `severity` settings applied to findings that are left.
+    func applySeverities(_ diagnostics: inout [Diagnostic]) {
+        guard let severity = config?.severity, !severity.isEmpty else { return }
+        for index in diagnostics.indices {
+            if let level = severity[diagnostics[index].ruleID] { diagnostics[index].severity = level }
+        }
+    }
+
     /// `lint(fileAt:)` of every file, in order, spread over the cores: files do not depend on
     /// each other until the directory-wide checks.
     fileprivate func lintEach(_ files: [LintInput]) -> [LintedFile] {
