@@ -21,10 +21,10 @@ struct ListCommand: AsyncParsableCommand {
         for r in results {
             guard let rb = r.runbook, !r.hasErrors else { broken.append(r.path); continue }
             rows.append([rb.id.value, rb.severity.value.displayName, rb.automation.value.rawValue,
-                         rb.expectedRecovery.map { $0.value.description } ?? "-", String(rb.steps.count), rb.title.value])
+                         rb.expectedRecovery.map { $0.value.description } ?? "-", String(rb.steps.count), TerminalText.escaped(rb.title.value)])
         }
         output(Table.render(rows))
-        for path in broken { printError("warning: \(path) has lint errors (run 'runbook lint \(path)')") }
+        for path in broken.map({ TerminalText.escaped($0) }) { printError("warning: \(path) has lint errors (run 'runbook lint \(path)')") }
     }
 }
 

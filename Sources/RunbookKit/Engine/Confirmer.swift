@@ -95,7 +95,9 @@ enum TerminalPrompt {
         guard fd >= 0 else { return .pending }
         defer { close(fd) }
         let expiry = timeout.map { " (expires in \(RunbookDuration(seconds: $0)))" } ?? ""
-        let prompt = "\n\(message)\nProceed? [y/N]\(expiry) "
+        // The question comes from the runbook: a `\r` or an escape sequence in it must not rewrite
+        // what the on-call is approving.
+        let prompt = "\n\(TerminalText.escaped(message, keepingNewlines: true))\nProceed? [y/N]\(expiry) "
         _ = prompt.withCString { write(fd, $0, strlen($0)) }
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         var line = [UInt8]()

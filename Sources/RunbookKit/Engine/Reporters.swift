@@ -18,51 +18,59 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
 
     private func paint(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
 
+    /// Text from the runbook, its arguments or a service's reply, with control characters
+    /// escaped (see `TerminalText`): only the reporter's own colors reach the terminal.
+    private func e(_ s: String) -> String { TerminalText.escaped(s) }
+    /// The same, keeping line breaks, each continued under `indent`.
+    private func lines(_ s: String, indent: String) -> String {
+        TerminalText.escaped(s, keepingNewlines: true).replacingOccurrences(of: "\n", with: "\n" + indent)
+    }
+
     public func report(_ event: RunEvent) {
         lock.lock(); defer { lock.unlock() }
         switch event {
         case let .runStarted(runID, runbook, _, dryRun, params, resumed):
             self.dryRun = dryRun
-            var line = "\(resumed ? "resuming" : dryRun ? "dry-run of" : "running") \(paint(runbook, "1")) (run \(runID))"
+            var line = "\(resumed ? "resuming" : dryRun ? "dry-run of" : "running") \(paint(e(runbook), "1")) (run \(e(runID)))"
             if !params.isEmpty {
-                line += "\n  params: " + params.keys.sorted().map { "\($0)=\(params[$0]!.interpolationText)" }.joined(separator: " ")
+                line += "\n  params: " + params.keys.sorted().map { "\(e($0))=\(e(params[$0]!.interpolationText))" }.joined(separator: " ")
             }
             write(line + "\n")
         case let .stepStarted(step, title, action, phase):
             titles[step] = title
             let prefix = phase == .rollback ? paint("↩", "35") : paint("▶", "36")
-            write("\(prefix) \(step) [\(action)]\(title != step ? " \(title)" : "")\n")
+            write("\(prefix) \(e(step)) [\(e(action))]\(title != step ? " \(e(title))" : "")\n")
         case let .stepPlanned(_, arguments, condition, note):
             if !arguments.isEmpty {
                 for key in arguments.keys.sorted() {
-                    write("    \(key): \(arguments[key]!.interpolationText.prefix(200))\n")
+                    write("    \(e(key)): \(e(String(arguments[key]!.interpolationText.prefix(200))))\n")
                 }
             }
             if let condition { write("    when: \(condition)\n") }
-            write("    \(paint("plan:", "2")) \(note)\n")
+            write("    \(paint("plan:", "2")) \(lines(note, indent: "      "))\n")
         case let .attempt(_, number, of):
             if number > 1 { write("    attempt \(number)/\(of)\n") }
         case let .attemptFailed(_, number, message):
-            write("    \(paint("✗", "33")) try \(number): \(message)\n")
+            write("    \(paint("✗", "33")) try \(number): \(lines(message, indent: "      "))\n")
         case let .log(_, level, message):
-            write("    \(level == "info" ? "" : level + ": ")\(message)\n")
+            write("    \(level == "info" ? "" : e(level) + ": ")\(lines(message, indent: "    "))\n")
         case let .confirmationAsked(_, message, _):
-            write("    \(paint("?", "1;33")) \(message.replacingOccurrences(of: "\n", with: "\n      "))\n")
+            write("    \(paint("?", "1;33")) \(lines(message, indent: "      "))\n")
         case let .confirmationAnswered(_, approved, by, how):
-            write("    \(approved ? paint("approved", "32") : paint("declined", "31")) by \(by) (\(how))\n")
+            write("    \(approved ? paint("approved", "32") : paint("declined", "31")) by \(e(by)) (\(e(how)))\n")
         case let .stepFinished(_, status, _, error, durationMS, reason):
             switch status {
             case .succeeded:
-                write("  \(paint("✓", "32")) succeeded in \(Self.duration(durationMS))\(reason.map { " — \($0)" } ?? "")\n")
+                write("  \(paint("✓", "32")) succeeded in \(Self.duration(durationMS))\(reason.map { " — \(lines($0, indent: "    "))" } ?? "")\n")
             case .skipped:
-                write("  \(paint("↷", "2")) skipped\(reason.map { ": \($0)" } ?? "")\n")
+                write("  \(paint("↷", "2")) skipped\(reason.map { ": \(lines($0, indent: "    "))" } ?? "")\n")
             case .failed:
-                write("  \(paint("✗", "31")) failed in \(Self.duration(durationMS)): \(error ?? "failed")\n")
+                write("  \(paint("✗", "31")) failed in \(Self.duration(durationMS)): \(lines(error ?? "failed", indent: "    "))\n")
             }
         case let .rollbackStarted(reason):
-            write(paint("rolling back", "1;35") + ": \(reason)\n")
+            write(paint("rolling back", "1;35") + ": \(lines(reason, indent: "  "))\n")
         case let .runPaused(_, reason):
-            write(paint("paused", "1;33") + ": \(reason)\n")
+            write(paint("paused", "1;33") + ": \(lines(reason, indent: "  "))\n")
         case .runFinished:
             break
         }
