@@ -203,13 +203,49 @@ extension ExpressionEvaluator {
 
     /// `{0}`, `{1}`… are replaced by arguments; `{{` and `}}` are literal braces.
     private func format(_ pattern: String, _ values: [Value], formatNode: ExprNode) throws(ExpressionError) -> String {
+        let pieces: [FormatPattern.Piece]
+        switch FormatPattern.parse(pattern, valueCount: values.count) {
+        case .success(let parsed): pieces = parsed
+        case .failure(let problem): throw error(problem.message, at: formatNode)
+        }
         var out = ""
+        for piece in pieces {
+            switch piece {
+            case .text(let text): out += text
+            case .value(let number): out += values[number].interpolationText
+            }
+        }
+        return out
+    }
+}
+
+/// The pattern of `format(pattern, values...)`: `{0}`, `{1}`… stand for the values, `{{` and `}}`
+/// are literal braces. The run reads it with the values at hand, and lint reads a pattern written
+/// as a literal with the number of values the call gives, so both refuse the same patterns with
+/// the same words.
+enum FormatPattern {
+    /// A run of literal text, or the value at a position.
+    enum Piece: Equatable {
+        case text(String)
+        case value(Int)
+    }
+
+    /// Why a pattern cannot be used.
+    struct Problem: Error, Equatable {
+        /// Lowercase, as the run prints it.
+        var message: String
+    }
+
+    /// The pieces of `pattern`, or why it does not work with `valueCount` values.
+    static func parse(_ pattern: String, valueCount: Int) -> Result<[Piece], Problem> {
+        var pieces: [Piece] = []
+        var text = ""
         let s = Array(pattern.unicodeScalars)
         var i = 0
         while i < s.count {
             let c = s[i]
             if c == "{" {
-                if i + 1 < s.count, s[i + 1] == "{" { out += "{"; i += 2; continue }
+                if i + 1 < s.count, s[i + 1] == "{" { text += "{"; i += 2; continue }
                 var j = i + 1
                 var number = 0
                 var digits = 0
@@ -219,24 +255,26 @@ extension ExpressionEvaluator {
                     j += 1
                 }
                 guard digits > 0, j < s.count, s[j] == "}" else {
-                    throw error("'format' pattern has a '{' that is not '{N}' (write '{{' for a literal brace)", at: formatNode)
+                    return .failure(Problem(message: "'format' pattern has a '{' that is not '{N}' (write '{{' for a literal brace)"))
                 }
-                guard number < values.count else {
-                    throw error("'format' pattern uses {\(number)} but only \(values.count) value\(values.count == 1 ? " was" : "s were") given", at: formatNode)
+                guard number < valueCount else {
+                    return .failure(Problem(message: "'format' pattern uses {\(number)} but only \(valueCount) value\(valueCount == 1 ? " was" : "s were") given"))
                 }
-                out += values[number].interpolationText
+                if !text.isEmpty { pieces.append(.text(text)); text = "" }
+                pieces.append(.value(number))
                 i = j + 1
             } else if c == "}" {
                 guard i + 1 < s.count, s[i + 1] == "}" else {
-                    throw error("'format' pattern has a lone '}' (write '}}' for a literal brace)", at: formatNode)
+                    return .failure(Problem(message: "'format' pattern has a lone '}' (write '}}' for a literal brace)"))
                 }
-                out += "}"
+                text += "}"
                 i += 2
             } else {
-                out.unicodeScalars.append(c)
+                text.unicodeScalars.append(c)
                 i += 1
             }
         }
-        return out
+        if !text.isEmpty { pieces.append(.text(text)) }
+        return .success(pieces)
     }
 }
