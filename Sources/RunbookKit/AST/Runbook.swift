@@ -51,6 +51,13 @@ public struct Runbook: Sendable {
     public func step(_ id: String) -> Step? { allSteps.first { $0.id.value == id } }
 
     public func param(_ name: String) -> Param? { params.first { $0.name.value == name } }
+
+    /// Each param's declared type (the first param of a name, as lint reads a duplicate).
+    public var paramTypes: [String: ParamType] {
+        var types: [String: ParamType] = [:]
+        for param in params where types[param.name.value] == nil { types[param.name.value] = param.type }
+        return types
+    }
 }
 
 /// Incident severity, Sev1 the worst.

@@ -125,6 +125,11 @@ public struct Step: Sendable {
     /// the whole-runbook rules read (`summary(keeping:)`): it has no `with:` arguments but the
     /// kept ones, no `when`, `until` or name.
     public var isSummary: Bool { box.fields.isSummary }
+    /// Every template of the step an expression can be in: the `with:` values (nested ones too),
+    /// `when`, `until` and the `confirm:` message.
+    public var templates: [LocatedTemplate] {
+        with.flatMap(\.value.templates) + [when, until, confirm?.message].compactMap { $0 }
+    }
     /// Where the step's mapping starts.
     public var location: SourceLocation {
         get { box.fields.location }
@@ -250,6 +255,11 @@ public struct LocatedTemplate: Sendable {
     }
 
     public func location(ofOffset offset: Int) -> SourceLocation { positions.location(ofOffset: offset) }
+
+    /// A lint-time issue of one of the template's expressions, at its exact place in the file.
+    public func diagnostic(_ issue: ExpressionIssue) -> Diagnostic {
+        Diagnostic(issue.severity, issue.ruleID, issue.message, at: location(ofOffset: issue.offset))
+    }
 }
 
 /// Offset → line/column for text inside a scalar: piecewise, one segment per run of characters

@@ -9,6 +9,17 @@ public struct Triggers: Sendable {
         self.conditions = conditions
         self.location = location
     }
+
+    /// The templates of the probes (an HTTP probe's URL, a Prometheus query and its URL).
+    public var templates: [LocatedTemplate] {
+        conditions.flatMap { condition -> [LocatedTemplate] in
+            switch condition.probe {
+            case .http(let url, _, _): [url]
+            case .prometheus(let query, let url): [query] + [url].compactMap { $0 }
+            case .alert: []
+            }
+        }
+    }
 }
 
 /// One trigger condition: a probe, plus how its result turns into "firing".

@@ -83,6 +83,23 @@ public struct ExprNode: Sendable, Hashable {
     }
 }
 
+extension ExprNode {
+    /// Whether the node reads no context, so it has one value before the run (every function
+    /// is pure); `callingFunctions: false` counts a function call as unknown too. A walk of the
+    /// tree, without building the list of references.
+    func readsNothing(callingFunctions: Bool) -> Bool {
+        switch kind {
+        case .literal: return true
+        case .context: return false
+        case .call(_, _, let arguments): return callingFunctions && arguments.allSatisfy { $0.readsNothing(callingFunctions: true) }
+        case .member(let base, _, _): return base.readsNothing(callingFunctions: callingFunctions)
+        case .index(let a, let b), .binary(_, let a, let b):
+            return a.readsNothing(callingFunctions: callingFunctions) && b.readsNothing(callingFunctions: callingFunctions)
+        case .unary(_, let a): return a.readsNothing(callingFunctions: callingFunctions)
+        }
+    }
+}
+
 /// A parsed expression: the text between `${{` and `}}`, or a bare expression.
 public struct Expression: Sendable, Hashable {
     /// The root of the syntax tree.

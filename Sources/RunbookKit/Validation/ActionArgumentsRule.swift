@@ -16,10 +16,7 @@ public struct ActionArgumentsRule: StepLintRule {
 
     public func check(_ context: LintContext) -> [Diagnostic] {
         var out: [Diagnostic] = []
-        var paramTypes: [String: ParamType] = [:]
-        for param in context.runbook.params where paramTypes[param.name.value] == nil {
-            paramTypes[param.name.value] = param.type
-        }
+        let paramTypes = context.runbook.paramTypes
         for step in [context.runbook.steps, context.runbook.rollback].joined() where !step.isSummary {  // no copy of the steps
             _ = check(step, catalog: context.catalog, paramTypes: paramTypes, into: &out)
         }
@@ -177,7 +174,8 @@ public enum TypeCheck {
         case .template(let t):
             if let expression = t.template.singleExpression {
                 // An expression that reads nothing (`${{ 'abc' }}`, `${{ 5 / 2 }}`) has one value: check it as a literal.
-                if Self.isConstant(expression.root),
+                // A function's result, and its errors, are left to the run.
+                if expression.root.readsNothing(callingFunctions: false),
                    let value = try? expression.evaluate(in: EvaluationContext(root: [:])) {
                     // Judged as the run converts it (a whole 5.0 is a fine integer there).
                     guard (try? ArgumentConversion.convert(value, to: type, name: "", action: "")) == nil else { return nil }
@@ -264,19 +262,6 @@ public enum TypeCheck {
         while text.first?.isWhitespace == true { text.removeFirst() }
         while text.last?.isWhitespace == true { text.removeLast() }
         return text
-    }
-
-    /// Whether an expression reads no context and calls no function, so it has one value before
-    /// the run (a function's result, and its errors, are left to the run). A walk of the tree,
-    /// without building the list of references.
-    private static func isConstant(_ node: ExprNode) -> Bool {
-        switch node.kind {
-        case .literal: return true
-        case .context, .call: return false
-        case .member(let base, _, _): return isConstant(base)
-        case .index(let a, let b), .binary(_, let a, let b): return isConstant(a) && isConstant(b)
-        case .unary(_, let a): return isConstant(a)
-        }
     }
 
     /// Whether literal `v` fits `type` (no message built).

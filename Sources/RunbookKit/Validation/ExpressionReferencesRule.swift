@@ -28,15 +28,7 @@ public struct ExpressionReferencesRule: StepLintRule {
         }
         if let triggers = runbook.triggers {
             let scope = ExpressionScope(params: params, steps: [:], currentStep: nil, allowOwnOutputs: false, inRollback: false)
-            for condition in triggers.conditions {
-                switch condition.probe {
-                case .http(let url, _, _): report(url, scope)
-                case .prometheus(let query, let url):
-                    report(query, scope)
-                    if let url { report(url, scope) }
-                case .alert: break
-                }
-            }
+            for t in triggers.templates { report(t, scope) }
         }
         return out
     }
@@ -96,7 +88,7 @@ public struct ExpressionReferencesRule: StepLintRule {
                                into out: inout [Diagnostic]) -> [ExpressionIssue] {
         let issues = t.template.check(in: scope)
         for issue in issues {
-            out.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: t.location(ofOffset: issue.offset)))
+            out.append(t.diagnostic(issue))
         }
         return issues
     }

@@ -16,8 +16,7 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
             }
         }
         // Secrets are read as `secrets.x`; the engine hides RUNBOOK_SECRET_* from `env`.
-        let templates = step.with.flatMap(\.value.templates) + [step.when, step.until, step.confirm?.message].compactMap { $0 }
-        for t in templates where t.template.mentions("RUNBOOK_SECRET_") {
+        for t in step.templates where t.template.mentions("RUNBOOK_SECRET_") {
             for path in t.template.references where path.count > 1 && path[0] == "env" && path[1].hasPrefix("RUNBOOK_SECRET_") {
                 let name = String(path[1].dropFirst("RUNBOOK_SECRET_".count)).lowercased()
                 out.append(.error("secret-in-message", "read the secret as 'secrets.\(name)', not 'env.\(path[1])' (secret variables are not in env)",
