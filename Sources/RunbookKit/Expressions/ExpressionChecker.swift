@@ -7,14 +7,18 @@ public struct ExpressionScope: Sendable {
     public struct StepInfo: Sendable {
         /// The outputs its action declares; nil when the action is unknown (any output name is accepted).
         public var outputs: Set<String>?
+        /// The declared type of each output; nil when the action is unknown (or not told).
+        public var outputTypes: [String: ValueType]?
         /// Whether the step has run (or been skipped) before the point being checked.
         public var hasRun: Bool
         /// The step is in the runbook's `rollback:` list; `inRollback` does not make it readable early.
         public var isRollbackStep: Bool
 
         /// Creates step information.
-        public init(outputs: Set<String>?, hasRun: Bool, isRollbackStep: Bool = false) {
+        public init(outputs: Set<String>?, hasRun: Bool, isRollbackStep: Bool = false,
+                    outputTypes: [String: ValueType]? = nil) {
             self.outputs = outputs
+            self.outputTypes = outputTypes
             self.hasRun = hasRun
             self.isRollbackStep = isRollbackStep
         }

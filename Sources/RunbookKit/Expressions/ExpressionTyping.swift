@@ -21,39 +21,46 @@ enum StaticKind: Sendable, Hashable {
 }
 
 /// Infers `StaticKind`s from the operators, functions, literals and declared param types of an
-/// expression. Where the kind depends on data (a step output, `from_json`, an index) it says
-/// nothing: lint reports only what is wrong in every run.
+/// expression, and the declared types of step outputs when told them. Where the kind depends on
+/// data (`from_json`, an index) it says nothing: lint reports only what is wrong in every run.
 struct ExpressionTyping {
     /// The runbook's params and their declared types; nil when not known yet (a `params:`
     /// written after the steps, while lint reads a large file).
     let paramTypes: [String: ParamType]?
-    /// Set when the kind depends on a param whose type is not known yet.
+    /// The steps an expression may read, for the declared types of their outputs; nil: outputs
+    /// are not typed (what a value given to a parameter may be is left to the run).
+    var steps: [String: ExpressionScope.StepInfo]?
+    /// Whether `steps` holds every step of the runbook; if not, an output of a step not in it
+    /// makes the kind `undecided`.
+    var knowsAllSteps = true
+    /// Whether `env.X` and `secrets.X` count as text (they are, when set).
+    var typesEnvironment = true
+    /// Set when the kind depends on a param whose type is not known yet (or a step not seen yet).
     private(set) var undecided = false
 
     init(paramTypes: [String: ParamType]?) { self.paramTypes = paramTypes }
 
     mutating func kind(of node: ExprNode) -> StaticKind? {
         switch node.kind {
+        case .unary(.negate, let operand):
+            return kind(of: node, operands: kind(of: operand), nil)
+        case .binary(let op, let lhs, let rhs) where op.isArithmetic:
+            return kind(of: node, operands: kind(of: lhs), kind(of: rhs))
+        default:
+            return kind(of: node, operands: nil, nil)
+        }
+    }
+
+    /// The kind of `node` given the kinds of its operands, for a walk that already has them:
+    /// those of `-x` (`lhs`) and of arithmetic are used, the others are not needed.
+    mutating func kind(of node: ExprNode, operands lhs: StaticKind?, _ rhs: StaticKind?) -> StaticKind? {
+        switch node.kind {
         case .literal(let value):
-            switch value {
-            case .bool: return .bool
-            case .int: return .int
-            case .double: return .number
-            case .string: return .string
-            case .list: return .list
-            case .map: return .map
-            case .null: return nil
-            }
+            return StaticKind(value)
         case .context:
             return nil
         case .member(let base, let name, _):
-            guard case .context(let context) = base.kind else {
-                // steps.X.status is text; other fields (outputs) depend on the action's run.
-                if name == "status", case .member(let root, _, _) = base.kind, case .context("steps") = root.kind {
-                    return .string
-                }
-                return nil
-            }
+            guard case .context(let context) = base.kind else { return stepFieldKind(base, name) }
             switch context {
             case "params":
                 guard let paramTypes else {
@@ -69,7 +76,7 @@ struct ExpressionTyping {
                 case .bool?: return .bool
                 case nil: return nil  // an unknown param is reported on its own
                 }
-            case "env", "secrets": return .string
+            case "env", "secrets": return typesEnvironment ? .string : nil
             case "run": return name == "dry_run" ? .bool : ExpressionContext.runFields.contains(name) ? .string : nil
             default: return nil
             }
@@ -77,21 +84,15 @@ struct ExpressionTyping {
             return nil
         case .unary(.not, _):
             return .bool
-        case .unary(.negate, let operand):
-            let k = kind(of: operand)
-            return k == .int || k == .number ? k : nil
-        case .binary(let op, let lhs, let rhs):
-            switch op {
-            case .or, .and, .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual:
-                return .bool
-            case .add, .subtract, .multiply, .divide:
-                let a = kind(of: lhs), b = kind(of: rhs)
-                if op == .add, a?.isText == true, b?.isText == true { return .string }
-                if op == .add, a == .list, b == .list { return .list }
-                guard let a, let b, a == .int || a == .number, b == .int || b == .number else { return nil }
-                // `/` gives an int when exact, so only a number is certain.
-                return a == .int && b == .int && op != .divide ? .int : .number
-            }
+        case .unary(.negate, _):
+            return lhs == .int || lhs == .number ? lhs : nil
+        case .binary(let op, _, _):
+            guard op.isArithmetic else { return .bool }  // a comparison, `&&`, `||`
+            if op == .add, lhs?.isText == true, rhs?.isText == true { return .string }
+            if op == .add, lhs == .list, rhs == .list { return .list }
+            guard let lhs, let rhs, lhs.isNumber, rhs.isNumber else { return nil }
+            // `/` gives an int when exact, so only a number is certain.
+            return lhs == .int && rhs == .int && op != .divide ? .int : .number
         case .call(let name, _, _):
             switch name {
             case "contains", "starts_with", "ends_with": return .bool
@@ -101,6 +102,26 @@ struct ExpressionTyping {
             default: return nil  // from_json, default, abs, min, max, round depend on their arguments
             }
         }
+    }
+
+    /// `steps.X.status` is text; `steps.X.outputs.Y` is what X's action declares, when told the steps.
+    private mutating func stepFieldKind(_ base: ExprNode, _ name: String) -> StaticKind? {
+        if name == "status", case .member(let root, _, _) = base.kind, case .context("steps") = root.kind {
+            return .string
+        }
+        guard let steps, let output = ExpressionTyping.output(base, name) else { return nil }
+        guard let info = steps[output.step] else {
+            if !knowsAllSteps { undecided = true }
+            return nil
+        }
+        return info.outputTypes?[name].flatMap(StaticKind.init)
+    }
+
+    /// `(step, output)` when `base.name` is written `steps.step.outputs.output`.
+    static func output(_ base: ExprNode, _ name: String) -> (step: String, output: String)? {
+        guard case .member(let step, "outputs", _) = base.kind, case .member(let root, let id, _) = step.kind,
+              case .context("steps") = root.kind else { return nil }
+        return (id, name)
     }
 
     /// Whether a value of `kind` can never be converted to `type` at run time (see
@@ -123,6 +144,42 @@ struct ExpressionTyping {
 }
 
 extension StaticKind {
+    /// The kind of a value; nil for null.
+    init?(_ value: Value) {
+        switch value {
+        case .bool: self = .bool
+        case .int: self = .int
+        case .double: self = .number
+        case .string: self = .string
+        case .list: self = .list
+        case .map: self = .map
+        case .null: return nil
+        }
+    }
+
+    /// The kind a value of a declared type always has (when it is not null); nil when that
+    /// depends on the value.
+    init?(_ type: ValueType) {
+        switch type {
+        case .string, .enumeration: self = .string
+        case .int: self = .int
+        case .number: self = .number
+        case .bool: self = .bool
+        case .url: self = .url
+        case .list: self = .list
+        case .map: self = .map
+        // A duration may also be a number of seconds.
+        case .duration, .oneOf, .any: return nil
+        }
+    }
+
     /// A string of any sort.
     var isText: Bool { self == .string || self == .url || self == .duration }
+    /// An integer or a decimal.
+    var isNumber: Bool { self == .int || self == .number }
+}
+
+extension ExprNode.BinaryOperator {
+    /// `+`, `-`, `*`, `/`.
+    var isArithmetic: Bool { self == .add || self == .subtract || self == .multiply || self == .divide }
 }

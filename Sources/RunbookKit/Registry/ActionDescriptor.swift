@@ -194,6 +194,7 @@ public struct ActionCatalog: Sendable {
     public let descriptors: [ActionDescriptor]
     private let byID: [String: Int]
     private let outputNamesByID: [String: Set<String>]
+    private let outputTypesByID: [String: [String: ValueType]]
 
     /// Builds a catalog; duplicate ids are a programming error reported by `duplicateIDs`.
     public init(_ descriptors: [ActionDescriptor]) {
@@ -202,11 +203,18 @@ public struct ActionCatalog: Sendable {
         for (n, d) in descriptors.enumerated() where index[d.id] == nil { index[d.id] = n }
         self.byID = index
         outputNamesByID = index.mapValues { Set(descriptors[$0].outputs.map(\.name)) }
+        outputTypesByID = index.mapValues { n in
+            Dictionary(descriptors[n].outputs.map { ($0.name, $0.type) }, uniquingKeysWith: { first, _ in first })
+        }
     }
 
     /// The names of the outputs action `id` declares, nil for an unknown action (made once per
     /// catalog: lint asks for every step).
     public func outputNames(of id: String) -> Set<String>? { outputNamesByID[id] }
+
+    /// The declared type of each output of action `id`, nil for an unknown action (made once,
+    /// like `outputNames(of:)`).
+    public func outputTypes(of id: String) -> [String: ValueType]? { outputTypesByID[id] }
 
     public subscript(id: String) -> ActionDescriptor? {
         byID[id].map { descriptors[$0] }

@@ -106,7 +106,8 @@ struct StepTable {
     mutating func add(_ step: Step, catalog: ActionCatalog) -> Bool {
         guard steps[step.id.value] == nil else { return false }
         steps[step.id.value] = ExpressionScope.StepInfo(outputs: catalog.outputNames(of: step.action.value), hasRun: false,
-                                                        isRollbackStep: step.isRollbackStep)
+                                                        isRollbackStep: step.isRollbackStep,
+                                                        outputTypes: catalog.outputTypes(of: step.action.value))
         return true
     }
 
