@@ -76,7 +76,7 @@ public enum RunEvent: Sendable {
 }
 
 /// A step's final state, readable as `steps.<id>.status`.
-public enum StepStatus: String, Sendable {
+public enum StepStatus: String, Sendable, CaseIterable {
     case succeeded, failed, skipped
 }
 

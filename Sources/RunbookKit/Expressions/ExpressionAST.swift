@@ -186,11 +186,19 @@ public struct ExpressionIssue: Sendable, Hashable, CustomStringConvertible {
         public static let wrongArity = "wrong-arity"
         /// A field that `steps.X`, `run` or `trigger` does not have.
         public static let unknownField = "unknown-field"
+        /// A part of an expression that fails whenever it is evaluated, whatever the values (a
+        /// comparison of a bool with a number, a field of a number, `5 / 0`, a `format` pattern
+        /// that cannot work), or a comparison with a string a step status or an enumerated
+        /// output never is.
+        public static let expressionType = "expression-type"
+        /// `==` or `!=` between values of kinds that are never equal (a number and a string).
+        public static let comparisonAlwaysFalse = "comparison-always-false"
 
         /// Every rule id, for documentation and `# runbook-lint: ignore` validation.
         public static let all: [String] = [
             expressionSyntax, expressionTooLong, unknownContext, unknownParam, unknownStep,
-            stepNotRunYet, unknownOutput, unknownFunction, wrongArity, unknownField,
+            stepNotRunYet, unknownOutput, unknownFunction, wrongArity, unknownField, expressionType,
+            comparisonAlwaysFalse,
         ]
     }
 

@@ -20,6 +20,18 @@ public enum Suggestions {
         closest(to: name, in: candidates).map { "; did you mean '\($0)'?" } ?? ""
     }
 
+    /// "; did you mean 'x'?" or "" for a value written instead of one of `values`: the closest
+    /// by spelling, else the one that starts with the same 4 or more letters, longest first (a
+    /// word of the same stem: 'success' for 'succeeded', 'skip' for 'skipped').
+    public static func valueHint(for value: String, in values: [String]) -> String {
+        if let near = closest(to: value, in: values) { return "; did you mean '\(near)'?" }
+        func sharedStart(_ candidate: String) -> Int {
+            zip(value.lowercased(), candidate.lowercased()).prefix { $0 == $1 }.count
+        }
+        let best = values.map { ($0, sharedStart($0)) }.filter { $0.1 >= 4 }.max { $0.1 < $1.1 }
+        return best.map { "; did you mean '\($0.0)'?" } ?? ""
+    }
+
     /// Levenshtein distance over characters (bounded inputs: names and keys).
     public static func editDistance(_ a: String, _ b: String) -> Int {
         let a = Array(a.prefix(64)), b = Array(b.prefix(64))

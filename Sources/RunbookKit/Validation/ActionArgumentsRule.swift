@@ -174,9 +174,9 @@ public enum TypeCheck {
         case .template(let t):
             if let expression = t.template.singleExpression {
                 // An expression that reads nothing (`${{ 'abc' }}`, `${{ 5 / 2 }}`) has one value: check it as a literal.
-                // A function's result, and its errors, are left to the run.
-                if expression.root.readsNothing(callingFunctions: false),
-                   let value = try? expression.evaluate(in: EvaluationContext(root: [:])) {
+                // A function's result is left to the run; an error (`${{ 5 / 0 }}`) is expression-type's.
+                if expression.root.readsNothing(callingFunctions: false) {
+                    guard let value = try? expression.evaluate(in: EvaluationContext(root: [:])) else { return nil }
                     // Judged as the run converts it (a whole 5.0 is a fine integer there).
                     guard (try? ArgumentConversion.convert(value, to: type, name: "", action: "")) == nil else { return nil }
                     guard let problem = literalProblem(value, type, t.location) else {

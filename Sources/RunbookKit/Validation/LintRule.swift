@@ -91,6 +91,7 @@ public enum BuiltinRules {
     public static let all: [any LintRule] = [
         ActionArgumentsRule(),
         ExpressionReferencesRule(),
+        ExpressionKindsRule(),
         UndoCoverageRule(),
         SecretFlowRule(),
         ConfirmationRule(),
