@@ -238,19 +238,28 @@ public struct Linter: Sendable {
     /// are in the order of `inputs`.
     public func lint(inputs: [LintInput]) -> [LintedFile] {
         var results = lintEach(inputs)
-        var firstByID: [String: SourceLocation] = [:]
+        // The file each id stays with: the first that declares it, unless a later one is named
+        // after the id (`runbook run ID` picks that one, so the other is the duplicate).
+        var keeper: [String: Int] = [:]
         for n in results.indices {
             guard let rb = results[n].runbook else { continue }
-            if let first = firstByID[rb.id.value] {
-                let d = Diagnostic.error("duplicate-runbook-id", "runbook id '\(rb.id.value)' is already used by \(first.file)",
-                                         at: rb.id.location, notes: [DiagnosticNote("first defined here", at: first)])
-                if let suppressions = results[n].suppressions {
-                    var found = suppressions.filter([d], ignoring: ignoredRules(forFile: results[n].path))
-                    applySeverities(&found)
-                    results[n].diagnostics += found
-                }
-            } else {
-                firstByID[rb.id.value] = rb.id.location
+            let id = rb.id.value
+            guard let kept = keeper[id] else { keeper[id] = n; continue }
+            let swap = Self.isNamed(results[n].path, after: id) && !Self.isNamed(results[kept].path, after: id)
+            let (blamed, keptIndex) = swap ? (kept, n) : (n, kept)
+            if swap { keeper[id] = n }
+            guard let keptLocation = results[keptIndex].runbook?.id.location,
+                  let blamedLocation = results[blamed].runbook?.id.location else { continue }
+            let d = swap
+                ? Diagnostic.error("duplicate-runbook-id", "runbook id '\(id)' is already used by \(keptLocation.file), the file named after it",
+                                   at: blamedLocation, notes: [DiagnosticNote("defined here", at: keptLocation)])
+                : Diagnostic.error("duplicate-runbook-id", "runbook id '\(id)' is already used by \(keptLocation.file)",
+                                   at: blamedLocation, notes: [DiagnosticNote("first defined here", at: keptLocation)])
+            if let suppressions = results[blamed].suppressions {
+                var found = suppressions.filter([d], ignoring: ignoredRules(forFile: results[blamed].path))
+                applySeverities(&found)
+                results[blamed].diagnostics += found
+                results[blamed].diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
             }
         }
         return results
@@ -258,6 +267,12 @@ public struct Linter: Sendable {
 }
 
 extension Linter {
+    /// Whether the file at `path` is named `<id>.yaml` or `<id>.yml`.
+    static func isNamed(_ path: String, after id: String) -> Bool {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return name == id + ".yaml" || name == id + ".yml"
+    }
+
     /// `--ignore` and what the config silences in `file`.
     func ignoredRules(forFile file: String) -> Set<String> {
         guard let config else { return ignoredRules }
