@@ -187,18 +187,34 @@ public enum RunbookLowering {
             guard let name = r.identifier(pair.key, what: "param name") else { continue }
             guard let map = r.mapping(pair.value, what: "param '\(name.value)'", allowed: paramKeys) else { continue }
             var type = ParamType.string
-            if let t = r.requireKey(map, "type", what: "param '\(name.value)'"),
-               let parsed = r.enumeration(t, ParamType.self, what: "param type") {
-                type = parsed.value
+            // Values are checked against the type only when it is known: after `type: integer`
+            // a default of 3 is not the mistake.
+            var typeKnown = false
+            if let t = r.requireKey(map, "type", what: "param '\(name.value)'") {
+                if let s = t.scalar, let known = ParamType(rawValue: s.text) {
+                    type = known
+                    typeKnown = true
+                } else if let s = t.scalar, let meant = paramTypeSynonyms[s.text.lowercased()] {
+                    r.error("invalid-enum", "invalid param type '\(s.text)'; the format calls it '\(meant)'", t)
+                } else if let parsed = r.enumeration(t, ParamType.self, what: "param type") {
+                    type = parsed.value
+                    typeKnown = true
+                }
             }
             var enumValues: [Value]?
             if let e = map["enum"], let items = r.list(e, what: "'enum' of param '\(name.value)'") {
                 enumValues = items.map { r.value(of: $0) }
-                for item in items { checkParamValue(item, type: type, param: name.value, &r) }
+                if items.isEmpty {
+                    r.error("invalid-enum", "'enum' of param '\(name.value)' is empty, so no value could ever be given; "
+                            + "list the allowed values or remove 'enum'", e)
+                }
+                if typeKnown { for item in items { checkParamValue(item, type: type, param: name.value, &r) } }
             }
             var defaultValue: Located<Value>?
             if let d = map["default"] {
-                if checkParamValue(d, type: type, param: name.value, &r) {
+                if !typeKnown {
+                    defaultValue = Located(r.value(of: d), at: d.reportLocation)
+                } else if checkParamValue(d, type: type, param: name.value, &r) {
                     let v = r.value(of: d)
                     defaultValue = Located(v, at: d.reportLocation)
                     if let enumValues, !enumValues.contains(v) {
@@ -210,6 +226,10 @@ public enum RunbookLowering {
             if let req = map["required"], let b = r.bool(req, what: "'required'") {
                 if b.value && defaultValue != nil {
                     r.warning("required-with-default", "param '\(name.value)' is required but has a default; the default is never used", req)
+                }
+                if !b.value && defaultValue == nil && map["default"] == nil {
+                    r.warning("optional-without-default", "param '\(name.value)' says 'required: false' but has no default, "
+                              + "so a run must still give it; add a default (e.g. default: \"\") to make it optional", req)
                 }
                 required = b.value || defaultValue == nil
             }
@@ -236,6 +256,12 @@ public enum RunbookLowering {
         }
         return (names, types)
     }
+
+    /// Type names from other languages and JSON Schema, with the format's name for each.
+    private static let paramTypeSynonyms: [String: String] = [
+        "integer": "int", "float": "number", "double": "number", "decimal": "number", "boolean": "bool",
+        "str": "string", "text": "string", "uri": "url", "time": "duration", "interval": "duration",
+    ]
 
     /// Checks a literal against a param type; returns false (with a diagnostic) when it does not fit.
     @discardableResult

@@ -302,6 +302,10 @@ public enum TypeCheck {
             return nil // seconds, as the engine converts them
         case (.duration, .double(let d)) where d >= 0 && d.isFinite:
             return nil
+        case (.duration, .int), (.duration, .double):
+            // The number is the wrong sign, not the wrong type.
+            return Problem(message: "must be a duration or a non-negative number of seconds, found \(v.interpolationText)",
+                           location: location)
         case (.duration, .string(let s)):
             return RunbookDuration.parse(s) == nil ? fail("; write e.g. '90s', '5m' or '1h30m'") : nil
         case (.url, .string(let s)):

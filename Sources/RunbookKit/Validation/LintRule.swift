@@ -136,6 +136,7 @@ public enum BuiltinRules {
         RuleDescription("recursive-alias", .error, "an alias refers to its own anchor"),
         RuleDescription("io-error", .error, "the file cannot be read"),
         RuleDescription("required-with-default", .warning, "a param is required but has a default that is never used"),
+        RuleDescription("optional-without-default", .warning, "a param says 'required: false' but has no default, so it is still required"),
         RuleDescription("duplicate-trigger-id", .error, "two trigger conditions share an id"),
         RuleDescription("unknown-rule", .warning, "a runbook-lint comment names a rule that does not exist"),
         RuleDescription("bad-suppression", .warning, "a runbook-lint comment is malformed (no directive, an unknown one, no rule, 'ignore-file all') and silences nothing"),
