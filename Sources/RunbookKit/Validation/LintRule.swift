@@ -96,6 +96,7 @@ public enum BuiltinRules {
         ConfirmationRule(),
         PagingRule(),
         TimeoutBudgetRule(),
+        StepTimeoutRule(),
         FileNameRule(),
     ]
 
