@@ -90,7 +90,8 @@ struct RunbookDirectoryOptions: ParsableArguments {
         }
         let linted = linter.lint(fileAt: path, regularFilesOnly: foundInDirectory)
         guard let runbook = linted.runbook, !linted.hasErrors else {
-            output(DiagnosticRenderer(format: .text).render([linted]))
+            // On standard error: what a script captures from show/run/docs is never lint output.
+            printError(DiagnosticRenderer(format: .text).render([linted]))
             throw ExitCode(Exit.usage)
         }
         return (runbook, linted)

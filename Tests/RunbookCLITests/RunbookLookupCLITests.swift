@@ -53,7 +53,8 @@ private func runbook(id: String, title: String) -> String {
         try dir.write("runbooks.d/broken.yaml", "version: 1\nid: [\n")
         let r = try await CLI.run(["show", "broken"], in: dir.path)
         #expect(r.status == 2)
-        #expect(r.stdout.contains("[yaml-syntax]"))
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("[yaml-syntax]"))
         // A name that only starts with the id is not the id's file.
         try dir.write("runbooks.d/foo.old.yaml", runbook(id: "old_foo", title: "Old"))
         let foo = try await CLI.run(["show", "foo"], in: dir.path)
