@@ -116,4 +116,21 @@ import Testing
         #expect(generator.schema(for: .duration).jsonText().contains(#"{"minimum":0,"type":"number"}"#))
         #expect(generator.schema(for: .string).jsonText() == #"{"type":["string","number"]}"#)
     }
+
+    @Test("a parameter's range is in its schema: on the number, each list item, the number of 'a name or a number'")
+    func parameterRanges() throws {
+        let generator = SchemaGenerator(catalog: BuiltinActions.catalog)
+        func schema(_ action: String, _ name: String) throws -> String {
+            generator.schema(for: try #require(BuiltinActions.catalog[action]?.parameter(named: name))).jsonText()
+        }
+        #expect(try schema("tcp.check", "port").contains(#"{"maximum":65535,"minimum":1,"type":"integer"}"#))
+        #expect(try schema("kubernetes.scale", "replicas").contains(#"{"minimum":0,"type":"integer"}"#))
+        #expect(try schema("postgres.check", "max_usage").contains(#"{"maximum":1,"minimum":0,"type":"number"}"#))
+        let status = try schema("http.check", "expect_status")
+        #expect(status.components(separatedBy: #"{"maximum":599,"minimum":100,"type":"integer"}"#).count == 3, "\(status)")
+        #expect(try schema("process.stop", "signal").contains(#"{"maximum":64,"minimum":1,"type":"integer"}"#))
+        // Parameters without a range, and expressions, are as before.
+        #expect(try !schema("checkpoint.find_stable", "kl_max").contains("minimum"))
+        #expect(try schema("tcp.check", "port").contains(##"{"$ref":"#/$defs/expression"}"##))
+    }
 }
