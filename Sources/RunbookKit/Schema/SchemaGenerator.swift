@@ -136,14 +136,15 @@ public struct SchemaGenerator: Sendable {
                                  "description": .string("a duration such as 90s, 5m, 1h30m, 500ms")])
         defs["expression"] = .map(["type": .string("string"), "pattern": .string("\\$\\{\\{.*\\}\\}"),
                                    "description": .string("a ${{ }} expression evaluated at run time")])
-        // As lint: one `${{ }}` with nothing around it, or a bare expression (no `${{`), or a
-        // boolean; yes/no/on/off/y/n are YAML 1.1 booleans, not expressions.
+        // As lint: text that starts with `${{` is one `${{ }}` with nothing around it (its end is
+        // the first `}}` outside a 'string'); other text is a bare expression, where `$` and `}`
+        // occur only inside a 'string' (`contains(params.msg, '${{')`); or a boolean.
+        // yes/no/on/off/y/n are YAML 1.1 booleans, not expressions.
         let yaml11Bool = "^([yY]([eE][sS])?|[nN][oO]?|[oO]([nN]|[fF][fF]))$"
         defs["condition"] = .map(["anyOf": .list([
-            .map(["type": .string("string"), "pattern": .string("^\\s*\\$\\{\\{(?![\\s\\S]*\\$\\{\\{)[\\s\\S]*\\}\\}\\s*$")]),
-            .map(["type": .string("string"), "minLength": .int(1),
-                  "not": .map(["anyOf": .list([.map(["pattern": .string("\\$\\{\\{")]),
-                                               .map(["pattern": .string(yaml11Bool)])])])]),
+            .map(["type": .string("string"), "pattern": .string("^\\s*\\$\\{\\{([^'}$]|'[^']*')*\\}\\}\\s*$")]),
+            .map(["type": .string("string"), "minLength": .int(1), "pattern": .string("^([^'$}]|'[^']*')*$"),
+                  "not": .map(["pattern": .string(yaml11Bool)])]),
             .map(["type": .string("boolean")]),
         ]), "description": .string("an expression: \"${{ steps.x.status == 'failed' }}\" or bare, or true/false")])
         defs["param"] = obj([
