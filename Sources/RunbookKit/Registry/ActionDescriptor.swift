@@ -67,20 +67,17 @@ public struct ParameterDescriptor: Sendable, Hashable {
 
     /// The range in words: `between 1 and 65535`, `at least 0`, `at most 1`; nil without bounds.
     public var rangeDescription: String? {
-        switch (minimum, maximum) {
-        case let (low?, high?): "between \(Value.formatDouble(low)) and \(Value.formatDouble(high))"
-        case let (low?, nil): "at least \(Value.formatDouble(low))"
-        case let (nil, high?): "at most \(Value.formatDouble(high))"
-        case (nil, nil): nil
-        }
+        describeRange(between: { "between \($0) and \($1)" }, atLeast: "at least ", atMost: "at most ")
     }
 
     /// The range for a table: `1–65535`, `≥ 0`, `≤ 1`; nil without bounds.
-    public var rangeSymbol: String? {
-        switch (minimum, maximum) {
-        case let (low?, high?): "\(Value.formatDouble(low))–\(Value.formatDouble(high))"
-        case let (low?, nil): "≥ \(Value.formatDouble(low))"
-        case let (nil, high?): "≤ \(Value.formatDouble(high))"
+    public var rangeSymbol: String? { describeRange(between: { "\($0)–\($1)" }, atLeast: "≥ ", atMost: "≤ ") }
+
+    private func describeRange(between: (String, String) -> String, atLeast: String, atMost: String) -> String? {
+        switch (minimum.map(Value.formatDouble), maximum.map(Value.formatDouble)) {
+        case let (low?, high?): between(low, high)
+        case let (low?, nil): atLeast + low
+        case let (nil, high?): atMost + high
         case (nil, nil): nil
         }
     }

@@ -30,27 +30,18 @@ struct EngineParameterRangeTests {
         #expect(await h.probe.count("items") == 1)
     }
 
-    @Test("a number outside the range fails the step before the action runs, naming the parameter")
-    func outside() async throws {
+    @Test("a number outside the range, or a list item outside it, fails the step before the action runs", arguments: [
+        (-1, "use", "default", "parameter 'bounded' of 'test.count' must be between 0 and 10, got -1"),
+        (6, "items", "items", "each item of parameter 'bounded' of 'test.count' must be between 0 and 10, got 12"),
+    ])
+    func outside(_ b: Int, _ step: String, _ key: String, _ message: String) async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
         let rb = try EngineHarness.runbook(Self.yaml)
         let reporter = RecordingReporter()
-        let outcome = try await h.run(rb, options: engineOptions(params: ["b": .int(-1)]), reporter: reporter)
-        #expect(outcome.failed == ["use"])
-        #expect(reporter.finished("use")?.error == "parameter 'bounded' of 'test.count' must be between 0 and 10, got -1")
-        #expect(await h.probe.count("default") == 0)
-    }
-
-    @Test("an item of a list outside the range fails the step, naming the item")
-    func listItem() async throws {
-        let h = try EngineHarness(); defer { h.cleanUp() }
-        let rb = try EngineHarness.runbook(Self.yaml)
-        let reporter = RecordingReporter()
-        let outcome = try await h.run(rb, options: engineOptions(params: ["b": .int(6)]), reporter: reporter)
-        #expect(outcome.failed == ["items"])
-        #expect(reporter.finished("items")?.error
-                == "each item of parameter 'bounded' of 'test.count' must be between 0 and 10, got 12")
-        #expect(await h.probe.count("items") == 0)
+        let outcome = try await h.run(rb, options: engineOptions(params: ["b": .int(b)]), reporter: reporter)
+        #expect(outcome.failed == [step])
+        #expect(reporter.finished(step)?.error == message)
+        #expect(await h.probe.count(key) == 0)
     }
 
     @Test("dry-run says the real run would fail on a param outside the range")
