@@ -228,14 +228,27 @@ public struct DiagnosticRenderer: Sendable {
 
     // MARK: GitHub annotations
 
-    private static func escapeData(_ s: String) -> String {
-        s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
-            .replacingOccurrences(of: "\n", with: "%0A")
+    /// A workflow command's message: GitHub's own escaping (`%` → `%25`, CR → `%0D`, LF → `%0A`,
+    /// which the runner decodes), and in a property also `:` → `%3A`, `,` → `%2C`. Every other
+    /// control character (C0, DEL, C1: an ESC could drive the terminal that shows the CI log) is
+    /// escaped as `--format text` escapes it, `\t` or `\u{1B}`; the runner decodes no other `%XX`.
+    static func escapeData(_ s: String, property: Bool = false) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "%": out += "%25"
+            case "\r": out += "%0D"
+            case "\n": out += "%0A"
+            case ":" where property: out += "%3A"
+            case "," where property: out += "%2C"
+            default:
+                if let e = escape(scalar) { out += e } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out
     }
 
-    private static func escapeProperty(_ s: String) -> String {
-        escapeData(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
-    }
+    static func escapeProperty(_ s: String) -> String { escapeData(s, property: true) }
 
     /// `::error file=…,line=…,col=…,title=rule::message` — one workflow command per finding.
     public func renderGitHub(_ files: [LintedFile]) -> String {

@@ -30,15 +30,18 @@ public struct ExpressionScope: Sendable {
     public var allowOwnOutputs: Bool
     /// In rollback steps every main step is readable (its status may be skipped or failed).
     public var inRollback: Bool
+    /// In a trigger condition, which is evaluated before any step runs: no step can be read.
+    public var inTrigger: Bool
 
     /// Creates a scope.
     public init(params: Set<String> = [], steps: [String: StepInfo] = [:], currentStep: String? = nil,
-                allowOwnOutputs: Bool = false, inRollback: Bool = false) {
+                allowOwnOutputs: Bool = false, inRollback: Bool = false, inTrigger: Bool = false) {
         self.params = params
         self.steps = steps
         self.currentStep = currentStep
         self.allowOwnOutputs = allowOwnOutputs
         self.inRollback = inRollback
+        self.inTrigger = inTrigger
     }
 }
 
@@ -183,6 +186,14 @@ struct ExpressionChecker {
                 report(ExpressionIssue.Rule.unknownParam, "unknown param '\(param)'\(hint)", at: range)
             }
         case "steps":
+            if scope.inTrigger {
+                // Whatever the step, it cannot have run: "unknown step" would send people looking for it.
+                let (shown, range) = name(at: 0).map { ("steps.\($0.0)", $0.1) } ?? ("steps", chain.rootRange)
+                report(ExpressionIssue.Rule.stepNotRunYet,
+                       "steps are not available in triggers (triggers are evaluated before any step runs); "
+                           + "'\(shown)' cannot be read here", at: range)
+                return
+            }
             guard let (id, idRange) = name(at: 0) else { return }
             guard let info = scope.steps[id] else {
                 let hint = ExpressionSpelling.suggestion(for: id, among: scope.steps.keys)

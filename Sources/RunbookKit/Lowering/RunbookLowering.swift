@@ -348,14 +348,21 @@ public enum RunbookLowering {
                   let urlNode = r.requireKey(h, "url", what: "the 'http' probe"),
                   let urlText = r.string(urlNode, what: "'url'"),
                   let url = r.template(urlNode, text: urlText.value) else { return nil }
-            var statuses: [Int] = []
+            var codes: [Located<Int>] = []
             if let s = h["expect_status"] {
                 if s.sequence != nil {
-                    statuses = (r.list(s, what: "'expect_status'") ?? []).compactMap { r.int($0, what: "a status code")?.value }
+                    codes = (r.list(s, what: "'expect_status'") ?? []).compactMap { r.int($0, what: "a status code") }
                 } else if let one = r.int(s, what: "'expect_status'") {
-                    statuses = [one.value]
+                    codes = [one]
                 }
             }
+            // As the actions' `expect_status`: a code HTTP does not define never comes back.
+            let each = h["expect_status"]?.sequence != nil ? "each item of " : ""
+            for code in codes where !(100...599).contains(code.value) {
+                r.bag.error("out-of-range", "\(each)'expect_status' of \(what) must be between 100 and 599, found \(code.value)",
+                            at: code.location)
+            }
+            let statuses = codes.map(\.value)
             let timeout = h["timeout"].flatMap { r.duration($0, what: "'timeout'") }?.value
             probe = .http(url: url, expectStatus: statuses, timeout: timeout)
             if comparison != nil {

@@ -54,6 +54,8 @@ public struct ActionArgumentsRule: StepLintRule {
             } else if let problem = TypeCheck.problem(argument.value, against: parameter.type, typing: &typing) {
                 out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
                                   at: problem.location))
+            } else if parameter.hasRange {
+                RangeCheck.check(argument.value, parameter, step: step.id.value, into: &out)
             }
             if parameter.secret, case .literal(.string, let location) = argument.value {
                 out.append(.warning("secret-literal", "parameter '\(parameter.name)' is a secret; pass it as '${{ secrets.NAME }}' instead of clear text",
@@ -153,6 +155,46 @@ enum ParameterConstraintCheck {
                     break
                 }
             }
+        }
+    }
+}
+
+/// Lint of a parameter's `minimum`/`maximum` on a value that fits its type: a literal number, each
+/// number of a list (at the item), and a `${{ }}` that reads nothing (`${{ 0 - 3 }}`, judged by the
+/// value it gives). Any other expression is judged when the run converts its value.
+enum RangeCheck {
+    static func check(_ value: TemplateValue, _ parameter: ParameterDescriptor, step: String,
+                      into out: inout [Diagnostic]) {
+        func visit(_ value: TemplateValue, as type: ValueType, isItem: Bool) {
+            let found: Value, location: SourceLocation
+            switch value {
+            case .literal(let v, let at): (found, location) = (v, at)
+            case .template(let t):
+                guard let v = TypeCheck.constantValue(t, as: type) else { return }
+                (found, location) = (v, t.location)
+            case .list(let items, _):
+                // One level: the items of a list parameter, or of "X or a list of X".
+                guard !isItem, let element = elementType(of: type) else { return }
+                for item in items { visit(item, as: element, isItem: true) }
+                return
+            case .map:
+                return
+            }
+            for (number, inList) in ParameterDescriptor.numbers(in: found) where !parameter.inRange(number) {
+                let what = (isItem || inList ? "each item of " : "") + "'\(parameter.name)' of step '\(step)'"
+                out.append(.error("out-of-range", "\(what) must be \(parameter.rangeDescription ?? ""), found \(Value.formatDouble(number))",
+                                  at: location))
+            }
+        }
+        visit(value, as: parameter.type, isItem: false)
+    }
+
+    /// The item type of a list type, or of the list in "X or a list of X".
+    private static func elementType(of type: ValueType) -> ValueType? {
+        switch type {
+        case .list(let element): element
+        case .oneOf(let types): types.lazy.compactMap(elementType(of:)).first
+        default: nil
         }
     }
 }
@@ -264,6 +306,14 @@ public enum TypeCheck {
         while text.first?.isWhitespace == true { text.removeFirst() }
         while text.last?.isWhitespace == true { text.removeLast() }
         return text
+    }
+
+    /// The value of a `${{ }}` that reads nothing and calls no function, converted to `type` as the
+    /// run converts it; nil for any other template, or when the value does not convert.
+    static func constantValue(_ t: LocatedTemplate, as type: ValueType) -> Value? {
+        guard let expression = t.template.singleExpression, isConstant(expression.root),
+              let value = try? expression.evaluate(in: EvaluationContext(root: [:])) else { return nil }
+        return try? ArgumentConversion.convert(value, to: type, name: "", action: "")
     }
 
     /// Whether an expression reads no context and calls no function, so it has one value before

@@ -27,7 +27,7 @@ public struct ExpressionReferencesRule: StepLintRule {
             checkSteps(runbook, catalog: context.catalog, params: params, into: &out)
         }
         if let triggers = runbook.triggers {
-            let scope = ExpressionScope(params: params, steps: [:], currentStep: nil, allowOwnOutputs: false, inRollback: false)
+            let scope = ExpressionScope(params: params, inTrigger: true)
             for condition in triggers.conditions {
                 switch condition.probe {
                 case .http(let url, _, _): report(url, scope)

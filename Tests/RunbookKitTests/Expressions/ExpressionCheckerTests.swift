@@ -110,6 +110,17 @@ struct ExpressionCheckerTests {
         #expect(try issues("${{ steps.scale.status }}", in: scope) == ["10: step 'scale' has not run yet at this point [step-not-run-yet]"])
     }
 
+    @Test("a trigger reads no step, known or not: triggers are evaluated before any step runs")
+    func trigger() throws {
+        let scope = ExpressionScope(params: ["api_url"], inTrigger: true)
+        let why = "steps are not available in triggers (triggers are evaluated before any step runs)"
+        #expect(try issues("${{ params.api_url }}/x?${{ steps.verify.outputs.status }}", in: scope)
+                == ["34: \(why); 'steps.verify' cannot be read here [step-not-run-yet]"])
+        #expect(try issues("${{ steps.nope.status }}", in: scope) == ["10: \(why); 'steps.nope' cannot be read here [step-not-run-yet]"])
+        #expect(try issues("${{ len(steps) }}", in: scope) == ["8: \(why); 'steps' cannot be read here [step-not-run-yet]"])
+        #expect(try issues("${{ env.HOME }} ${{ params.api_url }}", in: scope) == [])
+    }
+
     @Test("bare expressions are checked with offsets in their own text")
     func bare() throws {
         let expression = try #require(RunbookKit.Expression.parse("steps.verify.outputs.x > 1").expression)
