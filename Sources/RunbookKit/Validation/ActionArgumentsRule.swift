@@ -42,8 +42,13 @@ public struct ActionArgumentsRule: StepLintRule {
         var typing = ExpressionTyping(paramTypes: paramTypes)
         for argument in step.with {
             guard let parameter = action.parameter(named: argument.name.value) else {
-                out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(argument.name.value)'"
-                                  + Suggestions.hint(for: argument.name.value, in: action.parameters.map(\.name)),
+                let name = argument.name.value
+                // A step key indented one level too deep lands in `with:`.
+                let hint = Suggestions.closest(to: name, in: action.parameters.map(\.name)) == nil
+                    && RunbookLowering.stepKeys.contains(name) && name != "with"
+                    ? "; '\(name)' is a key of the step: indent it like 'with:', not under it"
+                    : Suggestions.hint(for: name, in: action.parameters.map(\.name))
+                out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(name)'" + hint,
                                   at: argument.name.location))
                 continue
             }
