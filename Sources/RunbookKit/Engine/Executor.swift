@@ -269,7 +269,7 @@ public struct Executor: Sendable {
             if interrupted(state) { rollbackOK = false; break }
             if let done = resume?.finished[step.id.value] {
                 record(done.status, step.id.value, state, rollback: true)
-                if done.status == .failed { rollbackOK = false }
+                if done.status == .failed && step.failureMode != .continue { rollbackOK = false }
                 continue
             }
             let result = await runStep(step, phase: .rollback, state: state,
