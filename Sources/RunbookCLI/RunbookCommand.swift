@@ -77,7 +77,7 @@ struct RunbookDirectoryOptions: ParsableArguments {
     func load(_ idOrPath: String, linter: Linter) throws -> (Runbook, LintedFile) {
         let path: String
         var foundInDirectory = false
-        if idOrPath.hasSuffix(".yaml") || idOrPath.hasSuffix(".yml") || idOrPath.contains("/") {
+        if Linter.hasRunbookExtension(idOrPath) || idOrPath.contains("/") {
             path = idOrPath
         } else {
             let files = (try? Linter.inputs([runbooks])) ?? []
@@ -107,10 +107,7 @@ extension RunbookDirectoryOptions {
     static func resolve(id: String, in files: [LintInput], directory: String, linter: Linter) throws -> String {
         let linted = linter.lint(inputs: files)
         let declaring = linted.filter { $0.runbook?.id.value == id }.map(\.path)
-        let named = files.map(\.path).filter { p in
-            let name = (p as NSString).lastPathComponent
-            return name == id + ".yaml" || name == id + ".yml"
-        }
+        let named = files.map(\.path).filter { Linter.runbookStem($0) == id }
         if declaring.count == 1 { return declaring[0] }
         if declaring.count > 1 {
             printError("error: runbook id '\(id)' is declared by \(declaring.count) files: "

@@ -118,7 +118,7 @@ public struct Linter: Sendable {
     /// lint reports it as an unreadable file (without opening it: see `LintInput`).
     private static func runbookFiles(under directory: String, into found: inout [String]) throws(LintInputError) {
         func isRunbookName(_ name: String) -> Bool {
-            (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !isScenarioFile(name)
+            hasRunbookExtension(name) && !isScenarioFile(name)
         }
         var pending = [directory]
         while let dir = pending.popLast() {
@@ -160,7 +160,22 @@ public struct Linter: Sendable {
 
     /// `*.test.yaml` files are scenario tests, not runbooks.
     public static func isScenarioFile(_ path: String) -> Bool {
-        path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml")
+        let lower = path.lowercased()
+        return lower.hasSuffix(".test.yaml") || lower.hasSuffix(".test.yml")
+    }
+
+    /// `.yaml` or `.yml`, in any case (`b.YAML` is a runbook too, not a file silently skipped).
+    public static func hasRunbookExtension(_ path: String) -> Bool {
+        runbookStem(path) != nil
+    }
+
+    /// The file name without its `.yaml`/`.yml` extension (any case); nil for another name.
+    public static func runbookStem(_ path: String) -> String? {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let lower = name.lowercased()
+        if lower.hasSuffix(".yaml") { return String(name.dropLast(5)) }
+        if lower.hasSuffix(".yml") { return String(name.dropLast(4)) }
+        return nil
     }
 
     /// Lints one file from disk (read by the YAML front end's reader: a file over the size limit is
@@ -269,8 +284,7 @@ public struct Linter: Sendable {
 extension Linter {
     /// Whether the file at `path` is named `<id>.yaml` or `<id>.yml`.
     static func isNamed(_ path: String, after id: String) -> Bool {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        return name == id + ".yaml" || name == id + ".yml"
+        runbookStem(path) == id
     }
 
     /// `--ignore` and what the config silences in `file`.
