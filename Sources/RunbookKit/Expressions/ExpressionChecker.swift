@@ -208,6 +208,9 @@ struct ExpressionChecker {
                     report(ExpressionIssue.Rule.stepNotRunYet,
                            "step '\(id)' cannot read itself here (only its 'until' can read its own outputs)", at: idRange)
                 }
+            } else if info.isRollbackStep && !scope.inRollback {
+                report(ExpressionIssue.Rule.stepNotRunYet,
+                       "'\(id)' is a rollback step: it runs only after a failure, so a main step cannot read it", at: idRange)
             } else if !info.hasRun, !(scope.inRollback && !info.isRollbackStep) {
                 report(ExpressionIssue.Rule.stepNotRunYet, "step '\(id)' has not run yet at this point", at: idRange)
             }
@@ -229,6 +232,10 @@ struct ExpressionChecker {
                 }
                 report(ExpressionIssue.Rule.unknownOutput, "step '\(id)' has no output '\(output)'\(detail)", at: range)
             }
+        case "run" where scope.inTrigger, "trigger" where scope.inTrigger:
+            report(ExpressionIssue.Rule.unknownContext,
+                   "'\(chain.root)' is not available in triggers (a trigger is evaluated before there is a run or an alert); "
+                       + "triggers can read params, env and secrets", at: chain.rootRange)
         case "run":
             checkField(of: "run", name(at: 0), among: ExpressionContext.runFields)
         case "trigger":

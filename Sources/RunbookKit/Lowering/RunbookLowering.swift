@@ -257,6 +257,13 @@ public enum RunbookLowering {
         return (names, types)
     }
 
+    /// A probe's literal URL must be one the probe can fetch, as an action's `url` parameter
+    /// must (one with `${{ }}` is known at run time only).
+    private static func checkProbeURL(_ text: String, _ node: YAMLNode, probe: String, _ r: inout NodeReader) {
+        guard !Template.containsExpressionOpener(text), !URLCheck.isValid(text) else { return }
+        r.error("wrong-type", "'url' of the \(probe) probe must be an absolute http(s) URL, found '\(text)'", node)
+    }
+
     /// Type names from other languages and JSON Schema, with the format's name for each.
     private static let paramTypeSynonyms: [String: String] = [
         "integer": "int", "float": "number", "double": "number", "decimal": "number", "boolean": "bool",
@@ -348,6 +355,7 @@ public enum RunbookLowering {
                   let urlNode = r.requireKey(h, "url", what: "the 'http' probe"),
                   let urlText = r.string(urlNode, what: "'url'"),
                   let url = r.template(urlNode, text: urlText.value) else { return nil }
+            checkProbeURL(urlText.value, urlNode, probe: "http", &r)
             var codes: [Located<Int>] = []
             if let s = h["expect_status"] {
                 if s.sequence != nil {
@@ -374,7 +382,13 @@ public enum RunbookLowering {
                   let qText = r.string(qNode, what: "'query'"),
                   let query = r.template(qNode, text: qText.value) else { return nil }
             var url: LocatedTemplate?
-            if let u = p["url"], let text = r.string(u, what: "'url'") { url = r.template(u, text: text.value) }
+            if let u = p["url"], let text = r.string(u, what: "'url'") {
+                url = r.template(u, text: text.value)
+                checkProbeURL(text.value, u, probe: "prometheus", &r)
+            }
+            if qText.value.allSatisfy(\.isWhitespace) {
+                r.error("wrong-type", "'query' of the prometheus probe is empty; write the PromQL to evaluate", qNode)
+            }
             probe = .prometheus(query: query, url: url)
             if comparisons.isEmpty {
                 r.error("missing-key", "\(what) needs 'above', 'below' or 'equals' to compare the query's value", node)

@@ -52,7 +52,7 @@ struct ExpressionCheckerTests {
         ("${{ params['nope'] }}", "11: unknown param 'nope' [unknown-param]"),
         ("${{ steps.verfy.status }}", "10: unknown step 'verfy' (did you mean 'verify'?) [unknown-step]"),
         ("${{ steps.later.outputs.value }}", "10: step 'later' has not run yet at this point [step-not-run-yet]"),
-        ("${{ steps.undo_scale.status }}", "10: step 'undo_scale' has not run yet at this point [step-not-run-yet]"),
+        ("${{ steps.undo_scale.status }}", "10: 'undo_scale' is a rollback step: it runs only after a failure, so a main step cannot read it [step-not-run-yet]"),
         ("${{ steps.scale.outputs.replicas }}", "10: step 'scale' cannot read itself here (only its 'until' can read its own outputs) [step-not-run-yet]"),
         ("${{ steps.scale.status }}", "16: step 'scale' cannot read its own 'status' [step-not-run-yet]"),
         ("${{ steps.verify.outputs.stats }}", "25: step 'verify' has no output 'stats' (did you mean 'status'?) [unknown-output]"),
