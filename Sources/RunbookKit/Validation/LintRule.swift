@@ -132,6 +132,7 @@ public enum BuiltinRules {
         RuleDescription("expression-syntax", .error, "a ${{ }} expression does not parse"),
         RuleDescription("expression-too-long", .error, "a ${{ }} expression is longer than the limit"),
         RuleDescription("complex-key", .error, "a mapping key is not a plain scalar"),
+        RuleDescription("invalid-tag", .error, "an explicit YAML tag that is not read (only !!str, !!int, !!float, !!bool, !!null), or on a value it does not fit"),
         RuleDescription("invalid-merge", .error, "a '<<' merge key does not refer to a mapping"),
         RuleDescription("unknown-anchor", .error, "an alias names an anchor that was not defined"),
         RuleDescription("recursive-alias", .error, "an alias refers to its own anchor"),
