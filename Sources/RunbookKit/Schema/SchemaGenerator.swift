@@ -175,9 +175,14 @@ public struct SchemaGenerator: Sendable {
             "equals": .map(["type": .string("number")]),
             "for": ref("duration"),
         ], required: ["id"])
+        // One probe per condition, as lint requires (missing-key / conflicting-keys).
+        if case .map(var condition) = defs["condition_def"]! {
+            condition["oneOf"] = .list(["http", "prometheus", "alert"].map { .map(["required": .list([.string($0)])]) })
+            defs["condition_def"] = .map(condition)
+        }
         defs["confirm"] = .map(["anyOf": .list([
-            .map(["type": .string("string")]),
-            obj(["message": .map(["type": .string("string")]), "timeout": ref("duration")], required: ["message"]),
+            .map(["type": .string("string"), "minLength": .int(1)]),
+            obj(["message": .map(["type": .string("string"), "minLength": .int(1)]), "timeout": ref("duration")], required: ["message"]),
         ])])
         var stepProperties: [String: Value] = [
             "id": str("step id, unique in the runbook", pattern: Self.idPattern),
@@ -189,8 +194,8 @@ public struct SchemaGenerator: Sendable {
             "on_failure": enumeration(OnFailure.allCases.map(\.rawValue), "what a failure does (default rollback)"),
             "confirm": ref("confirm"),
             "rollback": enumeration(["none"], "this mutating step needs no undo"),
-            "retry": obj(["attempts": .map(["type": .string("integer"), "minimum": .int(1)]),
-                          "delay": ref("duration"), "backoff": .map(["type": .string("number"), "minimum": .int(1)])],
+            "retry": obj(["attempts": .map(["type": .string("integer"), "minimum": .int(1), "maximum": .int(10_000)]),
+                          "delay": ref("duration"), "backoff": .map(["type": .string("number"), "minimum": .int(1), "maximum": .int(10)])],
                          required: ["attempts"]),
             "until": ref("condition"),
             "undoes": .map(["anyOf": .list([.map(["type": .string("string")]),
