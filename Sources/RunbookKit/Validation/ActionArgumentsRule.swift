@@ -61,6 +61,10 @@ public struct ActionArgumentsRule: StepLintRule {
                                   at: problem.location))
             } else if parameter.hasRange {
                 RangeCheck.check(argument.value, parameter, step: step.id.value, into: &out)
+            } else if parameter.required, parameter.type == .string, case .literal(.string(let text), let location) = argument.value,
+                      text.allSatisfy(\.isWhitespace), !action.constraints.contains(.nonEmpty(parameter.name)) {
+                // A required text left empty is as good as missing: the action refuses it.
+                out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' must not be empty", at: location))
             }
             if parameter.secret, case .literal(.string, let location) = argument.value {
                 out.append(.warning("secret-literal", "parameter '\(parameter.name)' is a secret; pass it as '${{ secrets.NAME }}' instead of clear text",
