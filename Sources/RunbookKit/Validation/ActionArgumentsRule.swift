@@ -353,6 +353,8 @@ public enum TypeCheck {
             return nil  // a non-finite double was refused above
         case (.string, .int), (.string, .double):
             return nil // a number where text goes is fine (e.g. a label value)
+        case (.int, .double(let d)) where d == d.rounded() && abs(d) < 1e15:
+            return nil // `replicas: 3.0`: the run reads a whole number as the integer
         case (_, .string(let s)) where Template.containsExpressionOpener(s):
             return nil // a `${{` that did not parse: reported as expression-syntax, not twice
         case (.bool, .string(let s)) where NodeReader.boolLike.contains(s.lowercased()):
