@@ -81,6 +81,11 @@ public struct Linter: Sendable {
     public static func inputs(_ paths: [String]) throws(LintInputError) -> [LintInput] {
         var files: [LintInput] = []
         for path in paths {
+            // `-`: the runbook comes on standard input (`generate | runbook lint -`).
+            if path == "-" {
+                if !files.contains(where: { $0.path == "-" }) { files.append(LintInput(path: "-", foundInDirectory: false)) }
+                continue
+            }
             var info = stat()
             guard stat(path, &info) == 0 else {
                 throw LintInputError(message: "\(path): no such file or directory")
@@ -97,7 +102,7 @@ public struct Linter: Sendable {
         }
         // The same file twice would be its own duplicate-runbook-id: keep the first of each real path.
         var seen: Set<String> = []
-        return files.filter { seen.insert(realPath($0.path) ?? $0.path).inserted }
+        return files.filter { $0.path == "-" || seen.insert(realPath($0.path) ?? $0.path).inserted }
     }
 
     /// The canonical absolute path (symlinks resolved), or nil (a dangling symlink).
@@ -182,15 +187,20 @@ public struct Linter: Sendable {
     /// refused before it is read, an unreadable one gets the reason). With `regularFilesOnly`
     /// (a file found in a directory), anything but a regular file is an `io-error` and is not opened.
     public func lint(fileAt path: String, regularFilesOnly: Bool = false) -> LintedFile {
-        switch YAMLParser.readFile(path, limits: limits, regularFilesOnly: regularFilesOnly) {
+        // `-` is standard input, reported as `<stdin>`.
+        let (source, shown) = path == "-" ? ("/dev/stdin", Self.standardInputName) : (path, path)
+        switch YAMLParser.readFile(source, limits: limits, regularFilesOnly: regularFilesOnly) {
         case .success(let bytes):
-            return lint(bytes: bytes, file: path)
+            return lint(bytes: bytes, file: shown)
         case .failure(let failure):
-            var linted = LintedFile(path: path, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
+            var linted = LintedFile(path: shown, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
             linted.isUnreadable = failure.diagnostic.ruleID == "io-error"
             return linted
         }
     }
+
+    /// The name findings on standard input (`lint -`) carry.
+    public static let standardInputName = "<stdin>"
 
     /// Lints bytes as if they were the file `file`.
     public func lint(bytes: [UInt8], file: String) -> LintedFile {
