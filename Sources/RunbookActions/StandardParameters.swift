@@ -7,10 +7,11 @@ enum StandardParameters {
     /// One status code or a list of them; when absent any 2xx passes.
     static let statusCodes: ValueType = .oneOf([.int, .list(.int)])
 
-    /// `expect_status`: the HTTP statuses that count as success (absent: 200–299).
+    /// `expect_status`: the HTTP statuses that count as success (absent: 200–299); each is a status
+    /// code HTTP defines, 100–599 (a code outside never comes back, so the step could never pass).
     static func expectStatus(_ summary: String = "Status code, or list of codes, that passes; absent: any 200–299")
         -> ParameterDescriptor {
-        ParameterDescriptor("expect_status", statusCodes, summary)
+        ParameterDescriptor("expect_status", statusCodes, minimum: 100, maximum: 599, summary)
     }
 
     /// `timeout`: how long one network operation may take, inside the step's own timeout.

@@ -134,7 +134,7 @@ struct TestCommand: AsyncParsableCommand {
         guard let name = scenario.runbook else { return ["\(file): the scenario does not name its 'runbook'"] }
         var path = name
         var foundInDirectory = false
-        if name.hasSuffix(".yaml") || name.hasSuffix(".yml") || name.contains("/") {
+        if Linter.hasRunbookExtension(name) || name.contains("/") {
             if !name.hasPrefix("/") { path = ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name) }
         } else {
             let candidates = (try? Linter.inputs([directory.runbooks])) ?? []

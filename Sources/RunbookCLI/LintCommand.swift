@@ -27,7 +27,7 @@ struct LintCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Treat warnings as errors.")
     var strict = false
 
-    @Option(name: .long, help: "Silence a rule everywhere (repeatable).")
+    @Option(name: .long, help: "Silence a rule everywhere (repeatable, or several separated by commas).")
     var ignore: [String] = []
 
     @Flag(name: .long, help: "List every rule id with its severity and summary, then exit.")
@@ -59,6 +59,8 @@ struct LintCommand: AsyncParsableCommand {
             return
         }
         let known = Set(BuiltinRules.descriptions.map(\.id))
+        // `--ignore a,b` as in a comment's `ignore a, b`.
+        let ignore = ignore.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) }
         for rule in ignore where !known.contains(rule) {
             printError("error: --ignore: unknown rule '\(rule)'" + Suggestions.hint(for: rule, in: Array(known)))
             throw ExitCode(Exit.usage)

@@ -24,7 +24,10 @@ struct ListCommand: AsyncParsableCommand {
                          rb.expectedRecovery.map { $0.value.description } ?? "-", String(rb.steps.count), TerminalText.escaped(rb.title.value)])
         }
         output(Table.render(rows))
-        for path in broken.map({ TerminalText.escaped($0) }) { printError("warning: \(path) has lint errors (run 'runbook lint \(path)')") }
+        // The directory, not the file: a duplicate id is an error only among the files together.
+        for path in broken.map({ TerminalText.escaped($0) }) {
+            printError("warning: \(path) has lint errors (run 'runbook lint \(TerminalText.escaped(directory.runbooks))')")
+        }
     }
 }
 

@@ -242,7 +242,7 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         let linted = Linter.builtin.lint(bytes: [UInt8](data), file: point.file.isEmpty ? copy : point.file)
         guard let rb = linted.runbook, !linted.hasErrors else {
-            output(DiagnosticRenderer(format: .text).render([linted]))
+            printError(DiagnosticRenderer(format: .text).render([linted]))
             throw ExitCode(Exit.usage)
         }
         let secrets = try execution.loadSecrets()

@@ -77,19 +77,12 @@ struct RunbookDirectoryOptions: ParsableArguments {
     func load(_ idOrPath: String, linter: Linter) throws -> (Runbook, LintedFile) {
         let path: String
         var foundInDirectory = false
-        if idOrPath.hasSuffix(".yaml") || idOrPath.hasSuffix(".yml") || idOrPath.contains("/") {
+        if Linter.hasRunbookExtension(idOrPath) || idOrPath.contains("/") {
             path = idOrPath
         } else {
             let files = (try? Linter.inputs([runbooks])) ?? []
             foundInDirectory = true
-            if let match = files.first(where: { ($0.path as NSString).lastPathComponent.hasPrefix(idOrPath + ".") }) {
-                path = match.path
-            } else if let match = linter.lint(inputs: files).first(where: { $0.runbook?.id.value == idOrPath }) {
-                path = match.path
-            } else {
-                printError("error: no runbook with id '\(idOrPath)' in \(runbooks)")
-                throw ExitCode(Exit.usage)
-            }
+            path = try Self.resolve(id: idOrPath, in: files, directory: runbooks, linter: linter)
         }
         guard FileManager.default.fileExists(atPath: path) else {
             printError("error: \(path): no such file")
@@ -97,10 +90,41 @@ struct RunbookDirectoryOptions: ParsableArguments {
         }
         let linted = linter.lint(fileAt: path, regularFilesOnly: foundInDirectory)
         guard let runbook = linted.runbook, !linted.hasErrors else {
-            output(DiagnosticRenderer(format: .text).render([linted]))
+            // On standard error: what a script captures from show/run/docs is never lint output.
+            printError(DiagnosticRenderer(format: .text).render([linted]))
             throw ExitCode(Exit.usage)
         }
         return (runbook, linted)
+    }
+}
+
+extension RunbookDirectoryOptions {
+    /// The file that holds runbook `id`: the one file whose `id:` is `id`, whatever its name.
+    /// Two files declaring it, or `ID.yaml` declaring another id, stop with exit 2 naming the
+    /// files, so an on-call never runs a runbook other than the one `runbook list` shows as `id`.
+    /// When no file declares it, `ID.yaml` is used if its id cannot be read (its lint errors
+    /// are then shown).
+    static func resolve(id: String, in files: [LintInput], directory: String, linter: Linter) throws -> String {
+        let linted = linter.lint(inputs: files)
+        let declaring = linted.filter { $0.runbook?.id.value == id }.map(\.path)
+        let named = files.map(\.path).filter { Linter.runbookStem($0) == id }
+        if declaring.count == 1 { return declaring[0] }
+        if declaring.count > 1 {
+            printError("error: runbook id '\(id)' is declared by \(declaring.count) files: "
+                       + declaring.map { TerminalText.escaped($0) }.joined(separator: ", ")
+                       + "; give the id to one of them (see 'runbook lint \(directory)') or name the file to run")
+            throw ExitCode(Exit.usage)
+        }
+        for path in named {
+            if let other = linted.first(where: { $0.path == path })?.runbook?.id.value {
+                printError("error: \(TerminalText.escaped(path)) declares runbook id '\(other)', not '\(id)'; "
+                           + "run it as '\(other)' or by its path, or fix its id")
+                throw ExitCode(Exit.usage)
+            }
+        }
+        if let path = named.first { return path }
+        printError("error: no runbook with id '\(id)' in \(directory)")
+        throw ExitCode(Exit.usage)
     }
 }
 

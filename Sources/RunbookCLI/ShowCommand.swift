@@ -34,7 +34,8 @@ enum RunbookSummary {
             out += "\nparams:\n"
             for p in rb.params {
                 let def = p.defaultValue.map { " = \(t($0.value.interpolationText))" } ?? (p.required ? " (required)" : "")
-                out += "  \(p.name.value): \(p.type.rawValue)\(def)\(p.description.map { "  — \(t($0))" } ?? "")\n"
+                let choices = p.enumValues.map { " one of " + t($0.map(\.interpolationText).joined(separator: ", ")) } ?? ""
+                out += "  \(p.name.value): \(p.type.rawValue)\(choices)\(def)\(p.description.map { "  — \(t($0))" } ?? "")\n"
             }
         }
         if let t = rb.triggers {
@@ -50,16 +51,45 @@ enum RunbookSummary {
         return out
     }
 
+    /// A condition as written: a bare one (`when: x == 1`) is kept wrapped as `${{x == 1}}`.
+    static func condition(_ c: LocatedTemplate) -> String {
+        let source = c.template.source
+        guard source.hasPrefix("${{"), !source.hasPrefix("${{ "), source.hasSuffix("}}") else { return source }
+        return String(source.dropFirst(3).dropLast(2))
+    }
+
+    /// A step's first line (number, id, action, name), then one indented line per thing the
+    /// on-call weighs before running it: when it runs, what it asks, how long and how often it
+    /// tries, what counts as done, what happens on failure, what it undoes.
     static func stepLine(_ n: Int, _ s: Step) -> String {
-        var line = "  \(n). \(s.id.value) [\(TerminalText.escaped(s.action.value))]"
-        if let name = s.name { line += " \(TerminalText.escaped(name))" }
-        var flags: [String] = []
-        if s.confirm != nil || s.action.value == "confirm" { flags.append("confirm") }
-        if let w = s.when { flags.append("when \(TerminalText.escaped(w.template.source))") }
-        if let r = s.retry { flags.append("retry \(r.attempts.value)x") }
-        if s.failureMode != .rollback { flags.append("on_failure \(s.failureMode.rawValue)") }
-        if !s.undoes.isEmpty { flags.append("undoes \(s.undoes.map(\.value).joined(separator: ", "))") }
-        if !flags.isEmpty { line += "  (" + flags.joined(separator: "; ") + ")" }
-        return line + "\n"
+        let t = { (text: String) in TerminalText.escaped(text) }
+        var out = "  \(n). \(s.id.value) [\(t(s.action.value))]"
+        if let name = s.name { out += " \(t(name))" }
+        out += "\n"
+        let indent = "       "
+        if let w = s.when { out += indent + "when: \(t(condition(w)))\n" }
+        if let c = s.confirm {
+            out += indent + "confirm: \"\(t(c.message.template.source))\""
+            out += c.timeout.map { " (declined after \($0.value) without an answer)" } ?? ""
+            out += "\n"
+        } else if s.action.value == "confirm" {
+            out += indent + "confirm: asks the on-call (the step's own question)\n"
+        }
+        var tries: [String] = []
+        if let timeout = s.timeout { tries.append("timeout \(timeout.value) per try") }
+        if let r = s.retry, r.attempts.value > 1 {
+            var text = "up to \(r.attempts.value) tries"
+            if let d = r.delay { text += ", \(d.value) apart" }
+            if let b = r.backoff, b.value != 1 { text += " (×\(Value.double(b.value).interpolationText) each time)" }
+            tries.append(text)
+        } else if s.retry != nil {
+            tries.append("1 try")
+        }
+        if let u = s.until { tries.append("until \(t(condition(u)))") }
+        if !tries.isEmpty { out += indent + tries.joined(separator: ", ") + "\n" }
+        if s.failureMode != .rollback { out += indent + "on_failure: \(s.failureMode.rawValue)\n" }
+        if s.rollbackNone { out += indent + "rollback: none\n" }
+        if !s.undoes.isEmpty { out += indent + "undoes: \(s.undoes.map(\.value).joined(separator: ", "))\n" }
+        return out
     }
 }

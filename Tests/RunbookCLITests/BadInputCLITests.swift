@@ -81,9 +81,11 @@ struct BadInputCLITests {
             for extra in [[], ["--dry-run"]] {
                 let r = try await w.cli(["run", "bad.yaml"] + w.state + w.base + extra)
                 #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
-                #expect(r.stdout.contains("bad.yaml:15:"), "\(r.stdout)")
-                #expect(r.stdout.contains("expect_staus"))
-                #expect(r.stdout.contains("did you mean 'expect_status'"))
+                // The findings go to standard error: nothing on stdout looks like a run's output.
+                #expect(r.stdout.isEmpty, "\(r.stdout)")
+                #expect(r.stderr.contains("bad.yaml:15:"), "\(r.stderr)")
+                #expect(r.stderr.contains("expect_staus"))
+                #expect(r.stderr.contains("did you mean 'expect_status'"))
             }
             #expect(w.server.requestCount == 0)
             #expect(w.runIDs.isEmpty)

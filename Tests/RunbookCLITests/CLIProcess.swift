@@ -22,20 +22,20 @@ enum CLI {
     /// The blocking wait happens on a thread of its own, never on the cooperative pool (which has
     /// only as many threads as cores, and other tests need it).
     static func run(_ args: [String], in directory: String? = nil, env: [String: String] = [:],
-                    timeout: TimeInterval = 60) async throws -> CLIResult {
+                    timeout: TimeInterval = 60, stdinFile: String? = nil) async throws -> CLIResult {
         // At most a few at once: a hundred debug binaries starting together starve the test
         // process's own threads of CPU, and in-process tests with time bounds fail.
         await slots.acquire()
         defer { Task { await slots.release() } }
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try runBlocking(args, in: directory, env: env, timeout: timeout) })
+                continuation.resume(with: Result { try runBlocking(args, in: directory, env: env, timeout: timeout, stdinFile: stdinFile) })
             }
         }
     }
 
     static func runBlocking(_ args: [String], in directory: String?, env: [String: String],
-                            timeout: TimeInterval) throws -> CLIResult {
+                            timeout: TimeInterval, stdinFile: String? = nil) throws -> CLIResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = args
@@ -47,7 +47,7 @@ enum CLI {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = stdinFile.flatMap { FileHandle(forReadingAtPath: $0) } ?? FileHandle.nullDevice
         try process.run()
         // Read both pipes concurrently so a chatty child cannot block on a full pipe. On threads of
         // their own: blocking reads on Dispatch's global queues would take the worker threads that

@@ -122,6 +122,24 @@ steps:
         #expect(r.stdout.contains("::error file=broken.yaml,line=4,col=11,title=invalid-enum::invalid severity 'sev9'"))
     }
 
+    @Test("--format github escapes control characters in messages and file names, as --format text does")
+    func githubFormatEscapesControlCharacters() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        // A step id with ESC (a terminal escape sequence) and a C1 CSI, in a file whose name holds an ESC.
+        let name = "esc\u{1B}[31m,x.yaml"
+        try dir.write(name, cleanRunbook.replacingOccurrences(of: "- id: say", with: "- id: \"say\\e[2J\\u009B1m\\t%\""))
+        let r = try await CLI.run(["lint", "--format", "github", name], in: dir.path)
+        #expect(r.status == 1)
+        #expect(!r.stdout.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || (0x7F..<0xA0).contains($0.value) },
+                "\(r.stdout.debugDescription)")
+        #expect(r.stdout.contains("::error file=esc\\u{1B}[31m%2Cx.yaml,line=7,col=9,title=invalid-id::"
+                                  + "invalid step id 'say\\u{1B}[2J\\u{9B}1m\\t%25'"), "\(r.stdout)")
+        // The text format escapes them the same way.
+        let text = try await CLI.run(["lint", name], in: dir.path)
+        #expect(text.stdout.contains("esc\\u{1B}[31m,x.yaml:7:9: error: invalid step id 'say\\u{1B}[2J\\u{9B}1m\\t%'"),
+                "\(text.stdout)")
+    }
+
     @Test func versionIsQuick() async throws {
         let r = try await CLI.run(["--version"])
         #expect(r.status == 0)

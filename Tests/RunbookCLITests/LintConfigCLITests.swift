@@ -69,6 +69,17 @@ steps:
         #expect(r.stderr.contains("the lint config has errors; fix them or run with --no-config"))
     }
 
+    @Test func ignoreTakesSeveralRulesSeparatedByCommas() async throws {
+        let dir = try repository(); defer { dir.cleanup() }
+        let r = try await CLI.run(["lint", "--ignore", "file-name-mismatch,missing-confirmation", "--ignore", "mutating-without-undo", "legacy"],
+                                  in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout == "1 file checked, no problems\n")
+        let bad = try await CLI.run(["lint", "--ignore", "file-name-mismatch,nope", "legacy"], in: dir.path)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--ignore: unknown rule 'nope'"))
+    }
+
     @Test func aMissingConfigFileIsAUsageError() async throws {
         let dir = try repository(); defer { dir.cleanup() }
         let r = try await CLI.run(["lint", "--config", "nope.yaml", "legacy"], in: dir.path)

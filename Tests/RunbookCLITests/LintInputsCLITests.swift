@@ -47,6 +47,35 @@ import Testing
         #expect(two.stdout.contains("runbooks.d/copy.yaml:2:5: error: runbook id 'clean' is already used by runbooks.d/clean.yaml [duplicate-runbook-id]"))
     }
 
+    @Test("'-' lints standard input, reported as <stdin>")
+    func standardInput() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("in.txt", brokenRunbook)
+        try dir.write("clean.yaml", cleanRunbook)
+        let r = try await CLI.run(["lint", "-", "clean.yaml", "-"], in: dir.path, stdinFile: dir.path + "/in.txt")
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("<stdin>:4:11: error: invalid severity 'sev9'"), "\(r.stdout)")
+        #expect(r.stdout.contains("2 files checked"))
+        let empty = try await CLI.run(["lint", "-"], in: dir.path)
+        #expect(empty.status == 1)
+        #expect(empty.stdout.contains("<stdin>:1:1: error: file contains no YAML document [empty-file]"))
+    }
+
+    @Test("an upper-case extension (.YAML, .Yml) is a runbook too: linted, listed and run by id")
+    func upperCaseExtensions() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("runbooks.d/clean.YAML", cleanRunbook)
+        try dir.write("runbooks.d/notes.Txt", "not yaml")
+        try dir.write("runbooks.d/clean.TEST.YAML", "not a runbook: a scenario\n")
+        let r = try await CLI.run(["lint", "runbooks.d"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)")
+        #expect(r.stdout == "1 file checked, no problems\n")
+        let list = try await CLI.run(["list"], in: dir.path)
+        #expect(list.stdout.contains("Clean runbook"))
+        let show = try await CLI.run(["show", "clean"], in: dir.path)
+        #expect(show.status == 0, "\(show.stderr)")
+    }
+
     @Test("a directory walk skips hidden files and directories (.runbook, .git); a hidden path named explicitly is linted")
     func hiddenEntriesAreSkipped() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }

@@ -12,7 +12,8 @@ public enum DatabaseActions {
             ParameterDescriptor("dsn", .string, required: true, secret: true,
                                 "Connection string, e.g. postgres://user:pass@host:5432/db; pass secrets.*"),
             ParameterDescriptor("query", .string, default: .string("select 1"), "Query to run (read-only)"),
-            ParameterDescriptor("max_usage", .number,
+            // PostgresCheckAction refuses a fraction outside 0–1.
+            ParameterDescriptor("max_usage", .number, minimum: 0, maximum: 1,
                                 "Fail when connections / max_connections is above this fraction (0..1)"),
             StandardParameters.timeout(default: "5s", "Connect and query timeout"),
         ],

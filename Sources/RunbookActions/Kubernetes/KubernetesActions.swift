@@ -42,7 +42,8 @@ public enum KubernetesActions {
         id: "kubernetes.scale",
         summary: "Set a deployment's replicas via the Kubernetes API; `previous_replicas` lets a rollback scale back",
         parameters: target + [
-            ParameterDescriptor("replicas", .int, required: true, "Desired number of replicas"),
+            // KubernetesScaleAction refuses a negative count; 0 scales the deployment down to no pods.
+            ParameterDescriptor("replicas", .int, required: true, minimum: 0, "Desired number of replicas"),
             ParameterDescriptor("wait_ready", .bool, default: .bool(false),
                                 "Wait until that many replicas are ready (bounded by the step timeout)"),
         ],

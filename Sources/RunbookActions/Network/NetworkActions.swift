@@ -9,7 +9,8 @@ public enum NetworkActions {
         summary: "Open a TCP connection to `host`:`port` (Redis, a database, any port) within `timeout`",
         parameters: [
             ParameterDescriptor("host", .string, required: true, "Host name or IP address"),
-            ParameterDescriptor("port", .int, required: true, "TCP port"),
+            // TCPCheckAction refuses any other port.
+            ParameterDescriptor("port", .int, required: true, minimum: 1, maximum: 65535, "TCP port"),
             StandardParameters.timeout(default: "5s", "Connect timeout"),
         ],
         outputs: [

@@ -11,8 +11,9 @@ public enum ProcessActions {
         parameters: [
             ParameterDescriptor("pattern", .string, "Extended regular expression matched against full command lines"),
             ParameterDescriptor("pidfile", .string, "File holding the pid to signal (instead of `pattern`)"),
+            // ProcessStopAction.parseSignal takes the numbers 1–64 (Linux's signals, real-time ones included).
             ParameterDescriptor("signal", .oneOf([.enumeration(["TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"]), .int]),
-                                default: .string("TERM"), "Signal to send first: a name, or a number such as 15"),
+                                default: .string("TERM"), minimum: 1, maximum: 64, "Signal to send first: a name, or a number such as 15"),
             ParameterDescriptor("grace", .duration, default: .string("10s"), "How long to wait for them to exit"),
             ParameterDescriptor("escalate", .bool, default: .bool(true), "SIGKILL what is still running after `grace`"),
             ParameterDescriptor("require_match", .bool, default: .bool(false),
@@ -50,9 +51,10 @@ public enum ProcessActions {
             ParameterDescriptor("env", .map(.string),
                                 "Extra environment variables (pass secrets here, not in argv: argv shows in ps)"),
             ParameterDescriptor("timeout", .duration, "Kill the program after this long (default: the step timeout)"),
-            ParameterDescriptor("expect_exit", .oneOf([.int, .list(.int)]), default: .int(0),
+            // An exit code is 0–255 (128 + the signal's number when a signal ended the program).
+            ParameterDescriptor("expect_exit", .oneOf([.int, .list(.int)]), default: .int(0), minimum: 0, maximum: 255,
                                 "Exit code, or list of codes, that passes"),
-            ParameterDescriptor("max_output_bytes", .int, default: .int(65536),
+            ParameterDescriptor("max_output_bytes", .int, default: .int(65536), minimum: 0,
                                 "Keep at most this many bytes of stdout and of stderr (the tail)"),
             ParameterDescriptor("detach", .bool, default: .bool(false),
                                 "Start the program in the background and succeed once it is running"),

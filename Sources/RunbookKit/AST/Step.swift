@@ -159,7 +159,8 @@ public struct Step: Sendable {
         fields.name = nil
         fields.isSummary = true
         if var value = fields.rare?.value {
-            value.when = nil
+            // `when: false` is kept: whole-runbook rules must not count a step that never runs.
+            if value.when?.template.isConstantFalse != true { value.when = nil }
             value.until = nil
             fields.rare = value.isEmpty ? nil : RareFields(value)
         }

@@ -100,9 +100,31 @@ public struct DiagnosticRenderer: Sendable {
             let escape = scalar == "\t" ? nil : Self.escape(scalar)
             if let escape { line += escape } else { line.unicodeScalars.append(scalar == "\t" ? " " : scalar) }
             // The caret goes under the column's character, however wide its escape.
-            if n < at.column - 1 { pad += String(repeating: " ", count: escape?.count ?? 1) }
+            if n < at.column - 1 { pad += String(repeating: " ", count: escape?.count ?? Self.cells(scalar)) }
         }
         return "    \(line)\n    \(pad)\(paint("^", "1;32"))\n"
+    }
+
+    /// How many terminal cells a character takes, so the caret lands under the column: 2 for
+    /// East Asian wide characters and emoji, 0 for combining marks and joiners, else 1 (the
+    /// rule of wcwidth, from Unicode properties and the wide blocks).
+    static func cells(_ scalar: Unicode.Scalar) -> Int {
+        let v = scalar.value
+        if v < 0x300 { return 1 }
+        switch scalar.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format: return 0
+        default: break
+        }
+        if (0xFE00...0xFE0F).contains(v) { return 0 }  // variation selectors
+        if scalar.properties.isEmojiPresentation { return 2 }
+        switch v {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
+             0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
+             0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD:
+            return 2
+        default:
+            return 1
+        }
     }
 
     // MARK: JSON
@@ -228,14 +250,27 @@ public struct DiagnosticRenderer: Sendable {
 
     // MARK: GitHub annotations
 
-    private static func escapeData(_ s: String) -> String {
-        s.replacingOccurrences(of: "%", with: "%25").replacingOccurrences(of: "\r", with: "%0D")
-            .replacingOccurrences(of: "\n", with: "%0A")
+    /// A workflow command's message: GitHub's own escaping (`%` → `%25`, CR → `%0D`, LF → `%0A`,
+    /// which the runner decodes), and in a property also `:` → `%3A`, `,` → `%2C`. Every other
+    /// control character (C0, DEL, C1: an ESC could drive the terminal that shows the CI log) is
+    /// escaped as `--format text` escapes it, `\t` or `\u{1B}`; the runner decodes no other `%XX`.
+    static func escapeData(_ s: String, property: Bool = false) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "%": out += "%25"
+            case "\r": out += "%0D"
+            case "\n": out += "%0A"
+            case ":" where property: out += "%3A"
+            case "," where property: out += "%2C"
+            default:
+                if let e = escape(scalar) { out += e } else { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out
     }
 
-    private static func escapeProperty(_ s: String) -> String {
-        escapeData(s).replacingOccurrences(of: ":", with: "%3A").replacingOccurrences(of: ",", with: "%2C")
-    }
+    static func escapeProperty(_ s: String) -> String { escapeData(s, property: true) }
 
     /// `::error file=…,line=…,col=…,title=rule::message` — one workflow command per finding.
     public func renderGitHub(_ files: [LintedFile]) -> String {

@@ -269,7 +269,7 @@ public struct Executor: Sendable {
             if interrupted(state) { rollbackOK = false; break }
             if let done = resume?.finished[step.id.value] {
                 record(done.status, step.id.value, state, rollback: true)
-                if done.status == .failed { rollbackOK = false }
+                if done.status == .failed && step.failureMode != .continue { rollbackOK = false }
                 continue
             }
             let result = await runStep(step, phase: .rollback, state: state,
@@ -663,7 +663,7 @@ public struct Executor: Sendable {
             }
             guard let parameter = descriptor.parameter(named: argument.name.value) else { continue }
             do {
-                out[parameter.name] = try ArgumentConversion.convert(value, to: parameter.type, name: parameter.name, action: descriptor.id)
+                out[parameter.name] = try ArgumentConversion.convert(value, to: parameter, action: descriptor.id)
             } catch let error as ArgumentError where argument.value.staticValue != nil {
                 // A literal that can never convert fails a dry-run too (it is not simulated data).
                 throw ArgumentError(error.description, literal: true)
@@ -727,6 +727,19 @@ public struct ArgumentError: Error, Sendable, CustomStringConvertible {
 
 /// Converts evaluated values to declared parameter types (e.g. "8" → 8 for an int).
 public enum ArgumentConversion {
+    /// Converts to the parameter's type, then holds the result to its `minimum`/`maximum`: a
+    /// number outside them, or a list with an item outside them, fails naming the parameter.
+    public static func convert(_ value: Value, to parameter: ParameterDescriptor, action: String) throws -> Value {
+        let converted = try convert(value, to: parameter.type, name: parameter.name, action: action)
+        guard parameter.hasRange, let range = parameter.rangeDescription else { return converted }
+        for (number, isItem) in ParameterDescriptor.numbers(in: converted) where !parameter.inRange(number) {
+            let what = isItem ? "each item of parameter '\(parameter.name)' of '\(action)'"
+                : "parameter '\(parameter.name)' of '\(action)'"
+            throw ArgumentError("\(what) must be \(range), got \(Value.formatDouble(number))")
+        }
+        return converted
+    }
+
     public static func convert(_ value: Value, to type: ValueType, name: String, action: String) throws -> Value {
         func fail() -> ArgumentError {
             ArgumentError("parameter '\(name)' of '\(action)' must be \(type), got \(value.typeName) '\(value.interpolationText.prefix(80))'")

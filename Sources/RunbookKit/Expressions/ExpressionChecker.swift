@@ -34,15 +34,18 @@ public struct ExpressionScope: Sendable {
     public var allowOwnOutputs: Bool
     /// In rollback steps every main step is readable (its status may be skipped or failed).
     public var inRollback: Bool
+    /// In a trigger condition, which is evaluated before any step runs: no step can be read.
+    public var inTrigger: Bool
 
     /// Creates a scope.
     public init(params: Set<String> = [], steps: [String: StepInfo] = [:], currentStep: String? = nil,
-                allowOwnOutputs: Bool = false, inRollback: Bool = false) {
+                allowOwnOutputs: Bool = false, inRollback: Bool = false, inTrigger: Bool = false) {
         self.params = params
         self.steps = steps
         self.currentStep = currentStep
         self.allowOwnOutputs = allowOwnOutputs
         self.inRollback = inRollback
+        self.inTrigger = inTrigger
     }
 }
 
@@ -187,6 +190,14 @@ struct ExpressionChecker {
                 report(ExpressionIssue.Rule.unknownParam, "unknown param '\(param)'\(hint)", at: range)
             }
         case "steps":
+            if scope.inTrigger {
+                // Whatever the step, it cannot have run: "unknown step" would send people looking for it.
+                let (shown, range) = name(at: 0).map { ("steps.\($0.0)", $0.1) } ?? ("steps", chain.rootRange)
+                report(ExpressionIssue.Rule.stepNotRunYet,
+                       "steps are not available in triggers (triggers are evaluated before any step runs); "
+                           + "'\(shown)' cannot be read here", at: range)
+                return
+            }
             guard let (id, idRange) = name(at: 0) else { return }
             guard let info = scope.steps[id] else {
                 let hint = ExpressionSpelling.suggestion(for: id, among: scope.steps.keys)
@@ -201,6 +212,9 @@ struct ExpressionChecker {
                     report(ExpressionIssue.Rule.stepNotRunYet,
                            "step '\(id)' cannot read itself here (only its 'until' can read its own outputs)", at: idRange)
                 }
+            } else if info.isRollbackStep && !scope.inRollback {
+                report(ExpressionIssue.Rule.stepNotRunYet,
+                       "'\(id)' is a rollback step: it runs only after a failure, so a main step cannot read it", at: idRange)
             } else if !info.hasRun, !(scope.inRollback && !info.isRollbackStep) {
                 report(ExpressionIssue.Rule.stepNotRunYet, "step '\(id)' has not run yet at this point", at: idRange)
             }
@@ -222,6 +236,10 @@ struct ExpressionChecker {
                 }
                 report(ExpressionIssue.Rule.unknownOutput, "step '\(id)' has no output '\(output)'\(detail)", at: range)
             }
+        case "run" where scope.inTrigger, "trigger" where scope.inTrigger:
+            report(ExpressionIssue.Rule.unknownContext,
+                   "'\(chain.root)' is not available in triggers (a trigger is evaluated before there is a run or an alert); "
+                       + "triggers can read params, env and secrets", at: chain.rootRange)
         case "run":
             checkField(of: "run", name(at: 0), among: ExpressionContext.runFields)
         case "trigger":

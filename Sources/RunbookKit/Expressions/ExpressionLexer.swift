@@ -131,6 +131,8 @@ enum ExpressionLexer {
                 return fail("unexpected '&'; use '&&' for and", start)
             case "|":
                 return fail("unexpected '|'; use '||' for or", start)
+            case "$" where i + 2 < s.count && s[i + 1] == "{" && s[i + 2] == "{":
+                return fail(nestedOpenerMessage, start)
             default:
                 let shown = c.properties.isWhitespace || c.value < 0x20 ? "U+\(String(c.value, radix: 16, uppercase: true))"
                     : String(Character(c))
@@ -140,6 +142,10 @@ enum ExpressionLexer {
         tokens.append(ExpressionToken(kind: .end, range: s.count..<s.count))
         return .success(tokens)
     }
+
+    /// A `${{` inside an expression (outside a string literal).
+    static let nestedOpenerMessage = "unexpected '${{' inside an expression: expressions do not nest; "
+        + "read a value directly ('params.x', not '${{ params.x }}')"
 
     /// `==`, `!=`, `<=`, `>=`, `&&` or `||` when `first` and `second` spell one, else nil.
     static func twoScalarSymbol(_ first: Unicode.Scalar, _ second: Unicode.Scalar) -> String? {

@@ -23,6 +23,13 @@ public struct Template: Sendable, Hashable {
     /// The whole string is exactly one `${{ }}` (surrounding whitespace allowed): evaluation keeps the type.
     public var isSingleExpression: Bool { singleExpression != nil }
 
+    /// The whole string is the literal `false` (`when: false`, `${{ false }}`): a step it
+    /// guards never runs.
+    public var isConstantFalse: Bool {
+        guard let e = singleExpression, case .literal(.bool(false)) = e.root.kind else { return false }
+        return true
+    }
+
     /// The expressions in order of appearance.
     public var expressions: [Expression] {
         segments.compactMap { if case .expression(let e) = $0 { e } else { nil } }

@@ -197,7 +197,9 @@ struct NodeReader {
             error("wrong-type", "\(what) must be an expression or true/false, found \(node.kindDescription)", node)
             return nil
         }
-        if Template.containsExpressionOpener(s.text) {
+        // Only a condition that starts with `${{` is one: `contains(params.msg, '${{')` is a bare
+        // expression whose string holds the characters.
+        if s.text.unicodeScalars.drop(while: \.properties.isWhitespace).starts(with: "${{".unicodeScalars) {
             guard let located = template(node, text: s.text) else { return nil }
             if !located.template.isSingleExpression {
                 // Text around `${{ }}` makes a string, and any non-empty string is true.
@@ -212,7 +214,12 @@ struct NodeReader {
         let (template, issues) = Template.parse("${{" + bareText + "}}")
         for issue in issues {
             let at = positions.location(ofOffset: issue.offset)
-            bag.append(Diagnostic(issue.severity, issue.ruleID, issue.message, at: at, notes: node.aliasNotes))
+            // A `${{` further in: the condition did not start with one, so it is all one bare expression.
+            let message = issue.message == ExpressionLexer.nestedOpenerMessage
+                ? "unexpected '${{' inside \(what): a condition that does not start with '${{' is one bare expression; "
+                    + "write it without '${{ }}', or as one '${{ }}' with nothing around it"
+                : issue.message
+            bag.append(Diagnostic(issue.severity, issue.ruleID, message, at: at, notes: node.aliasNotes))
         }
         guard let template else { return nil }
         if !template.isSingleExpression {

@@ -187,18 +187,34 @@ public enum RunbookLowering {
             guard let name = r.identifier(pair.key, what: "param name") else { continue }
             guard let map = r.mapping(pair.value, what: "param '\(name.value)'", allowed: paramKeys) else { continue }
             var type = ParamType.string
-            if let t = r.requireKey(map, "type", what: "param '\(name.value)'"),
-               let parsed = r.enumeration(t, ParamType.self, what: "param type") {
-                type = parsed.value
+            // Values are checked against the type only when it is known: after `type: integer`
+            // a default of 3 is not the mistake.
+            var typeKnown = false
+            if let t = r.requireKey(map, "type", what: "param '\(name.value)'") {
+                if let s = t.scalar, let known = ParamType(rawValue: s.text) {
+                    type = known
+                    typeKnown = true
+                } else if let s = t.scalar, let meant = paramTypeSynonyms[s.text.lowercased()] {
+                    r.error("invalid-enum", "invalid param type '\(s.text)'; the format calls it '\(meant)'", t)
+                } else if let parsed = r.enumeration(t, ParamType.self, what: "param type") {
+                    type = parsed.value
+                    typeKnown = true
+                }
             }
             var enumValues: [Value]?
             if let e = map["enum"], let items = r.list(e, what: "'enum' of param '\(name.value)'") {
                 enumValues = items.map { r.value(of: $0) }
-                for item in items { checkParamValue(item, type: type, param: name.value, &r) }
+                if items.isEmpty {
+                    r.error("invalid-enum", "'enum' of param '\(name.value)' is empty, so no value could ever be given; "
+                            + "list the allowed values or remove 'enum'", e)
+                }
+                if typeKnown { for item in items { checkParamValue(item, type: type, param: name.value, &r) } }
             }
             var defaultValue: Located<Value>?
             if let d = map["default"] {
-                if checkParamValue(d, type: type, param: name.value, &r) {
+                if !typeKnown {
+                    defaultValue = Located(r.value(of: d), at: d.reportLocation)
+                } else if checkParamValue(d, type: type, param: name.value, &r) {
                     let v = r.value(of: d)
                     defaultValue = Located(v, at: d.reportLocation)
                     if let enumValues, !enumValues.contains(v) {
@@ -210,6 +226,10 @@ public enum RunbookLowering {
             if let req = map["required"], let b = r.bool(req, what: "'required'") {
                 if b.value && defaultValue != nil {
                     r.warning("required-with-default", "param '\(name.value)' is required but has a default; the default is never used", req)
+                }
+                if !b.value && defaultValue == nil && map["default"] == nil {
+                    r.warning("optional-without-default", "param '\(name.value)' says 'required: false' but has no default, "
+                              + "so a run must still give it; add a default (e.g. default: \"\") to make it optional", req)
                 }
                 required = b.value || defaultValue == nil
             }
@@ -236,6 +256,19 @@ public enum RunbookLowering {
         }
         return (names, types)
     }
+
+    /// A probe's literal URL must be one the probe can fetch, as an action's `url` parameter
+    /// must (one with `${{ }}` is known at run time only).
+    private static func checkProbeURL(_ text: String, _ node: YAMLNode, probe: String, _ r: inout NodeReader) {
+        guard !Template.containsExpressionOpener(text), !URLCheck.isValid(text) else { return }
+        r.error("wrong-type", "'url' of the \(probe) probe must be an absolute http(s) URL, found '\(text)'", node)
+    }
+
+    /// Type names from other languages and JSON Schema, with the format's name for each.
+    private static let paramTypeSynonyms: [String: String] = [
+        "integer": "int", "float": "number", "double": "number", "decimal": "number", "boolean": "bool",
+        "str": "string", "text": "string", "uri": "url", "time": "duration", "interval": "duration",
+    ]
 
     /// Checks a literal against a param type; returns false (with a diagnostic) when it does not fit.
     @discardableResult
@@ -322,14 +355,22 @@ public enum RunbookLowering {
                   let urlNode = r.requireKey(h, "url", what: "the 'http' probe"),
                   let urlText = r.string(urlNode, what: "'url'"),
                   let url = r.template(urlNode, text: urlText.value) else { return nil }
-            var statuses: [Int] = []
+            checkProbeURL(urlText.value, urlNode, probe: "http", &r)
+            var codes: [Located<Int>] = []
             if let s = h["expect_status"] {
                 if s.sequence != nil {
-                    statuses = (r.list(s, what: "'expect_status'") ?? []).compactMap { r.int($0, what: "a status code")?.value }
+                    codes = (r.list(s, what: "'expect_status'") ?? []).compactMap { r.int($0, what: "a status code") }
                 } else if let one = r.int(s, what: "'expect_status'") {
-                    statuses = [one.value]
+                    codes = [one]
                 }
             }
+            // As the actions' `expect_status`: a code HTTP does not define never comes back.
+            let each = h["expect_status"]?.sequence != nil ? "each item of " : ""
+            for code in codes where !(100...599).contains(code.value) {
+                r.bag.error("out-of-range", "\(each)'expect_status' of \(what) must be between 100 and 599, found \(code.value)",
+                            at: code.location)
+            }
+            let statuses = codes.map(\.value)
             let timeout = h["timeout"].flatMap { r.duration($0, what: "'timeout'") }?.value
             probe = .http(url: url, expectStatus: statuses, timeout: timeout)
             if comparison != nil {
@@ -341,7 +382,13 @@ public enum RunbookLowering {
                   let qText = r.string(qNode, what: "'query'"),
                   let query = r.template(qNode, text: qText.value) else { return nil }
             var url: LocatedTemplate?
-            if let u = p["url"], let text = r.string(u, what: "'url'") { url = r.template(u, text: text.value) }
+            if let u = p["url"], let text = r.string(u, what: "'url'") {
+                url = r.template(u, text: text.value)
+                checkProbeURL(text.value, u, probe: "prometheus", &r)
+            }
+            if qText.value.allSatisfy(\.isWhitespace) {
+                r.error("wrong-type", "'query' of the prometheus probe is empty; write the PromQL to evaluate", qNode)
+            }
             probe = .prometheus(query: query, url: url)
             if comparisons.isEmpty {
                 r.error("missing-key", "\(what) needs 'above', 'below' or 'equals' to compare the query's value", node)

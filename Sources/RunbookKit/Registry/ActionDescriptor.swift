@@ -44,15 +44,60 @@ public struct ParameterDescriptor: Sendable, Hashable {
     public var summary: String
     /// A secret parameter's value is masked everywhere; lint warns when it is not a `secrets.*` reference.
     public var secret: Bool
+    /// The smallest number the parameter takes (inclusive), nil: no lower bound. It applies to the
+    /// value when it is a number, and to each number of a list (one status code or a list of them).
+    public var minimum: Double?
+    /// The largest number the parameter takes (inclusive), nil: no upper bound.
+    public var maximum: Double?
 
     public init(_ name: String, _ type: ValueType, required: Bool = false, default defaultValue: Value? = nil,
-                secret: Bool = false, _ summary: String) {
+                secret: Bool = false, minimum: Double? = nil, maximum: Double? = nil, _ summary: String) {
         self.name = name
         self.type = type
         self.required = required
         self.defaultValue = defaultValue
         self.summary = summary
         self.secret = secret
+        self.minimum = minimum
+        self.maximum = maximum
+    }
+
+    /// Whether the parameter declares a lower or an upper bound.
+    public var hasRange: Bool { minimum != nil || maximum != nil }
+
+    /// The range in words: `between 1 and 65535`, `at least 0`, `at most 1`; nil without bounds.
+    public var rangeDescription: String? {
+        describeRange(between: { "between \($0) and \($1)" }, atLeast: "at least ", atMost: "at most ")
+    }
+
+    /// The range for a table: `1–65535`, `≥ 0`, `≤ 1`; nil without bounds.
+    public var rangeSymbol: String? { describeRange(between: { "\($0)–\($1)" }, atLeast: "≥ ", atMost: "≤ ") }
+
+    private func describeRange(between: (String, String) -> String, atLeast: String, atMost: String) -> String? {
+        switch (minimum.map(Value.formatDouble), maximum.map(Value.formatDouble)) {
+        case let (low?, high?): between(low, high)
+        case let (low?, nil): atLeast + low
+        case let (nil, high?): atMost + high
+        case (nil, nil): nil
+        }
+    }
+
+    /// Whether `number` is inside the parameter's bounds.
+    public func inRange(_ number: Double) -> Bool {
+        if let minimum, !(number >= minimum) { return false }
+        if let maximum, !(number <= maximum) { return false }
+        return true
+    }
+
+    /// The numbers in a converted value that the bounds apply to, each with whether it is an
+    /// item of a list: the value itself when it is a number, or the numbers in a list.
+    public static func numbers(in value: Value) -> [(number: Double, isItem: Bool)] {
+        switch value {
+        case .int(let i): [(Double(i), false)]
+        case .double(let d): [(d, false)]
+        case .list(let items): items.compactMap { $0.numberValue.map { ($0, true) } }
+        default: []
+        }
     }
 }
 

@@ -32,7 +32,23 @@ public struct SchemaGenerator: Sendable {
     }
 
     /// The schema of a value of `type`, also accepting a `${{ }}` expression where the type is not text.
-    public func schema(for type: ValueType) -> Value {
+    public func schema(for type: ValueType) -> Value { schema(for: type, bounds: [:]) }
+
+    /// `schema(for:)` with a parameter's `minimum`/`maximum` on every number it takes: the value
+    /// itself, the items of a list, the number in "a name or a number".
+    public func schema(for parameter: ParameterDescriptor) -> Value {
+        var bounds: [String: Value] = [:]
+        if let low = parameter.minimum { bounds["minimum"] = Self.number(low) }
+        if let high = parameter.maximum { bounds["maximum"] = Self.number(high) }
+        return schema(for: parameter.type, bounds: bounds)
+    }
+
+    /// A bound as JSON: a whole number as an integer (`65535`, not `65535.0`).
+    private static func number(_ d: Double) -> Value {
+        d == d.rounded() && abs(d) < 1e15 ? .int(Int(d)) : .double(d)
+    }
+
+    private func schema(for type: ValueType, bounds: [String: Value]) -> Value {
         let base: Value
         switch type {
         // Lint and the actions take a number where text goes (it is used as its text).
@@ -42,14 +58,14 @@ public struct SchemaGenerator: Sendable {
         case .duration:
             return .map(["anyOf": .list([ref("duration"), .map(["type": .string("number"), "minimum": .int(0)]),
                                          ref("expression")])])
-        case .int: base = .map(["type": .string("integer")])
-        case .number: base = .map(["type": .string("number")])
+        case .int: base = .map(bounds.merging(["type": .string("integer")]) { $1 })
+        case .number: base = .map(bounds.merging(["type": .string("number")]) { $1 })
         case .bool: base = .map(["type": .string("boolean")])
         case .enumeration(let values): base = .map(["enum": .list(values.map(Value.string))])
-        case .list(let element): base = .map(["type": .string("array"), "items": schema(for: element)])
+        case .list(let element): base = .map(["type": .string("array"), "items": schema(for: element, bounds: bounds)])
         case .map(let element):
             base = .map(["type": .string("object"), "additionalProperties": element == .any ? .bool(true) : schema(for: element)])
-        case .oneOf(let types): base = .map(["anyOf": .list(types.map { schema(for: $0) })])
+        case .oneOf(let types): base = .map(["anyOf": .list(types.map { schema(for: $0, bounds: bounds) })])
         case .any: return .map([:])
         }
         return .map(["anyOf": .list([base, ref("expression")])])
@@ -58,7 +74,7 @@ public struct SchemaGenerator: Sendable {
     private func withSchema(_ action: ActionDescriptor) -> Value {
         var properties: [String: Value] = [:]
         for p in action.parameters {
-            var s = schema(for: p.type)
+            var s = schema(for: p)
             if case .map(var m) = s {
                 var text = p.summary
                 if p.secret { text += " (secret: pass as ${{ secrets.NAME }})" }
@@ -120,14 +136,15 @@ public struct SchemaGenerator: Sendable {
                                  "description": .string("a duration such as 90s, 5m, 1h30m, 500ms")])
         defs["expression"] = .map(["type": .string("string"), "pattern": .string("\\$\\{\\{.*\\}\\}"),
                                    "description": .string("a ${{ }} expression evaluated at run time")])
-        // As lint: one `${{ }}` with nothing around it, or a bare expression (no `${{`), or a
-        // boolean; yes/no/on/off/y/n are YAML 1.1 booleans, not expressions.
+        // As lint: text that starts with `${{` is one `${{ }}` with nothing around it (its end is
+        // the first `}}` outside a 'string'); other text is a bare expression, where `$` and `}`
+        // occur only inside a 'string' (`contains(params.msg, '${{')`); or a boolean.
+        // yes/no/on/off/y/n are YAML 1.1 booleans, not expressions.
         let yaml11Bool = "^([yY]([eE][sS])?|[nN][oO]?|[oO]([nN]|[fF][fF]))$"
         defs["condition"] = .map(["anyOf": .list([
-            .map(["type": .string("string"), "pattern": .string("^\\s*\\$\\{\\{(?![\\s\\S]*\\$\\{\\{)[\\s\\S]*\\}\\}\\s*$")]),
-            .map(["type": .string("string"), "minLength": .int(1),
-                  "not": .map(["anyOf": .list([.map(["pattern": .string("\\$\\{\\{")]),
-                                               .map(["pattern": .string(yaml11Bool)])])])]),
+            .map(["type": .string("string"), "pattern": .string("^\\s*\\$\\{\\{([^'}$]|'[^']*')*\\}\\}\\s*$")]),
+            .map(["type": .string("string"), "minLength": .int(1), "pattern": .string("^([^'$}]|'[^']*')*$"),
+                  "not": .map(["pattern": .string(yaml11Bool)])]),
             .map(["type": .string("boolean")]),
         ]), "description": .string("an expression: \"${{ steps.x.status == 'failed' }}\" or bare, or true/false")])
         defs["param"] = obj([
@@ -137,10 +154,11 @@ public struct SchemaGenerator: Sendable {
             "enum": .map(["type": .string("array"), "description": .string("allowed values")]),
             "description": .map(["type": .string("string")]),
         ], required: ["type"])
+        let statusCode: Value = .map(["type": .string("integer"), "minimum": .int(100), "maximum": .int(599)])
         defs["http_probe"] = obj([
             "url": str("URL to GET"),
-            "expect_status": .map(["anyOf": .list([.map(["type": .string("integer")]),
-                                                   .map(["type": .string("array"), "items": .map(["type": .string("integer")])])])]),
+            "expect_status": .map(["anyOf": .list([statusCode,
+                                                   .map(["type": .string("array"), "items": statusCode])])]),
             "timeout": ref("duration"),
         ], required: ["url"])
         defs["prometheus_probe"] = obj(["query": str("PromQL instant query"), "url": str("Prometheus base URL")], required: ["query"])
@@ -157,9 +175,14 @@ public struct SchemaGenerator: Sendable {
             "equals": .map(["type": .string("number")]),
             "for": ref("duration"),
         ], required: ["id"])
+        // One probe per condition, as lint requires (missing-key / conflicting-keys).
+        if case .map(var condition) = defs["condition_def"]! {
+            condition["oneOf"] = .list(["http", "prometheus", "alert"].map { .map(["required": .list([.string($0)])]) })
+            defs["condition_def"] = .map(condition)
+        }
         defs["confirm"] = .map(["anyOf": .list([
-            .map(["type": .string("string")]),
-            obj(["message": .map(["type": .string("string")]), "timeout": ref("duration")], required: ["message"]),
+            .map(["type": .string("string"), "minLength": .int(1)]),
+            obj(["message": .map(["type": .string("string"), "minLength": .int(1)]), "timeout": ref("duration")], required: ["message"]),
         ])])
         var stepProperties: [String: Value] = [
             "id": str("step id, unique in the runbook", pattern: Self.idPattern),
@@ -171,8 +194,8 @@ public struct SchemaGenerator: Sendable {
             "on_failure": enumeration(OnFailure.allCases.map(\.rawValue), "what a failure does (default rollback)"),
             "confirm": ref("confirm"),
             "rollback": enumeration(["none"], "this mutating step needs no undo"),
-            "retry": obj(["attempts": .map(["type": .string("integer"), "minimum": .int(1)]),
-                          "delay": ref("duration"), "backoff": .map(["type": .string("number"), "minimum": .int(1)])],
+            "retry": obj(["attempts": .map(["type": .string("integer"), "minimum": .int(1), "maximum": .int(10_000)]),
+                          "delay": ref("duration"), "backoff": .map(["type": .string("number"), "minimum": .int(1), "maximum": .int(10)])],
                          required: ["attempts"]),
             "until": ref("condition"),
             "undoes": .map(["anyOf": .list([.map(["type": .string("string")]),

@@ -39,8 +39,13 @@ public struct ActionArgumentsRule: StepLintRule {
         var typing = ExpressionTyping(paramTypes: paramTypes)
         for argument in step.with {
             guard let parameter = action.parameter(named: argument.name.value) else {
-                out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(argument.name.value)'"
-                                  + Suggestions.hint(for: argument.name.value, in: action.parameters.map(\.name)),
+                let name = argument.name.value
+                // A step key indented one level too deep lands in `with:`.
+                let hint = Suggestions.closest(to: name, in: action.parameters.map(\.name)) == nil
+                    && RunbookLowering.stepKeys.contains(name) && name != "with"
+                    ? "; '\(name)' is a key of the step: indent it like 'with:', not under it"
+                    : Suggestions.hint(for: name, in: action.parameters.map(\.name))
+                out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(name)'" + hint,
                                   at: argument.name.location))
                 continue
             }
@@ -51,6 +56,12 @@ public struct ActionArgumentsRule: StepLintRule {
             } else if let problem = TypeCheck.problem(argument.value, against: parameter.type, typing: &typing) {
                 out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
                                   at: problem.location))
+            } else if parameter.hasRange {
+                RangeCheck.check(argument.value, parameter, step: step.id.value, into: &out)
+            } else if parameter.required, parameter.type == .string, case .literal(.string(let text), let location) = argument.value,
+                      text.allSatisfy(\.isWhitespace), !action.constraints.contains(.nonEmpty(parameter.name)) {
+                // A required text left empty is as good as missing: the action refuses it.
+                out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' must not be empty", at: location))
             }
             if parameter.secret, case .literal(.string, let location) = argument.value {
                 out.append(.warning("secret-literal", "parameter '\(parameter.name)' is a secret; pass it as '${{ secrets.NAME }}' instead of clear text",
@@ -150,6 +161,46 @@ enum ParameterConstraintCheck {
                     break
                 }
             }
+        }
+    }
+}
+
+/// Lint of a parameter's `minimum`/`maximum` on a value that fits its type: a literal number, each
+/// number of a list (at the item), and a `${{ }}` that reads nothing (`${{ 0 - 3 }}`, judged by the
+/// value it gives). Any other expression is judged when the run converts its value.
+enum RangeCheck {
+    static func check(_ value: TemplateValue, _ parameter: ParameterDescriptor, step: String,
+                      into out: inout [Diagnostic]) {
+        func visit(_ value: TemplateValue, as type: ValueType, isItem: Bool) {
+            let found: Value, location: SourceLocation
+            switch value {
+            case .literal(let v, let at): (found, location) = (v, at)
+            case .template(let t):
+                guard let v = TypeCheck.constantValue(t, as: type) else { return }
+                (found, location) = (v, t.location)
+            case .list(let items, _):
+                // One level: the items of a list parameter, or of "X or a list of X".
+                guard !isItem, let element = elementType(of: type) else { return }
+                for item in items { visit(item, as: element, isItem: true) }
+                return
+            case .map:
+                return
+            }
+            for (number, inList) in ParameterDescriptor.numbers(in: found) where !parameter.inRange(number) {
+                let what = (isItem || inList ? "each item of " : "") + "'\(parameter.name)' of step '\(step)'"
+                out.append(.error("out-of-range", "\(what) must be \(parameter.rangeDescription ?? ""), found \(Value.formatDouble(number))",
+                                  at: location))
+            }
+        }
+        visit(value, as: parameter.type, isItem: false)
+    }
+
+    /// The item type of a list type, or of the list in "X or a list of X".
+    private static func elementType(of type: ValueType) -> ValueType? {
+        switch type {
+        case .list(let element): element
+        case .oneOf(let types): types.lazy.compactMap(elementType(of:)).first
+        default: nil
         }
     }
 }
@@ -264,6 +315,14 @@ public enum TypeCheck {
         return text
     }
 
+    /// The value of a `${{ }}` that reads nothing and calls no function, converted to `type` as the
+    /// run converts it; nil for any other template, or when the value does not convert.
+    static func constantValue(_ t: LocatedTemplate, as type: ValueType) -> Value? {
+        guard let expression = t.template.singleExpression, expression.root.readsNothing(callingFunctions: false),
+              let value = try? expression.evaluate(in: EvaluationContext(root: [:])) else { return nil }
+        return try? ArgumentConversion.convert(value, to: type, name: "", action: "")
+    }
+
     /// Whether literal `v` fits `type` (no message built).
     static func literalFits(_ v: Value, _ type: ValueType) -> Bool {
         literalProblem(v, type, SourceLocation(fileID: 0, line: 0, column: 0)) == nil
@@ -279,6 +338,8 @@ public enum TypeCheck {
             return nil  // a non-finite double was refused above
         case (.string, .int), (.string, .double):
             return nil // a number where text goes is fine (e.g. a label value)
+        case (.int, .double(let d)) where d == d.rounded() && abs(d) < 1e15:
+            return nil // `replicas: 3.0`: the run reads a whole number as the integer
         case (_, .string(let s)) where Template.containsExpressionOpener(s):
             return nil // a `${{` that did not parse: reported as expression-syntax, not twice
         case (.bool, .string(let s)) where NodeReader.boolLike.contains(s.lowercased()):
@@ -287,6 +348,10 @@ public enum TypeCheck {
             return nil // seconds, as the engine converts them
         case (.duration, .double(let d)) where d >= 0 && d.isFinite:
             return nil
+        case (.duration, .int), (.duration, .double):
+            // The number is the wrong sign, not the wrong type.
+            return Problem(message: "must be a duration or a non-negative number of seconds, found \(v.interpolationText)",
+                           location: location)
         case (.duration, .string(let s)):
             return RunbookDuration.parse(s) == nil ? fail("; write e.g. '90s', '5m' or '1h30m'") : nil
         case (.url, .string(let s)):

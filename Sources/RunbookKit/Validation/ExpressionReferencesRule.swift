@@ -27,7 +27,7 @@ public struct ExpressionReferencesRule: StepLintRule {
             checkSteps(runbook, catalog: context.catalog, params: params, into: &out)
         }
         if let triggers = runbook.triggers {
-            let scope = ExpressionScope(params: params, steps: [:], currentStep: nil, allowOwnOutputs: false, inRollback: false)
+            let scope = ExpressionScope(params: params, inTrigger: true)
             for t in triggers.templates { report(t, scope) }
         }
         return out

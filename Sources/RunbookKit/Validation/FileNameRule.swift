@@ -8,7 +8,7 @@ public struct FileNameRule: LintRule {
     public func check(_ context: LintContext) -> [Diagnostic] {
         let runbook = context.runbook
         let name = runbook.file.split(separator: "/").last.map(String.init) ?? runbook.file
-        let stem = name.hasSuffix(".yaml") ? String(name.dropLast(5)) : name.hasSuffix(".yml") ? String(name.dropLast(4)) : name
+        let stem = Linter.runbookStem(name) ?? name
         guard stem != runbook.id.value, !runbook.file.hasPrefix("<"), NodeReader.idPattern(runbook.id.value) else { return [] }
         return [.warning("file-name-mismatch", "runbook id '\(runbook.id.value)' differs from file name '\(name)'; name the file '\(runbook.id.value).yaml'",
                          at: runbook.id.location)]

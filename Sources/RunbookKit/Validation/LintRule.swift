@@ -97,6 +97,7 @@ public enum BuiltinRules {
         ConfirmationRule(),
         PagingRule(),
         TimeoutBudgetRule(),
+        StepTimeoutRule(),
         FileNameRule(),
     ]
 
@@ -132,11 +133,13 @@ public enum BuiltinRules {
         RuleDescription("expression-syntax", .error, "a ${{ }} expression does not parse"),
         RuleDescription("expression-too-long", .error, "a ${{ }} expression is longer than the limit"),
         RuleDescription("complex-key", .error, "a mapping key is not a plain scalar"),
+        RuleDescription("invalid-tag", .error, "an explicit YAML tag that is not read (only !!str, !!int, !!float, !!bool, !!null), or on a value it does not fit"),
         RuleDescription("invalid-merge", .error, "a '<<' merge key does not refer to a mapping"),
         RuleDescription("unknown-anchor", .error, "an alias names an anchor that was not defined"),
         RuleDescription("recursive-alias", .error, "an alias refers to its own anchor"),
         RuleDescription("io-error", .error, "the file cannot be read"),
         RuleDescription("required-with-default", .warning, "a param is required but has a default that is never used"),
+        RuleDescription("optional-without-default", .warning, "a param says 'required: false' but has no default, so it is still required"),
         RuleDescription("duplicate-trigger-id", .error, "two trigger conditions share an id"),
         RuleDescription("unknown-rule", .warning, "a runbook-lint comment names a rule that does not exist"),
         RuleDescription("bad-suppression", .warning, "a runbook-lint comment is malformed (no directive, an unknown one, no rule, 'ignore-file all') and silences nothing"),

@@ -81,6 +81,11 @@ public struct Linter: Sendable {
     public static func inputs(_ paths: [String]) throws(LintInputError) -> [LintInput] {
         var files: [LintInput] = []
         for path in paths {
+            // `-`: the runbook comes on standard input (`generate | runbook lint -`).
+            if path == "-" {
+                if !files.contains(where: { $0.path == "-" }) { files.append(LintInput(path: "-", foundInDirectory: false)) }
+                continue
+            }
             var info = stat()
             guard stat(path, &info) == 0 else {
                 throw LintInputError(message: "\(path): no such file or directory")
@@ -97,7 +102,7 @@ public struct Linter: Sendable {
         }
         // The same file twice would be its own duplicate-runbook-id: keep the first of each real path.
         var seen: Set<String> = []
-        return files.filter { seen.insert(realPath($0.path) ?? $0.path).inserted }
+        return files.filter { $0.path == "-" || seen.insert(realPath($0.path) ?? $0.path).inserted }
     }
 
     /// The canonical absolute path (symlinks resolved), or nil (a dangling symlink).
@@ -118,7 +123,7 @@ public struct Linter: Sendable {
     /// lint reports it as an unreadable file (without opening it: see `LintInput`).
     private static func runbookFiles(under directory: String, into found: inout [String]) throws(LintInputError) {
         func isRunbookName(_ name: String) -> Bool {
-            (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) && !isScenarioFile(name)
+            hasRunbookExtension(name) && !isScenarioFile(name)
         }
         var pending = [directory]
         while let dir = pending.popLast() {
@@ -160,22 +165,42 @@ public struct Linter: Sendable {
 
     /// `*.test.yaml` files are scenario tests, not runbooks.
     public static func isScenarioFile(_ path: String) -> Bool {
-        path.hasSuffix(".test.yaml") || path.hasSuffix(".test.yml")
+        let lower = path.lowercased()
+        return lower.hasSuffix(".test.yaml") || lower.hasSuffix(".test.yml")
+    }
+
+    /// `.yaml` or `.yml`, in any case (`b.YAML` is a runbook too, not a file silently skipped).
+    public static func hasRunbookExtension(_ path: String) -> Bool {
+        runbookStem(path) != nil
+    }
+
+    /// The file name without its `.yaml`/`.yml` extension (any case); nil for another name.
+    public static func runbookStem(_ path: String) -> String? {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let lower = name.lowercased()
+        if lower.hasSuffix(".yaml") { return String(name.dropLast(5)) }
+        if lower.hasSuffix(".yml") { return String(name.dropLast(4)) }
+        return nil
     }
 
     /// Lints one file from disk (read by the YAML front end's reader: a file over the size limit is
     /// refused before it is read, an unreadable one gets the reason). With `regularFilesOnly`
     /// (a file found in a directory), anything but a regular file is an `io-error` and is not opened.
     public func lint(fileAt path: String, regularFilesOnly: Bool = false) -> LintedFile {
-        switch YAMLParser.readFile(path, limits: limits, regularFilesOnly: regularFilesOnly) {
+        // `-` is standard input, reported as `<stdin>`.
+        let (source, shown) = path == "-" ? ("/dev/stdin", Self.standardInputName) : (path, path)
+        switch YAMLParser.readFile(source, limits: limits, regularFilesOnly: regularFilesOnly) {
         case .success(let bytes):
-            return lint(bytes: bytes, file: path)
+            return lint(bytes: bytes, file: shown)
         case .failure(let failure):
-            var linted = LintedFile(path: path, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
+            var linted = LintedFile(path: shown, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
             linted.isUnreadable = failure.diagnostic.ruleID == "io-error"
             return linted
         }
     }
+
+    /// The name findings on standard input (`lint -`) carry.
+    public static let standardInputName = "<stdin>"
 
     /// Lints bytes as if they were the file `file`.
     public func lint(bytes: [UInt8], file: String) -> LintedFile {
@@ -238,19 +263,28 @@ public struct Linter: Sendable {
     /// are in the order of `inputs`.
     public func lint(inputs: [LintInput]) -> [LintedFile] {
         var results = lintEach(inputs)
-        var firstByID: [String: SourceLocation] = [:]
+        // The file each id stays with: the first that declares it, unless a later one is named
+        // after the id (`runbook run ID` picks that one, so the other is the duplicate).
+        var keeper: [String: Int] = [:]
         for n in results.indices {
             guard let rb = results[n].runbook else { continue }
-            if let first = firstByID[rb.id.value] {
-                let d = Diagnostic.error("duplicate-runbook-id", "runbook id '\(rb.id.value)' is already used by \(first.file)",
-                                         at: rb.id.location, notes: [DiagnosticNote("first defined here", at: first)])
-                if let suppressions = results[n].suppressions {
-                    var found = suppressions.filter([d], ignoring: ignoredRules(forFile: results[n].path))
-                    applySeverities(&found)
-                    results[n].diagnostics += found
-                }
-            } else {
-                firstByID[rb.id.value] = rb.id.location
+            let id = rb.id.value
+            guard let kept = keeper[id] else { keeper[id] = n; continue }
+            let swap = Self.isNamed(results[n].path, after: id) && !Self.isNamed(results[kept].path, after: id)
+            let (blamed, keptIndex) = swap ? (kept, n) : (n, kept)
+            if swap { keeper[id] = n }
+            guard let keptLocation = results[keptIndex].runbook?.id.location,
+                  let blamedLocation = results[blamed].runbook?.id.location else { continue }
+            let d = swap
+                ? Diagnostic.error("duplicate-runbook-id", "runbook id '\(id)' is already used by \(keptLocation.file), the file named after it",
+                                   at: blamedLocation, notes: [DiagnosticNote("defined here", at: keptLocation)])
+                : Diagnostic.error("duplicate-runbook-id", "runbook id '\(id)' is already used by \(keptLocation.file)",
+                                   at: blamedLocation, notes: [DiagnosticNote("first defined here", at: keptLocation)])
+            if let suppressions = results[blamed].suppressions {
+                var found = suppressions.filter([d], ignoring: ignoredRules(forFile: results[blamed].path))
+                applySeverities(&found)
+                results[blamed].diagnostics += found
+                results[blamed].diagnostics.sort { ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column) }
             }
         }
         return results
@@ -258,6 +292,11 @@ public struct Linter: Sendable {
 }
 
 extension Linter {
+    /// Whether the file at `path` is named `<id>.yaml` or `<id>.yml`.
+    static func isNamed(_ path: String, after id: String) -> Bool {
+        runbookStem(path) == id
+    }
+
     /// `--ignore` and what the config silences in `file`.
     func ignoredRules(forFile file: String) -> Set<String> {
         guard let config else { return ignoredRules }

@@ -8,8 +8,16 @@ public struct PagingRule: LintRule {
     public func check(_ context: LintContext) -> [Diagnostic] {
         let runbook = context.runbook
         guard runbook.severity.value == .sev1, runbook.automation.value == .automatic else { return [] }
-        if runbook.steps.contains(where: { $0.action.value == "notify.pagerduty" }) { return [] }
-        return [.warning("sev1-pages-nobody", "automatic Sev1 runbook pages nobody; add a 'notify.pagerduty' step",
+        if runbook.steps.contains(where: Self.pages) { return [] }
+        return [.warning("sev1-pages-nobody", "automatic Sev1 runbook pages nobody; add a 'notify.pagerduty' step that triggers an incident",
                          at: runbook.severity.location)]
+    }
+
+    /// A step that can page someone: a `notify.pagerduty` that may run (not `when: false`) and
+    /// triggers an incident (not a written `event_action: resolve` or `acknowledge`).
+    static func pages(_ step: Step) -> Bool {
+        guard step.action.value == "notify.pagerduty", step.when?.template.isConstantFalse != true else { return false }
+        if case .literal(.string(let action), _)? = step.argument("event_action")?.value { return action == "trigger" }
+        return true
     }
 }

@@ -6,9 +6,10 @@ public struct TimeoutBudgetRule: LintRule {
         [RuleDescription("timeouts-exceed-recovery", .warning, "step timeouts add up past the runbook's expected_recovery")]
     }
 
-    /// The `with:` arguments this rule reads, by action: a summary of a step must keep them
+    /// The `with:` arguments the whole-runbook rules read, by action (this rule's `wait`
+    /// duration, `PagingRule`'s PagerDuty event): a summary of a step must keep them
     /// (`Step.summary(keeping:)`).
-    public static let argumentsRead: [String: Set<String>] = ["wait": ["duration"]]
+    public static let argumentsRead: [String: Set<String>] = ["wait": ["duration"], "notify.pagerduty": ["event_action"]]
 
     public func check(_ context: LintContext) -> [Diagnostic] {
         let runbook = context.runbook

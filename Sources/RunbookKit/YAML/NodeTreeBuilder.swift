@@ -80,6 +80,9 @@ struct NodeTreeBuilder {
         case .streamStart, .streamEnd, .documentStart, .documentEnd:
             return
         case let .scalar(scalar, anchor):
+            if scalar.tag != nil, let problem = YAMLNode.tagProblem(scalar) {
+                diagnostics.append(.error("invalid-tag", problem, at: start))
+            }
             let bytes = scalar.text.utf8.count
             let node = YAMLNode(content: .scalar(scalar), location: start, endLocation: end)
             finish(BuiltNode(node: node, height: 0, size: 1, scalarBytes: bytes), anchor: anchor)

@@ -136,10 +136,38 @@ public struct YAMLNode: Sendable {
 
     /// Resolves a scalar with the YAML 1.2 core schema, restricted to `true`/`false` for booleans.
     /// Quoted and block scalars, and scalars tagged `!!str`, are always strings.
+    /// Why a scalar's explicit tag cannot be read (nil when it has none, or one that fits):
+    /// runbooks hold plain values, so only the core schema's tags are understood.
+    static func tagProblem(_ s: Scalar) -> String? {
+        guard let tag = s.tag else { return nil }
+        let core = "tag:yaml.org,2002:"
+        let shown = tag.hasPrefix(core) ? "!!" + tag.dropFirst(core.count) : tag
+        let value = resolvePlain(Scalar(text: s.text, style: .plain))
+        let preview = s.text.count > 40 ? String(s.text.prefix(40)) + "…" : s.text
+        switch tag.hasPrefix(core) ? String(tag.dropFirst(core.count)) : "" {
+        case "str", "merge": return nil
+        case "int": if case .int = value { return nil }; return "'\(shown)' on '\(preview)', which is not an integer"
+        case "float":
+            switch value {
+            case .int, .double: return nil
+            default: return "'\(shown)' on '\(preview)', which is not a number"
+            }
+        case "bool": if case .bool = value { return nil }; return "'\(shown)' on '\(preview)', which is not true or false"
+        case "null": if case .null = value { return nil }; return "'\(shown)' on '\(preview)', which is not null"
+        default:
+            if tag == "!" { return nil }
+            return "tag '\(shown)' is not supported: runbooks hold plain YAML values (the tags !!str, !!int, !!float, !!bool and !!null are read)"
+        }
+    }
+
     public static func resolvePlain(_ s: Scalar) -> ResolvedScalar {
         if let tag = s.tag {
             switch tag {
-            case "tag:yaml.org,2002:str", "!!str": return .string(s.text)
+            case "tag:yaml.org,2002:str", "!!str", "!": return .string(s.text)
+            case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null":
+                // `!!int "3"`: the core schema's reading of the text, whatever its quotes (a
+                // text that does not fit the tag is an `invalid-tag` finding of the front end).
+                return resolvePlain(Scalar(text: s.text, style: .plain))
             default: break
             }
         }

@@ -243,6 +243,28 @@ struct EngineFlowTests {
         #expect(error.contains("is null"), "\(error)")
     }
 
+    @Test("a bare condition may hold '${{' and '}}' in a string: only a condition that starts with '${{' is one")
+    func bareConditionWithOpenerInString() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let rb = try EngineHarness.runbook("""
+        params:
+          msg: {type: string}
+        steps:
+          - id: has_opener
+            action: test.echo
+            when: contains(params.msg, '${{')
+          - id: has_closer
+            action: test.echo
+            when: contains(params.msg, '}}')
+          - id: template
+            action: test.echo
+            when: " ${{ contains(params.msg, '${{') }} "
+        """)
+        let outcome = try await h.run(rb, options: engineOptions(params: ["msg": .string("left ${{ as text")]))
+        #expect(outcome.executed == ["has_opener", "template"])
+        #expect(outcome.skipped == ["has_closer"])
+    }
+
     @Test("an argument of the wrong type after evaluation fails the step naming the parameter")
     func argumentConversionError() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }

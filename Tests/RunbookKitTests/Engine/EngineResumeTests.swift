@@ -281,6 +281,37 @@ struct EngineResumeTests {
         #expect(await h.probe.count("undo") == 1)
         #expect(try h.records().of("rollback_started").count == 1)
     }
+
+    @Test("a rollback step with on_failure: continue that failed before a pause does not fail the rollback after resume")
+    func continueRollbackStepAcrossResume() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let rb = try EngineHarness.runbook("""
+        steps:
+          - id: change
+            action: test.count
+            with: {key: change}
+          - id: broken
+            action: test.fail
+        rollback:
+          - id: tell
+            action: test.fail
+            with: {message: chat is down}
+            on_failure: continue
+          - id: undo_change
+            action: test.count
+            with: {key: undo}
+            undoes: [change]
+            confirm: "Undo the change?"
+        """)
+        let first = try await h.run(rb, options: engineOptions(), journal: true)
+        #expect(first.status == .paused)
+        let point = try ResumePoint.from(records: try h.records())
+        let outcome = try await h.run(rb, options: engineOptions(confirmer: ConfirmationPolicy(approved: ["undo_change"])),
+                                      journal: true, resume: point)
+        #expect(outcome.status == .failed)
+        #expect(outcome.status.exitCode == 1)
+        #expect(outcome.rolledBack == ["undo_change"])
+    }
 }
 
 extension EngineResumeTests {

@@ -89,6 +89,34 @@ struct EngineRollbackTests {
         #expect(TextRunReporter(color: false) { _ in }.summary(outcome).contains("rollback failed: undo_first"))
     }
 
+    @Test("a rollback step with on_failure: continue may fail without failing the rollback (exit 1, not 4)")
+    func rollbackStepMayFail() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let rb = try EngineHarness.runbook("""
+        steps:
+          - id: a
+            action: test.count
+            with: {key: a}
+          - id: b
+            action: test.fail
+        rollback:
+          - id: tell
+            action: test.fail
+            with: {message: chat is down}
+            on_failure: continue
+          - id: undo_a
+            action: test.count
+            with: {key: undo_a}
+            undoes: [a]
+        """)
+        let reporter = RecordingReporter()
+        let outcome = try await h.run(rb, options: engineOptions(), reporter: reporter)
+        #expect(outcome.status == .failed)
+        #expect(outcome.status.exitCode == 1)
+        #expect(outcome.rolledBack == ["undo_a"])
+        #expect(reporter.finished("tell")?.error == "chat is down")
+    }
+
     @Test("a confirmation approved by --approve STEP or --yes lets the step run",
           arguments: [ConfirmationPolicy(approved: ["gate"], operatorName: "alice"),
                       ConfirmationPolicy(approveAll: true, operatorName: "alice")])

@@ -45,6 +45,8 @@ struct CountAction: Action {
                 ParameterDescriptor("fail_times", .int, default: .int(0), "fail this many first tries"),
                 ParameterDescriptor("value", .any, "echoed as the output 'value'"),
                 ParameterDescriptor("n", .int, "an int parameter (conversion checks)"),
+                ParameterDescriptor("bounded", .oneOf([.int, .list(.int)]), minimum: 0, maximum: 10,
+                                    "a number 0–10, or a list of them (range checks)"),
             ],
             outputs: [
                 OutputDescriptor("count", .int, "calls so far for this key"),

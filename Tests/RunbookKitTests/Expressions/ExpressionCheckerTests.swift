@@ -52,7 +52,7 @@ struct ExpressionCheckerTests {
         ("${{ params['nope'] }}", "11: unknown param 'nope' [unknown-param]"),
         ("${{ steps.verfy.status }}", "10: unknown step 'verfy' (did you mean 'verify'?) [unknown-step]"),
         ("${{ steps.later.outputs.value }}", "10: step 'later' has not run yet at this point [step-not-run-yet]"),
-        ("${{ steps.undo_scale.status }}", "10: step 'undo_scale' has not run yet at this point [step-not-run-yet]"),
+        ("${{ steps.undo_scale.status }}", "10: 'undo_scale' is a rollback step: it runs only after a failure, so a main step cannot read it [step-not-run-yet]"),
         ("${{ steps.scale.outputs.replicas }}", "10: step 'scale' cannot read itself here (only its 'until' can read its own outputs) [step-not-run-yet]"),
         ("${{ steps.scale.status }}", "16: step 'scale' cannot read its own 'status' [step-not-run-yet]"),
         ("${{ steps.verify.outputs.stats }}", "25: step 'verify' has no output 'stats' (did you mean 'status'?) [unknown-output]"),
@@ -108,6 +108,17 @@ struct ExpressionCheckerTests {
         var scope = Self.scope
         scope.currentStep = nil
         #expect(try issues("${{ steps.scale.status }}", in: scope) == ["10: step 'scale' has not run yet at this point [step-not-run-yet]"])
+    }
+
+    @Test("a trigger reads no step, known or not: triggers are evaluated before any step runs")
+    func trigger() throws {
+        let scope = ExpressionScope(params: ["api_url"], inTrigger: true)
+        let why = "steps are not available in triggers (triggers are evaluated before any step runs)"
+        #expect(try issues("${{ params.api_url }}/x?${{ steps.verify.outputs.status }}", in: scope)
+                == ["34: \(why); 'steps.verify' cannot be read here [step-not-run-yet]"])
+        #expect(try issues("${{ steps.nope.status }}", in: scope) == ["10: \(why); 'steps.nope' cannot be read here [step-not-run-yet]"])
+        #expect(try issues("${{ len(steps) }}", in: scope) == ["8: \(why); 'steps' cannot be read here [step-not-run-yet]"])
+        #expect(try issues("${{ env.HOME }} ${{ params.api_url }}", in: scope) == [])
     }
 
     @Test("bare expressions are checked with offsets in their own text")

@@ -75,7 +75,9 @@ struct TemplateTests {
         ("é ${{ 1 + }}", "10: expected an expression, found end of expression [expression-syntax]"),
         ("${{ a }} ${{ b c }}", "15: unexpected 'c' after the expression [expression-syntax]"),
         ("${{ = }} ${{ ? }}", "4: unexpected '='; use '==' to compare [expression-syntax]; 13: unexpected character '?' [expression-syntax]"),
-        ("x ${{ ${{ }}", "6: unexpected character '$' [expression-syntax]"),
+        ("x ${{ ${{ }}", "6: unexpected '${{' inside an expression: expressions do not nest; read a value directly ('params.x', not '${{ params.x }}') [expression-syntax]"),
+        ("${{ a && ${{ b }} }}", "9: unexpected '${{' inside an expression: expressions do not nest; read a value directly ('params.x', not '${{ params.x }}') [expression-syntax]"),
+        ("${{ a $ b }}", "6: unexpected character '$' [expression-syntax]"),
     ])
     func syntaxErrors(source: String, expected: String) {
         let (template, issues) = Template.parse(source)

@@ -19,22 +19,21 @@ import Testing
         return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 
-    /// A string against the string branches of `$defs.condition`: a pattern to match, or
-    /// patterns under `not` that must not match.
+    /// A string against the string branches of `$defs.condition`: each branch's `minLength`,
+    /// `pattern` (must match) and `not.pattern` (must not match).
     static func conditionAccepts(_ text: String) throws -> Bool {
         guard case .map(let condition)? = def("condition"), case .list(let branches)? = condition["anyOf"] else {
             Issue.record("no $defs.condition.anyOf")
             return false
         }
-        for case .map(let branch) in branches where branch["type"] == .string("string") {
-            if case .string(let pattern)? = branch["pattern"], try matches(pattern, text) { return true }
-            if case .map(let not)? = branch["not"], case .list(let excluded)? = not["anyOf"] {
-                var hit = text.isEmpty
-                for case .map(let e) in excluded {
-                    if case .string(let pattern)? = e["pattern"], try matches(pattern, text) { hit = true }
-                }
-                if !hit { return true }
+        branches: for case .map(let branch) in branches where branch["type"] == .string("string") {
+            if case .int(let n)? = branch["minLength"], text.unicodeScalars.count < n { continue }
+            if case .string(let pattern)? = branch["pattern"], try !matches(pattern, text) { continue }
+            if case .map(let not)? = branch["not"] {
+                if case .string(let pattern)? = not["pattern"], try matches(pattern, text) { continue branches }
+                if not["pattern"] == nil { Issue.record("unexpected 'not' in a condition branch: \(not)") }
             }
+            return true
         }
         return false
     }
@@ -67,9 +66,20 @@ import Testing
         ("yes", false),
         ("Off", false),
         ("n", false),
+        ("", false),
+        // Only text that starts with `${{` is a `${{ }}`; a bare expression may hold `${{` in a string.
+        ("contains(run.id, '${{')", true),
+        ("contains(run.id, '}}') || run.id == 'it''s'", true),
+        ("${{ contains(run.id, '${{') }}", true),
+        ("${{ contains(run.id, '}}') }}", true),
+        ("run.dry_run && ${{ true }}", false),
+        ("contains(run.id, '${{') ${{ true }}", false),
+        ("${{ run.dry_run }} }}", false),
+        ("run.id == 'x'}", false),
+        ("contains(run.id, 'x)", false),
     ])
     func conditionForms(_ text: String, _ accepted: Bool) throws {
-        let quoted = "'" + text + "'"
+        let quoted = "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
         #expect(Self.lintAcceptsCondition(quoted) == accepted, "lint of when: \(quoted)")
         #expect(try Self.conditionAccepts(text) == accepted, "schema of when: \(quoted)")
     }
@@ -115,5 +125,22 @@ import Testing
         let generator = SchemaGenerator(catalog: BuiltinActions.catalog)
         #expect(generator.schema(for: .duration).jsonText().contains(#"{"minimum":0,"type":"number"}"#))
         #expect(generator.schema(for: .string).jsonText() == #"{"type":["string","number"]}"#)
+    }
+
+    @Test("a parameter's range is in its schema: on the number, each list item, the number of 'a name or a number'")
+    func parameterRanges() throws {
+        let generator = SchemaGenerator(catalog: BuiltinActions.catalog)
+        func schema(_ action: String, _ name: String) throws -> String {
+            generator.schema(for: try #require(BuiltinActions.catalog[action]?.parameter(named: name))).jsonText()
+        }
+        #expect(try schema("tcp.check", "port").contains(#"{"maximum":65535,"minimum":1,"type":"integer"}"#))
+        #expect(try schema("kubernetes.scale", "replicas").contains(#"{"minimum":0,"type":"integer"}"#))
+        #expect(try schema("postgres.check", "max_usage").contains(#"{"maximum":1,"minimum":0,"type":"number"}"#))
+        let status = try schema("http.check", "expect_status")
+        #expect(status.components(separatedBy: #"{"maximum":599,"minimum":100,"type":"integer"}"#).count == 3, "\(status)")
+        #expect(try schema("process.stop", "signal").contains(#"{"maximum":64,"minimum":1,"type":"integer"}"#))
+        // Parameters without a range, and expressions, are as before.
+        #expect(try !schema("checkpoint.find_stable", "kl_max").contains("minimum"))
+        #expect(try schema("tcp.check", "port").contains(##"{"$ref":"#/$defs/expression"}"##))
     }
 }

@@ -1,0 +1,37 @@
+/// A step's `timeout` bounds each try of its action. A `wait` at least as long as that always
+/// times out, and an action's own `timeout` parameter longer than it never gets to apply.
+public struct StepTimeoutRule: SelfContainedStepLintRule {
+    public init() {}
+    public var descriptions: [RuleDescription] {
+        [RuleDescription("step-timeout-too-short", .error, "a 'wait' is at least as long as its step's timeout, so every try times out"),
+         RuleDescription("action-timeout-exceeds-step", .warning, "an action's 'timeout' parameter is longer than its step's timeout, which cuts it short")]
+    }
+
+    public func check(_ step: Step, catalog: ActionCatalog, into out: inout [Diagnostic]) {
+        guard let action = catalog[step.action.value], action.id != "confirm" else { return }
+        // What bounds one try: the step's timeout, else the action's default.
+        let limit = step.timeout?.value.seconds ?? action.defaultTimeout
+        let limitText = step.timeout.map { "its timeout is \($0.value)" }
+            ?? "the default timeout of '\(action.id)' is \(RunbookDuration(seconds: action.defaultTimeout))"
+        if action.id == "wait", let argument = step.argument("duration"), let d = Self.literalSeconds(argument.value), d >= limit {
+            out.append(.error("step-timeout-too-short",
+                              "step '\(step.id.value)' waits \(RunbookDuration(seconds: d)) but \(limitText), so every try times out; "
+                              + "set the step's 'timeout' longer than the wait",
+                              at: step.timeout?.location ?? argument.value.location))
+        }
+        if action.id != "wait", action.parameters.contains(where: { $0.name == "timeout" && $0.type == .duration }),
+           let argument = step.argument("timeout"), let t = Self.literalSeconds(argument.value), t > limit {
+            out.append(.warning("action-timeout-exceeds-step",
+                                "'timeout' of '\(action.id)' is \(RunbookDuration(seconds: t)) but \(limitText), so the step times out first; "
+                                + "keep the step's 'timeout' a little longer than the action's",
+                                at: argument.value.location))
+        }
+    }
+
+    /// A duration written as a literal: `90s`, or a non-negative number of seconds.
+    static func literalSeconds(_ value: TemplateValue) -> Double? {
+        guard case .literal(let v, _) = value else { return nil }
+        if let s = v.stringValue { return RunbookDuration.parse(s)?.seconds }
+        return v.numberValue.flatMap { $0 >= 0 && $0.isFinite ? $0 : nil }
+    }
+}

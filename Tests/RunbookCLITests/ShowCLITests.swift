@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+
+@Suite struct ShowCLITests {
+    @Test func showsWhatAStepDoesBeforeItRuns() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("sh.yaml", """
+        version: 1
+        id: sh
+        title: Show me
+        severity: sev2
+        automation: semi_automatic
+        params:
+          env: {type: string, default: staging, enum: [staging, production]}
+          n: {type: int, default: 3}
+        steps:
+          - id: probe
+            action: http.check
+            with: {url: "http://127.0.0.1:9/"}
+            timeout: 10s
+            retry: {attempts: 3, delay: 5s, backoff: 2}
+            until: "${{ steps.probe.outputs.status == 200 }}"
+            on_failure: continue
+          - id: scale_up
+            action: kubernetes.scale
+            name: Scale up
+            with: {deployment: api, replicas: "${{ params.n }}"}
+            confirm: {message: "Scale production API to ${{ params.n }}?", timeout: 10m}
+            when: steps.probe.status == 'failed'
+            rollback: none
+          - id: once
+            action: log
+            with: {message: hi}
+            retry: {attempts: 1}
+
+        """)
+        let r = try await CLI.run(["show", "sh.yaml"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("  env: string one of staging, production = staging\n"))
+        #expect(r.stdout.contains("""
+          1. probe [http.check]
+               timeout 10s per try, up to 3 tries, 5s apart (×2 each time), until ${{ steps.probe.outputs.status == 200 }}
+               on_failure: continue
+          2. scale_up [kubernetes.scale] Scale up
+               when: steps.probe.status == 'failed'
+               confirm: "Scale production API to ${{ params.n }}?" (declined after 10m without an answer)
+               rollback: none
+          3. once [log]
+               1 try
+
+        """), "\(r.stdout)")
+    }
+}
