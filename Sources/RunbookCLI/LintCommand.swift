@@ -43,8 +43,10 @@ struct LintCommand: AsyncParsableCommand {
         if rules {
             switch format {
             case .text:
+                // As wide as the longest id: a truncated id would not be accepted back by --ignore.
+                let width = BuiltinRules.descriptions.map(\.id.count).max() ?? 0
                 for r in BuiltinRules.descriptions {
-                    output("\(r.id.padding(toLength: 26, withPad: " ", startingAt: 0)) \(r.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)\n")
+                    output("\(r.id.padding(toLength: width, withPad: " ", startingAt: 0)) \(r.severity.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(r.summary)\n")
                 }
             case .json:
                 // The same list as the text, for tools: [{"id", "severity", "summary"}], in that order.
@@ -63,6 +65,10 @@ struct LintCommand: AsyncParsableCommand {
         let ignore = ignore.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) }
         for rule in ignore where !known.contains(rule) {
             printError("error: --ignore: unknown rule '\(rule)'" + Suggestions.hint(for: rule, in: Array(known)))
+            throw ExitCode(Exit.usage)
+        }
+        if config?.isEmpty == true {
+            printError("error: --config needs the path of a config file")
             throw ExitCode(Exit.usage)
         }
         if config != nil && noConfig {

@@ -18,6 +18,12 @@ public struct Param: Sendable {
         self.description = description
         self.location = location
     }
+
+    /// Whether `value` is one of `allowed`: numbers compare by value (`2` is `2.0`), as
+    /// everywhere in expressions.
+    public static func enumAllows(_ allowed: [Value], _ value: Value) -> Bool {
+        allowed.contains(value) || (value.numberValue != nil && allowed.contains { $0.numberValue == value.numberValue })
+    }
 }
 
 /// The type of a runbook parameter.

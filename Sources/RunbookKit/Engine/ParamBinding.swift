@@ -37,8 +37,7 @@ public enum ParamBinding {
             } else {
                 throw Problem(description: "param '\(name)' is required: pass --param \(name)=<\(param.type.rawValue)>")
             }
-            if let allowed = param.enumValues, let v = values[name], !allowed.contains(v),
-               !(allowed.contains { $0.numberValue != nil && $0.numberValue == v.numberValue }) {
+            if let allowed = param.enumValues, let v = values[name], !Param.enumAllows(allowed, v) {
                 throw Problem(description: "param '\(name)' must be one of " + allowed.map(\.interpolationText).joined(separator: ", ")
                               + ", got '\(values[name]!.interpolationText)'")
             }

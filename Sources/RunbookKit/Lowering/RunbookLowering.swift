@@ -217,7 +217,7 @@ public enum RunbookLowering {
                 } else if checkParamValue(d, type: type, param: name.value, &r) {
                     let v = r.value(of: d)
                     defaultValue = Located(v, at: d.reportLocation)
-                    if let enumValues, !enumValues.contains(v) {
+                    if let enumValues, !Param.enumAllows(enumValues, v) {
                         r.error("invalid-enum", "default of param '\(name.value)' is not one of its 'enum' values", d)
                     }
                 }

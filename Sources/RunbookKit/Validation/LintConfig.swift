@@ -58,7 +58,15 @@ public struct LintConfig: Sendable {
         let ids = rules.map(\.id)
 
         func ruleList(_ node: YAMLNode, what: String) -> Set<String> {
-            let items = node.sequence != nil ? r.stringList(node, what: what) : (r.string(node, what: what).map { [$0] } ?? [])
+            var items: [Located<String>] = []
+            if let list = node.sequence {
+                items = list.compactMap { r.string($0, what: "each rule id in \(what)") }
+            } else if let one = node.scalar, case .string(let text) = YAMLNode.resolvePlain(one) {
+                // `ignore: a, b` as on the command line: one string, rules separated by commas.
+                items = text.split(whereSeparator: { $0 == "," || $0 == " " }).map { Located(String($0), at: node.reportLocation) }
+            } else {
+                r.error("wrong-type", "\(what) must be a rule id or a list of rule ids, found \(node.kindDescription)", node)
+            }
             var out: Set<String> = []
             for item in items {
                 if defaults[item.value] == nil {
@@ -75,8 +83,15 @@ public struct LintConfig: Sendable {
             // An empty file (or only comments): no settings.
         } else if let map = r.mapping(root, what: "the lint config", allowed: keys) {
             if let node = map["ignore"] { config.ignore = ruleList(node, what: "'ignore'") }
-            if let node = map["severity"], let pairs = r.mapping(node, what: "'severity'", allowed: Array(defaults.keys)) {
-                for (rule, keyNode, value) in pairs.entries {
+            if let node = map["severity"], let pairs = node.mapping {
+                for pair in pairs {
+                    guard let rule = pair.key.scalar?.text else { continue }
+                    let keyNode = pair.key, value = pair.value
+                    guard defaults[rule] != nil else {
+                        r.bag.error("unknown-rule", "unknown rule '\(rule)' in 'severity'" + Suggestions.hint(for: rule, in: ids),
+                                    at: keyNode.reportLocation)
+                        continue
+                    }
                     guard let level = r.string(value, what: "the severity of '\(rule)'") else { continue }
                     switch level.value {
                     case "error":
@@ -95,6 +110,9 @@ public struct LintConfig: Sendable {
                     }
                 }
             }
+            if let node = map["severity"], node.mapping == nil {
+                r.error("wrong-type", "'severity' must be a mapping of rule id to 'error' or 'warning', found \(node.kindDescription)", node)
+            }
             if let node = map["per_file"], let items = r.list(node, what: "'per_file'") {
                 for item in items {
                     guard let entry = r.mapping(item, what: "a 'per_file' entry", allowed: ["paths", "ignore"]),
@@ -102,19 +120,41 @@ public struct LintConfig: Sendable {
                           let ignoreNode = r.requireKey(entry, "ignore", what: "the 'per_file' entry") else { continue }
                     let patterns = pathsNode.sequence != nil ? r.stringList(pathsNode, what: "'paths'")
                         : (r.string(pathsNode, what: "'paths'").map { [$0] } ?? [])
-                    for pattern in patterns where pattern.value.isEmpty || pattern.value.hasPrefix("/") {
-                        r.bag.error("wrong-type", "a 'paths' pattern is relative to the config's directory and not empty, found '\(pattern.value)'",
-                                    at: pattern.location)
+                    if patterns.isEmpty, pathsNode.sequence != nil {
+                        r.error("wrong-type", "'paths' lists no pattern, so the entry silences nothing", pathsNode)
                     }
-                    config.perFile.append(FileRules(patterns: patterns.map(\.value), ignore: ruleList(ignoreNode, what: "'ignore'")))
+                    for pattern in patterns {
+                        if let problem = Self.patternProblem(pattern.value) {
+                            r.bag.error("wrong-type", "the 'paths' pattern '\(pattern.value)' \(problem)", at: pattern.location)
+                        }
+                    }
+                    // `legacy/` is the directory: everything under it.
+                    let normalized = patterns.map { $0.value.hasSuffix("/") ? $0.value + "**" : $0.value }
+                    config.perFile.append(FileRules(patterns: normalized, ignore: ruleList(ignoreNode, what: "'ignore'")))
                 }
             }
             if let node = map["strict"] { config.strict = r.bool(node, what: "'strict'")?.value }
         }
-        let diagnostics = (parsed.diagnostics + r.bag.diagnostics).sorted {
+        // A config is read exactly: what lint would warn about in a runbook (`strict: yes`, a
+        // string in YAML 1.2) would here silently turn a setting off, so every finding is an error.
+        let diagnostics = (parsed.diagnostics + r.bag.diagnostics).map { d -> Diagnostic in
+            var d = d
+            d.severity = .error
+            return d
+        }.sorted {
             ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
         }
         return diagnostics.contains { $0.severity == .error } ? (nil, diagnostics) : (config, diagnostics)
+    }
+
+    /// Why a `per_file` pattern can never match a file lint is given; nil when it can.
+    static func patternProblem(_ pattern: String) -> String? {
+        if pattern.isEmpty { return "is empty" }
+        if pattern.hasPrefix("/") { return "is absolute; patterns are relative to the config's directory" }
+        let segments = pattern.split(separator: "/", omittingEmptySubsequences: false)
+        if segments.dropLast().contains(where: \.isEmpty) { return "has an empty path segment ('//')" }
+        if segments.contains("..") { return "reaches outside the config's directory ('..'); files there get no 'per_file' entry" }
+        return nil
     }
 
     /// Reads and parses the config at `path` (`per_file` patterns are relative to its directory).
@@ -139,7 +179,10 @@ public struct LintConfig: Sendable {
             let dir = directory == "." ? (up.isEmpty ? "." : String(up.dropLast())) : directory + "/" + up
             guard let real = realPath(dir), seen.insert(real).inserted else { return nil }
             let candidate = directory == "." ? up + fileName : dir + (dir.hasSuffix("/") ? "" : "/") + fileName
-            if access(candidate, F_OK) == 0 { return candidate }
+            // lstat: a config that is a dangling symlink is found, and its reading fails loudly,
+            // rather than lint falling back to a parent's config.
+            var info = stat()
+            if lstat(candidate, &info) == 0 { return candidate }
             if real == "/" || access(dir + "/.git", F_OK) == 0 { return nil }
             up += "../"
         }
@@ -159,12 +202,40 @@ public struct LintConfig: Sendable {
     /// `file` relative to `baseDirectory`, through its directory's real path (a symlinked file
     /// is matched where it is linted from, not where it points); nil when it is outside.
     func relativePath(of file: String) -> String? {
-        let name = file.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? file
-        guard let dir = Self.realPath(Self.directoryName(of: file)) else { return nil }
-        let full = dir == "/" ? "/" + name : dir + "/" + name
+        if file == Linter.standardInputName { return nil }  // standard input is in no directory
         let base = baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/"
-        guard full.hasPrefix(base) else { return nil }
-        return String(full.dropFirst(base.count))
+        // As written (through a symlinked directory, the path lint prints) first, then resolved.
+        let name = file.split(separator: "/", omittingEmptySubsequences: true).last.map(String.init) ?? file
+        var candidates = [Self.lexicalAbsolute(file)]
+        if let dir = Self.realPath(Self.directoryName(of: file)) { candidates.append(dir == "/" ? "/" + name : dir + "/" + name) }
+        for bases in [base, lexicalBase] {
+            for full in candidates where full.hasPrefix(bases) { return String(full.dropFirst(bases.count)) }
+        }
+        return nil
+    }
+
+    /// The config's directory as the user reached it (not resolved), ending in `/`.
+    private var lexicalBase: String {
+        let dir = Self.lexicalAbsolute(Self.directoryName(of: path))
+        return dir.hasSuffix("/") ? dir : dir + "/"
+    }
+
+    /// `path` made absolute from the working directory, with `.` and `..` taken out by their
+    /// text (symlinks kept, as the user wrote them).
+    static func lexicalAbsolute(_ path: String) -> String {
+        var full = path
+        if !path.hasPrefix("/") {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let cwd = getcwd(&buffer, buffer.count).map { _ in String(cString: buffer) } ?? "."
+            full = cwd + "/" + path
+        }
+        var parts: [Substring] = []
+        for part in full.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." { _ = parts.popLast(); continue }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     /// Whether a `per_file` pattern matches a relative path. A pattern without `/` matches the

@@ -3,7 +3,7 @@
 public struct StepTimeoutRule: SelfContainedStepLintRule {
     public init() {}
     public var descriptions: [RuleDescription] {
-        [RuleDescription("step-timeout-too-short", .error, "a 'wait' is at least as long as its step's timeout, so every try times out"),
+        [RuleDescription("step-timeout-too-short", .error, "a 'wait' is longer than its step's timeout, so every try times out"),
          RuleDescription("action-timeout-exceeds-step", .warning, "an action's 'timeout' parameter is longer than its step's timeout, which cuts it short")]
     }
 
@@ -11,9 +11,9 @@ public struct StepTimeoutRule: SelfContainedStepLintRule {
         guard let action = catalog[step.action.value], action.id != "confirm" else { return }
         // What bounds one try: the step's timeout, else the action's default.
         let limit = step.timeout?.value.seconds ?? action.defaultTimeout
-        let limitText = step.timeout.map { "its timeout is \($0.value)" }
-            ?? "the default timeout of '\(action.id)' is \(RunbookDuration(seconds: action.defaultTimeout))"
-        if action.id == "wait", let argument = step.argument("duration"), let d = Self.literalSeconds(argument.value), d >= limit {
+        let limitText = step.timeout.map { "the step's timeout is \($0.value)" }
+            ?? "the step's default timeout (of '\(action.id)' steps) is \(RunbookDuration(seconds: action.defaultTimeout))"
+        if action.id == "wait", let argument = step.argument("duration"), let d = Self.literalSeconds(argument.value), d > limit {
             out.append(.error("step-timeout-too-short",
                               "step '\(step.id.value)' waits \(RunbookDuration(seconds: d)) but \(limitText), so every try times out; "
                               + "set the step's 'timeout' longer than the wait",

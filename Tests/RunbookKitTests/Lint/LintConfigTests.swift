@@ -57,13 +57,41 @@ import Testing
             "1:10 error unknown rule 'undo-coverag' in 'ignore' [unknown-rule]",
             "3:3 error 'unknown-key' is an error and stays one: a runbook with it cannot run; use 'ignore' to silence it [invalid-enum]",
             "4:23 error invalid severity 'fatal' for 'file-name-mismatch'; expected 'error' or 'warning' [invalid-enum]",
-            "5:3 error unknown key 'not-a-rule' in 'severity' [unknown-key]",
-            "7:12 error a 'paths' pattern is relative to the config's directory and not empty, found '/abs/*.yaml' [wrong-type]",
+            "5:3 error unknown rule 'not-a-rule' in 'severity' [unknown-rule]",
+            "7:12 error the 'paths' pattern '/abs/*.yaml' is absolute; patterns are relative to the config's directory [wrong-type]",
             "8:14 error unknown rule 'nope' in 'ignore' [unknown-rule]",
             "9:5 error the 'per_file' entry is missing required key 'paths' [missing-key]",
             "10:1 error unknown key 'strictt' in the lint config; did you mean 'strict'? [unknown-key]",
             "11:9 error 'strict' must be true or false, found an integer [wrong-type]",
         ])
+    }
+
+    @Test func whatWouldBeAWarningInARunbookIsAnErrorHere() {
+        // `strict: yes` would otherwise leave strict mode off with only a warning.
+        let (config, problems) = parse("strict: yes\nignore: \"file-name-mismatch, missing-confirmation\"\n")
+        #expect(config == nil)
+        #expect(problems == ["1:9 error 'yes' is a string in YAML 1.2, not a boolean; write true or false for 'strict' [yaml11-bool]"])
+        let (commas, none) = parse("ignore: \"file-name-mismatch, missing-confirmation\"\n")
+        #expect(none.isEmpty)
+        #expect(commas?.ignore == ["file-name-mismatch", "missing-confirmation"])
+    }
+
+    @Test func patternsThatCanNeverMatchAreErrors() {
+        let (config, problems) = parse("""
+        per_file:
+          - paths: [legacy/, "a//b", ../x, ok/*.yaml]
+            ignore: [file-name-mismatch]
+          - paths: []
+            ignore: [file-name-mismatch]
+        """)
+        #expect(config == nil)
+        #expect(problems == [
+            "2:22 error the 'paths' pattern 'a//b' has an empty path segment ('//') [wrong-type]",
+            "2:30 error the 'paths' pattern '../x' reaches outside the config's directory ('..'); files there get no 'per_file' entry [wrong-type]",
+            "4:12 error 'paths' lists no pattern, so the entry silences nothing [wrong-type]",
+        ])
+        let (dir, _) = parse("per_file: [{paths: [legacy/], ignore: [file-name-mismatch]}]\n")
+        #expect(dir?.perFile.first?.patterns == ["legacy/**"])
     }
 
     @Test func yamlErrorsAreReportedAsForRunbooks() {
@@ -112,6 +140,15 @@ import Testing
         // Found from a subdirectory, and not past a repository's root.
         #expect(LintConfig.discover(from: root + "/repo/legacy/deep") == root + "/repo/legacy/deep/../../.runbook-lint.yaml")
         #expect(LintConfig.discover(from: root + "/repo") == root + "/repo/.runbook-lint.yaml")
+        // A file reached through a symlinked directory is matched by the path lint was given.
+        try FileManager.default.createSymbolicLink(atPath: root + "/repo/old", withDestinationPath: root + "/repo/legacy/deep")
+        #expect(config.ignoredRules(forFile: root + "/repo/old/a.yaml") == ["file-name-mismatch"])
+        #expect(config.ignoredRules(forFile: Linter.standardInputName) == ["file-name-mismatch"])
+        // A dangling symlink is found (and fails to load) rather than skipped.
+        try FileManager.default.createDirectory(atPath: root + "/repo/sub", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root + "/repo/sub/.runbook-lint.yaml", withDestinationPath: "nowhere")
+        #expect(LintConfig.discover(from: root + "/repo/sub") == root + "/repo/sub/.runbook-lint.yaml")
+        #expect(LintConfig.load(path: root + "/repo/sub/.runbook-lint.yaml").0 == nil)
         try FileManager.default.createDirectory(atPath: root + "/repo/legacy/.git", withIntermediateDirectories: true)
         #expect(LintConfig.discover(from: root + "/repo/legacy/deep") == nil)
     }
