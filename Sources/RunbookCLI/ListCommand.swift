@@ -18,12 +18,21 @@ struct ListCommand: AsyncParsableCommand {
         let results = Linter.builtin.lint(inputs: files)
         var rows: [[String]] = [["ID", "SEVERITY", "AUTOMATION", "RECOVERY", "STEPS", "TITLE"]]
         var broken: [String] = []
+        // An id several files declare, none of them named after it: `run ID` refuses it.
+        var declared: [String: [String]] = [:]
+        for r in results { if let id = r.runbook?.id.value { declared[id, default: []].append(r.path) } }
         for r in results {
             guard let rb = r.runbook, !r.hasErrors else { broken.append(r.path); continue }
             rows.append([rb.id.value, rb.severity.value.displayName, rb.automation.value.rawValue,
                          rb.expectedRecovery.map { $0.value.description } ?? "-", String(rb.steps.count), TerminalText.escaped(rb.title.value)])
         }
         output(Table.render(rows))
+        for (id, paths) in declared.sorted(by: { $0.key < $1.key })
+        where paths.count > 1 && paths.filter({ Linter.runbookStem($0) == id }).count != 1 {
+            printError("warning: runbook id '\(TerminalText.escaped(id))' is declared by "
+                       + paths.map { TerminalText.escaped($0) }.joined(separator: ", ")
+                       + "; 'runbook run \(TerminalText.escaped(id))' refuses it until one file has it (run one by its path)")
+        }
         // The directory, not the file: a duplicate id is an error only among the files together.
         for path in broken.map({ TerminalText.escaped($0) }) {
             printError("warning: \(path) has lint errors (run 'runbook lint \(TerminalText.escaped(directory.runbooks))')")
