@@ -51,6 +51,15 @@ enum RunbookSummary {
         return out
     }
 
+    /// An argument as written: a literal's text, a template's source.
+    static func argumentText(_ value: TemplateValue) -> String {
+        switch value {
+        case .literal(let v, _): v.interpolationText
+        case .template(let t): t.template.source
+        default: value.staticValue?.interpolationText ?? "…"
+        }
+    }
+
     /// A condition as written: a bare one (`when: x == 1`) is kept wrapped as `${{x == 1}}`.
     static func condition(_ c: LocatedTemplate) -> String {
         let source = c.template.source
@@ -73,7 +82,14 @@ enum RunbookSummary {
             out += c.timeout.map { " (declined after \($0.value) without an answer)" } ?? ""
             out += "\n"
         } else if s.action.value == "confirm" {
-            out += indent + "confirm: asks the on-call (the step's own question)\n"
+            // The `confirm` action: its question and expiry are arguments (the expiry falls back
+            // to the step's timeout, as the run does).
+            let question = s.argument("message").map { Self.argumentText($0.value) } ?? s.title
+            out += indent + "confirm: \"\(t(question))\""
+            if let expiry = s.argument("timeout").map({ Self.argumentText($0.value) }) ?? s.timeout.map({ $0.value.description }) {
+                out += " (declined after \(t(expiry)) without an answer)"
+            }
+            out += "\n"
         }
         var tries: [String] = []
         if let timeout = s.timeout { tries.append("timeout \(timeout.value) per try") }

@@ -32,6 +32,9 @@ import Testing
             action: log
             with: {message: hi}
             retry: {attempts: 1}
+          - id: gate
+            action: confirm
+            with: {message: "Drain ${{ params.env }}?", timeout: 15m}
 
         """)
         let r = try await CLI.run(["show", "sh.yaml"], in: dir.path)
@@ -47,6 +50,8 @@ import Testing
                rollback: none
           3. once [log]
                1 try
+          4. gate [confirm]
+               confirm: "Drain ${{ params.env }}?" (declined after 15m without an answer)
 
         """), "\(r.stdout)")
     }

@@ -11,6 +11,10 @@ public struct UndoCoverageRule: LintRule {
         ]
     }
 
+    /// Read-only actions that still undo something: a human asked to (`confirm`), or the
+    /// resolution of a page (`notify.pagerduty`).
+    static let undoesByHandOrNotice: Set<String> = ["confirm", "notify.pagerduty"]
+
     public func check(_ context: LintContext) -> [Diagnostic] {
         let runbook = context.runbook
         var out: [Diagnostic] = []
@@ -29,8 +33,10 @@ public struct UndoCoverageRule: LintRule {
                                     + "whatever the others do, and a failed one fails the rollback; only 'continue' means something here "
                                     + "(this step's failure does not fail the rollback)", at: onFailure.location))
             }
-            // `confirm` is a human doing the undo by hand; any other read-only action undoes nothing.
-            if let first = step.undoes.first, let action = context.catalog[step.action.value], !action.mutating, action.id != "confirm" {
+            // `confirm` is a human doing the undo by hand, and a PagerDuty event resolves the page
+            // a main step opened; any other read-only action undoes nothing.
+            if let first = step.undoes.first, let action = context.catalog[step.action.value], !action.mutating,
+               !Self.undoesByHandOrNotice.contains(action.id) {
                 out.append(.warning("undo-mismatch", "rollback step '\(step.id.value)' runs '\(action.id)', which changes nothing, "
                                     + "so it does not undo '\(first.value)'; call the action that reverses it, or 'confirm' for a human to do it",
                                     at: step.action.location))
@@ -40,7 +46,8 @@ public struct UndoCoverageRule: LintRule {
                     if main.rollbackNone {
                         out.append(.warning("undo-mismatch", "'\(target.value)' says 'rollback: none', yet rollback step '\(step.id.value)' undoes it; "
                                             + "drop one of the two", at: target.location))
-                    } else if let action = context.catalog[main.action.value], !action.mutating {
+                    } else if let action = context.catalog[main.action.value], !action.mutating,
+                              !(action.id == "notify.pagerduty" && step.action.value == "notify.pagerduty") {
                         out.append(.warning("undo-mismatch", "'\(target.value)' changes nothing ('\(action.id)' is read-only), so there is nothing to undo; "
                                             + "did you mean another step?", at: target.location))
                     }

@@ -117,6 +117,31 @@ struct EngineRollbackTests {
         #expect(reporter.finished("tell")?.error == "chat is down")
     }
 
+    @Test("the confirm action's outputs say who answered and when, approved or declined")
+    func confirmActionOutputs() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let rb = try EngineHarness.runbook("""
+        steps:
+          - id: ask
+            action: confirm
+            with: {message: Go on?}
+          - id: ask_again
+            action: confirm
+            with: {message: Really?}
+        """)
+        let reporter = RecordingReporter()
+        _ = try await h.run(rb, options: engineOptions(confirmer: ConfirmationPolicy(approved: ["ask"], declined: ["ask_again"], operatorName: "erin")),
+                            reporter: reporter)
+        let approved = try #require(reporter.finished("ask"))
+        #expect(approved.outputs["approved"] == .bool(true))
+        #expect(approved.outputs["answered_by"] == .string("erin"))
+        #expect(approved.outputs["answered_at"]?.stringValue?.hasSuffix("Z") == true)
+        let declined = try #require(reporter.finished("ask_again"))
+        #expect(declined.status == .failed)
+        #expect(declined.outputs["approved"] == .bool(false))
+        #expect(declined.outputs["answered_by"] == .string("erin"))
+    }
+
     @Test("a confirmation approved by --approve STEP or --yes lets the step run",
           arguments: [ConfirmationPolicy(approved: ["gate"], operatorName: "alice"),
                       ConfirmationPolicy(approveAll: true, operatorName: "alice")])
