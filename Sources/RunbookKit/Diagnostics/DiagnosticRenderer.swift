@@ -116,6 +116,7 @@ public struct DiagnosticRenderer: Sendable {
         default: break
         }
         if (0xFE00...0xFE0F).contains(v) { return 0 }  // variation selectors
+        if (0x1F1E6...0x1F1FF).contains(v) { return 1 }  // a flag is two regional indicators, two cells in all
         if scalar.properties.isEmojiPresentation { return 2 }
         switch v {
         case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,

@@ -97,6 +97,11 @@ struct NodeReader {
         if case .string = YAMLNode.resolvePlain(s), let d = RunbookDuration.parse(s.text) {
             return Located(d, at: node.reportLocation)
         }
+        if YAMLNode.resolvePlain(s) == .null {
+            // `timeout: ~` or `timeout:` left empty: not a malformed duration, a missing one.
+            error("wrong-type", "\(what) must be a duration such as '90s', '5m' or '1h30m', found null; give one or remove the key", node)
+            return nil
+        }
         error("invalid-duration", "invalid duration '\(s.text)' for \(what); write e.g. '90s', '5m' or '1h30m'", node)
         return nil
     }

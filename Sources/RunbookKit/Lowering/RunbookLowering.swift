@@ -371,7 +371,7 @@ public enum RunbookLowering {
                             at: code.location)
             }
             let statuses = codes.map(\.value)
-            let timeout = h["timeout"].flatMap { r.duration($0, what: "'timeout'") }?.value
+            let timeout = h["timeout"].flatMap { r.positiveDuration($0, what: "'timeout' of the http probe") }?.value
             probe = .http(url: url, expectStatus: statuses, timeout: timeout)
             if comparison != nil {
                 r.error("conflicting-keys", "\(what): 'above', 'below' and 'equals' apply to prometheus probes only", node)

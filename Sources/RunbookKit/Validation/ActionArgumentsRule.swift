@@ -43,7 +43,7 @@ public struct ActionArgumentsRule: StepLintRule {
                 // A step key indented one level too deep lands in `with:`.
                 let hint = Suggestions.closest(to: name, in: action.parameters.map(\.name)) == nil
                     && RunbookLowering.stepKeys.contains(name) && name != "with"
-                    ? "; '\(name)' is a key of the step: indent it like 'with:', not under it"
+                    ? "; '\(name)' is a key of the step: write it beside 'with:' (same indentation), not inside it"
                     : Suggestions.hint(for: name, in: action.parameters.map(\.name))
                 out.append(.error("unknown-parameter", "action '\(action.id)' has no parameter '\(name)'" + hint,
                                   at: argument.name.location))

@@ -193,7 +193,13 @@ public struct Linter: Sendable {
         case .success(let bytes):
             return lint(bytes: bytes, file: shown)
         case .failure(let failure):
-            var linted = LintedFile(path: shown, runbook: nil, diagnostics: [failure.diagnostic], source: nil)
+            var diagnostic = failure.diagnostic
+            if path == "-" {
+                // Named as the user named it: standard input, not the /dev path it was read by.
+                diagnostic.message = diagnostic.message.replacingOccurrences(of: "'/dev/stdin'", with: "standard input")
+                diagnostic.location.file = shown
+            }
+            var linted = LintedFile(path: shown, runbook: nil, diagnostics: [diagnostic], source: nil)
             linted.isUnreadable = failure.diagnostic.ruleID == "io-error"
             return linted
         }
