@@ -128,7 +128,18 @@ public struct Step: Sendable {
     /// Every template of the step an expression can be in: the `with:` values (nested ones too),
     /// `when`, `until` and the `confirm:` message.
     public var templates: [LocatedTemplate] {
-        with.flatMap(\.value.templates) + [when, until, confirm?.message].compactMap { $0 }
+        var out: [LocatedTemplate] = []
+        forEachTemplate { out.append($0) }
+        return out
+    }
+
+    /// `body` for every template of `templates`, in that order, without building the list
+    /// (lint's step rules call this for every step).
+    public func forEachTemplate(_ body: (LocatedTemplate) -> Void) {
+        for argument in with { argument.value.forEachTemplate(body) }
+        if let when { body(when) }
+        if let until { body(until) }
+        if let message = confirm?.message { body(message) }
     }
     /// Where the step's mapping starts.
     public var location: SourceLocation {
@@ -210,11 +221,18 @@ public indirect enum TemplateValue: Sendable {
 
     /// Every template inside, depth first.
     public var templates: [LocatedTemplate] {
+        var out: [LocatedTemplate] = []
+        forEachTemplate { out.append($0) }
+        return out
+    }
+
+    /// `body` for every template inside, depth first, without building a list.
+    public func forEachTemplate(_ body: (LocatedTemplate) -> Void) {
         switch self {
-        case .literal: []
-        case .template(let t): [t]
-        case .list(let items, _): items.flatMap(\.templates)
-        case .map(let pairs, _): pairs.flatMap(\.value.templates)
+        case .literal: return
+        case .template(let t): body(t)
+        case .list(let items, _): for item in items { item.forEachTemplate(body) }
+        case .map(let pairs, _): for pair in pairs { pair.value.forEachTemplate(body) }
         }
     }
 

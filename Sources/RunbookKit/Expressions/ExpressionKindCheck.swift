@@ -8,10 +8,28 @@
 extension Expression {
     /// The problems `ExpressionKindChecker` finds; offsets as in `Template`.
     func checkKinds(_ typing: inout ExpressionTyping) -> [ExpressionIssue] {
+        // Most expressions only read a value (`params.x`, `steps.a.outputs.b`): nothing there
+        // can fail or never hold, and they need no checker.
+        if Self.isPlainRead(root) { return [] }
         var checker = ExpressionKindChecker(expression: self, typing: typing)
         checker.checkRoot()
         typing = checker.typing
         return checker.issues
+    }
+}
+
+extension Expression {
+    /// `params.x`, `env.X`, `run.id`, `steps.a.status`, `steps.a.outputs.b`: a context and the
+    /// names that lead to a value (a field read past those is checked, it may hit a scalar).
+    static func isPlainRead(_ node: ExprNode) -> Bool {
+        var depth = 0
+        var current = node
+        while case .member(let base, _, _) = current.kind {
+            depth += 1
+            current = base
+        }
+        guard case .context(let name) = current.kind else { return false }
+        return depth <= (name == "steps" ? 3 : 1)
     }
 }
 

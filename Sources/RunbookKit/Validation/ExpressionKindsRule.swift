@@ -23,7 +23,7 @@ public struct ExpressionKindsRule: StepLintRule {
             var table = StepTable()
             for step in allSteps { _ = table.add(step, catalog: context.catalog) }
             typing.steps = table.steps
-            for step in allSteps where !step.isSummary { Self.check(step.templates, &typing, into: &out) }
+            for step in allSteps where !step.isSummary { Self.check(step, &typing, into: &out) }
         }
         if let triggers = runbook.triggers {
             typing.steps = [:]
@@ -37,7 +37,7 @@ public struct ExpressionKindsRule: StepLintRule {
         typing.steps = scope.steps
         typing.knowsAllSteps = scope.knowsAllSteps
         var out: [Diagnostic] = []
-        Self.check(step.templates, &typing, into: &out)
+        Self.check(step, &typing, into: &out)
         // A param whose type is not known yet, or a step not read yet: judged with the whole runbook.
         return typing.undecided ? nil : out
     }
@@ -47,6 +47,12 @@ public struct ExpressionKindsRule: StepLintRule {
         // `env` and `secrets` are text when set, but lint leaves what they hold to the run.
         typing.typesEnvironment = false
         return typing
+    }
+
+    private static func check(_ step: Step, _ typing: inout ExpressionTyping, into out: inout [Diagnostic]) {
+        step.forEachTemplate { t in
+            for issue in t.template.checkKinds(&typing) { out.append(t.diagnostic(issue)) }
+        }
     }
 
     private static func check(_ templates: [LocatedTemplate], _ typing: inout ExpressionTyping, into out: inout [Diagnostic]) {

@@ -73,7 +73,13 @@ public struct ExpressionReferencesRule: StepLintRule {
         }
         var scope = ExpressionScope(params: params, steps: steps, currentStep: step.id.value,
                                     allowOwnOutputs: false, inRollback: step.isRollbackStep)
-        for argument in step.with { for t in argument.value.templates { report(t, scope) } }
+        for argument in step.with {
+            switch argument.value {
+            case .literal: continue  // nearly every argument: no list built
+            case .template(let t): report(t, scope)
+            case .list, .map: for t in argument.value.templates { report(t, scope) }
+            }
+        }
         if let w = step.when { report(w, scope) }
         if let c = step.confirm { report(c.message, scope) }
         if let u = step.until {

@@ -16,7 +16,8 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
             }
         }
         // Secrets are read as `secrets.x`; the engine hides RUNBOOK_SECRET_* from `env`.
-        for t in step.templates where t.template.mentions("RUNBOOK_SECRET_") {
+        step.forEachTemplate { t in
+            guard t.template.mentions("RUNBOOK_SECRET_") else { return }
             for path in t.template.references where path.count > 1 && path[0] == "env" && path[1].hasPrefix("RUNBOOK_SECRET_") {
                 let name = String(path[1].dropFirst("RUNBOOK_SECRET_".count)).lowercased()
                 out.append(.error("secret-in-message", "read the secret as 'secrets.\(name)', not 'env.\(path[1])' (secret variables are not in env)",
@@ -26,7 +27,7 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
         if let c = step.confirm { scan(c.message, into: "the confirmation prompt of step '\(step.id.value)'") }
         guard let action = catalog[step.action.value] else { return }
         for argument in step.with where action.messageParameters.contains(argument.name.value) {
-            for t in argument.value.templates {
+            argument.value.forEachTemplate { t in
                 scan(t, into: "'\(argument.name.value)' of '\(action.id)' in step '\(step.id.value)'")
             }
         }

@@ -11,16 +11,19 @@ public struct StepTimeoutRule: SelfContainedStepLintRule {
         guard let action = catalog[step.action.value], action.id != "confirm" else { return }
         // What bounds one try: the step's timeout, else the action's default.
         let limit = step.timeout?.value.seconds ?? action.defaultTimeout
-        let limitText = step.timeout.map { "the step's timeout is \($0.value)" }
-            ?? "the step's default timeout (of '\(action.id)' steps) is \(RunbookDuration(seconds: action.defaultTimeout))"
+        // Worded only for a finding: this runs for every step.
+        var limitText: String {
+            step.timeout.map { "the step's timeout is \($0.value)" }
+                ?? "the step's default timeout (of '\(action.id)' steps) is \(RunbookDuration(seconds: action.defaultTimeout))"
+        }
         if action.id == "wait", let argument = step.argument("duration"), let d = Self.literalSeconds(argument.value), d > limit {
             out.append(.error("step-timeout-too-short",
                               "step '\(step.id.value)' waits \(RunbookDuration(seconds: d)) but \(limitText), so every try times out; "
                               + "set the step's 'timeout' longer than the wait",
                               at: step.timeout?.location ?? argument.value.location))
         }
-        if action.id != "wait", action.parameters.contains(where: { $0.name == "timeout" && $0.type == .duration }),
-           let argument = step.argument("timeout"), let t = Self.literalSeconds(argument.value), t > limit {
+        if action.id != "wait", let argument = step.argument("timeout"), action.parameter(named: "timeout")?.type == .duration,
+           let t = Self.literalSeconds(argument.value), t > limit {
             out.append(.warning("action-timeout-exceeds-step",
                                 "'timeout' of '\(action.id)' is \(RunbookDuration(seconds: t)) but \(limitText), so the step times out first; "
                                 + "keep the step's 'timeout' a little longer than the action's",
