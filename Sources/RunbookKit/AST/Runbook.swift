@@ -52,6 +52,27 @@ public struct Runbook: Sendable {
 
     public func param(_ name: String) -> Param? { params.first { $0.name.value == name } }
 
+    /// The allowed values of each text param whose `enum` is all text (the first param of a
+    /// name): a run never gets another value, so a comparison with one is always false.
+    public var paramEnums: [String: [String]] {
+        var enums: [String: [String]] = [:]
+        for param in params where enums[param.name.value] == nil {
+            if let values = param.enumValues.flatMap({ Self.textEnum($0, type: param.type) }) { enums[param.name.value] = values }
+        }
+        return enums
+    }
+
+    /// The values of a non-empty `enum` of a `string` param when all are text.
+    static func textEnum(_ values: [Value], type: ParamType) -> [String]? {
+        guard type == .string, !values.isEmpty else { return nil }
+        var out: [String] = []
+        for value in values {
+            guard case .string(let text) = value else { return nil }
+            out.append(text)
+        }
+        return out
+    }
+
     /// Each param's declared type (the first param of a name, as lint reads a duplicate).
     public var paramTypes: [String: ParamType] {
         var types: [String: ParamType] = [:]

@@ -251,6 +251,9 @@ extension ExpressionTyping {
     /// an enumeration; with how a message names them.
     func textValues(of node: ExprNode) -> (values: [String], what: String)? {
         guard case .member(let base, let name, _) = node.kind else { return nil }
+        if case .context("params") = base.kind, let values = paramEnums[name] {
+            return (values, "param '\(name)', by its 'enum',")
+        }
         if name == "status", case .member(let root, _, _) = base.kind, case .context("steps") = root.kind {
             return (StepStatus.allCases.map(\.rawValue), "a step's status")
         }

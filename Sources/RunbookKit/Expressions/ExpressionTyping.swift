@@ -33,6 +33,8 @@ struct ExpressionTyping {
     /// Whether `steps` holds every step of the runbook; if not, an output of a step not in it
     /// makes the kind `undecided`.
     var knowsAllSteps = true
+    /// The only values of text params with an `enum` (the run refuses any other).
+    var paramEnums: [String: [String]] = [:]
     /// Whether `env.X` and `secrets.X` count as text (they are, when set).
     var typesEnvironment = true
     /// Set when the kind depends on a param whose type is not known yet (or a step not seen yet).

@@ -51,6 +51,8 @@ public enum RunbookLowering {
             /// The same params with their declared types (`string` when the type is missing or
             /// invalid, as lowering reads it); nil when not known yet.
             public var paramTypes: [String: ParamType]?
+            /// The allowed values of the params whose `enum` is all text; nil when not known yet.
+            public var paramEnums: [String: [String]]?
             /// Every step before this list's in the runbook's order (main steps, then rollback
             /// steps) came through the stream: `steps:` when nothing streamed before it,
             /// `rollback:` after a streamed `steps:`. Only then can a step be checked on arrival
@@ -61,7 +63,7 @@ public enum RunbookLowering {
         public let streamedKeys = ["steps", "rollback"]
         private var reader: NodeReader
         private var current: [Step] = []
-        private var context = ListContext(isRollback: false, paramNames: nil, paramTypes: nil, inOrder: false)
+        private var context = ListContext(isRollback: false, paramNames: nil, paramTypes: nil, paramEnums: nil, inOrder: false)
         fileprivate var lists: [String: (location: SourceLocation, count: Int, steps: [Step])] = [:]
         /// Called with each lowered step; returns what the runbook keeps of it (the step or a
         /// summary of it). Without it every step is kept whole.
@@ -70,13 +72,13 @@ public enum RunbookLowering {
         public init(source: SourceText?) { reader = NodeReader(source: source) }
 
         public func listStarted(_ key: String, precedingPairs: [YAMLNode.Pair]) {
-            var params: (names: Set<String>, types: [String: ParamType])?
+            var params: (names: Set<String>, types: [String: ParamType], enums: [String: [String]])?
             if let pair = precedingPairs.first(where: { $0.key.scalar?.text == "params" }) {
                 params = RunbookLowering.params(pair.value)
             }
             let isRollback = key == "rollback"
             context = ListContext(isRollback: isRollback, paramNames: params?.names, paramTypes: params?.types,
-                                  inOrder: isRollback ? lists["steps"] != nil : lists["rollback"] == nil)
+                                  paramEnums: params?.enums, inOrder: isRollback ? lists["steps"] != nil : lists["rollback"] == nil)
         }
 
         public func item(_ node: consuming YAMLNode, ofList key: String) {
@@ -244,17 +246,23 @@ public enum RunbookLowering {
     /// diagnostics): a param is kept when its name is a scalar that is not null and its
     /// definition is a mapping. With each its declared type, read as `lowerParams` reads it:
     /// `string` when `type` is missing or not a type (lowering reports that).
-    static func params(_ node: YAMLNode) -> (names: Set<String>, types: [String: ParamType]) {
-        guard let pairs = node.mapping else { return ([], [:]) }
+    static func params(_ node: YAMLNode) -> (names: Set<String>, types: [String: ParamType], enums: [String: [String]]) {
+        guard let pairs = node.mapping else { return ([], [:], [:]) }
         var names = Set<String>(minimumCapacity: pairs.count)
         var types = [String: ParamType](minimumCapacity: pairs.count)
+        var enums: [String: [String]] = [:]
         for pair in pairs {
             guard let key = pair.key.scalar, YAMLNode.resolvePlain(key) != .null, let fields = pair.value.mapping else { continue }
             let typeText = fields.last { sameKey($0.key.scalar?.text ?? "", "type") }?.value.scalar?.text
             names.insert(key.text)
-            types[key.text] = typeText.flatMap(ParamType.init(rawValue:)) ?? .string
+            let type = typeText.flatMap(ParamType.init(rawValue:)) ?? .string
+            types[key.text] = type
+            if let items = fields.last(where: { sameKey($0.key.scalar?.text ?? "", "enum") })?.value.sequence,
+               let values = Runbook.textEnum(items.map { NodeReader(source: nil).value(of: $0) }, type: type) {
+                enums[key.text] = values
+            }
         }
-        return (names, types)
+        return (names, types, enums)
     }
 
     /// A probe's literal URL must be one the probe can fetch, as an action's `url` parameter

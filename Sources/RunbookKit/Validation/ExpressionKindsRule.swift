@@ -17,6 +17,7 @@ public struct ExpressionKindsRule: StepLintRule {
         let runbook = context.runbook
         var out: [Diagnostic] = []
         var typing = Self.typing(paramTypes: runbook.paramTypes)
+        typing.paramEnums = runbook.paramEnums
         let allSteps = [runbook.steps, runbook.rollback].joined()  // no copy of the steps
         if allSteps.contains(where: { !$0.isSummary }) {
             // Output types only: whether a step has run is the business of step-not-run-yet.
@@ -34,6 +35,7 @@ public struct ExpressionKindsRule: StepLintRule {
 
     public func check(step: Step, scope: StepScope) -> [Diagnostic]? {
         var typing = Self.typing(paramTypes: scope.paramTypes)
+        typing.paramEnums = scope.paramEnums ?? [:]
         typing.steps = scope.steps
         typing.knowsAllSteps = scope.knowsAllSteps
         var out: [Diagnostic] = []

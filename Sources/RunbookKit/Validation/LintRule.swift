@@ -25,6 +25,8 @@ public struct StepScope: Sendable {
     public var params: Set<String>?
     /// The same params with their declared types; nil when not known yet.
     public var paramTypes: [String: ParamType]?
+    /// The allowed values of text params with an `enum`; nil when not known yet.
+    public var paramEnums: [String: [String]]?
     /// Steps by id (first occurrence), with `hasRun` as it is at this step: main steps before it
     /// have run.
     public var steps: [String: ExpressionScope.StepInfo]
@@ -33,10 +35,11 @@ public struct StepScope: Sendable {
     public var knowsAllSteps: Bool
 
     public init(catalog: ActionCatalog, params: Set<String>?, steps: [String: ExpressionScope.StepInfo],
-                knowsAllSteps: Bool, paramTypes: [String: ParamType]? = nil) {
+                knowsAllSteps: Bool, paramTypes: [String: ParamType]? = nil, paramEnums: [String: [String]]? = nil) {
         self.catalog = catalog
         self.params = params
         self.paramTypes = paramTypes
+        self.paramEnums = paramEnums
         self.steps = steps
         self.knowsAllSteps = knowsAllSteps
     }

@@ -35,7 +35,7 @@ final class StepStreamChecker {
     private func check(_ step: Step, _ context: RunbookLowering.StepStream.ListContext) -> Step {
         guard context.inOrder else { return step }
         let scope = StepScope(catalog: catalog, params: context.paramNames, steps: table.steps, knowsAllSteps: false,
-                              paramTypes: context.paramTypes)
+                              paramTypes: context.paramTypes, paramEnums: context.paramEnums)
         var found: [Diagnostic] = []
         for rule in rules {
             guard let diagnostics = rule.check(step: step, scope: scope) else { return step }
