@@ -144,8 +144,12 @@ struct ExpressionKindChecker {
         guard let lhsKind, let rhsKind, !(lhsKind.isNumber && rhsKind.isNumber), !(lhsKind.isText && rhsKind.isText) else { return }
         var message = "cannot compare \(lhsKind.runName) with \(rhsKind.runName)"
         let why = [(lhs, lhsKind), (rhs, rhsKind)].filter { !Self.isLiteral($0.0) }
-            .map { "'\(evaluator.source($0.0))' is always \($0.1.phrase)" }
+            .map { Self.environmentRead($0.0) != nil ? "'\(evaluator.source($0.0))' is always text, or null when unset"
+                : "'\(evaluator.source($0.0))' is always \($0.1.phrase)" }
         if !why.isEmpty { message += " (" + why.joined(separator: ", ") + ")" }
+        if let read = [lhs, rhs].lazy.compactMap({ Self.environmentRead($0) }).first, lhsKind.isNumber || rhsKind.isNumber {
+            message += "; read a number with from_json(\(read))"
+        }
         // `0 < x < 10` compares the bool `0 < x` with 10.
         if case .binary(let inner, let low, let middle) = lhs.kind, inner.isOrdering {
             message += "; to test a range, write '\(evaluator.source(low)) \(inner.rawValue) \(evaluator.source(middle)) && "
@@ -205,6 +209,13 @@ struct ExpressionKindChecker {
     private mutating func report(_ ruleID: String, _ message: String, severity: DiagnosticSeverity = .error, at node: ExprNode) {
         issues.append(ExpressionIssue(ruleID: ruleID, severity: severity, message: message,
                                       offset: expression.offset + node.range.lowerBound))
+    }
+
+    /// `env.X` or `secrets.X` as written, for a node that reads one directly.
+    private static func environmentRead(_ node: ExprNode) -> String? {
+        guard case .member(let base, let name, _) = node.kind, case .context(let context) = base.kind,
+              context == "env" || context == "secrets" else { return nil }
+        return "\(context).\(name)"
     }
 
     private static func isLiteral(_ node: ExprNode) -> Bool {

@@ -44,11 +44,11 @@ public struct ExpressionKindsRule: StepLintRule {
         return typing.undecided ? nil : out
     }
 
+    /// `env` and `secrets` count as text: they are text when set and null when not, so either
+    /// way `env.PORT > 1000` fails and `env.PORT == 8080` never holds (a field of them is not
+    /// judged: null has none).
     private static func typing(paramTypes: [String: ParamType]?) -> ExpressionTyping {
-        var typing = ExpressionTyping(paramTypes: paramTypes)
-        // `env` and `secrets` are text when set, but lint leaves what they hold to the run.
-        typing.typesEnvironment = false
-        return typing
+        ExpressionTyping(paramTypes: paramTypes)
     }
 
     private static func check(_ step: Step, _ typing: inout ExpressionTyping, into out: inout [Diagnostic]) {
