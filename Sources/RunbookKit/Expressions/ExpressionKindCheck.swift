@@ -129,12 +129,44 @@ struct ExpressionKindChecker {
             // A call lint reports (unknown-function, wrong-arity) is not evaluated: that would say it twice.
             let wellFormed = ExpressionFunctions.signatures[name]?.accepts(arguments.count) == true
             if wellFormed, facts.allSatisfy({ if case .constant = $0 { true } else { false } }) { return .constant }
-            for (argument, fact) in zip(arguments, facts) { _ = kind(argument, fact) }
+            var kinds: [StaticKind?] = []
+            for (argument, fact) in zip(arguments, facts) { kinds.append(kind(argument, fact)) }
+            if wellFormed, let (index, expected) = Self.argumentProblem(name, kinds), let got = kinds[index] {
+                let argument = arguments[index]
+                let what = if case .literal(let value) = argument.kind { "\(got.runName) \(value.interpolationText)" }
+                    else { "\(got.runName) ('\(evaluator.source(argument))' is always \(got.phrase))" }
+                report(ExpressionIssue.Rule.expressionType, "'\(name)' expects \(expected), got \(what)", at: argument)
+            }
             if name == "format", let pattern = arguments.first, case .literal(.string(let text)) = pattern.kind,
                case .failure(let problem) = FormatPattern.parse(text, valueCount: arguments.count - 1) {
                 report(ExpressionIssue.Rule.expressionType, problem.message, at: pattern)
             }
             return .kind(typing.kind(of: node, operands: nil, nil))
+        }
+    }
+
+    /// The first argument whose kind the function refuses in every run (as `ExpressionFunctions`
+    /// does), with what it expects; nil when every known kind fits.
+    static func argumentProblem(_ name: String, _ kinds: [StaticKind?]) -> (index: Int, expected: String)? {
+        func first(_ indices: Range<Int>, _ expected: String, fits: (StaticKind) -> Bool) -> (Int, String)? {
+            for i in indices where i < kinds.count {
+                if let k = kinds[i], !fits(k) { return (i, expected) }
+            }
+            return nil
+        }
+        let collection: (StaticKind) -> Bool = { $0.isText || $0 == .list || $0 == .map }
+        switch name {
+        case "len", "contains": return first(0..<1, "a string, list or map", fits: collection)
+        case "starts_with", "ends_with": return first(0..<2, "a string", fits: \.isText)
+        case "from_json", "lower", "upper", "format": return first(0..<1, "a string", fits: \.isText)
+        case "join": return first(0..<1, "a list", fits: { $0 == .list }) ?? first(1..<2, "a string", fits: \.isText)
+        case "keys": return first(0..<1, "a map", fits: { $0 == .map })
+        case "abs": return first(0..<1, "a number", fits: \.isNumber)
+        case "round": return first(0..<2, "a number", fits: \.isNumber)
+        case "min", "max":
+            if kinds.count == 1 { return first(0..<1, "numbers or a list of numbers", fits: { $0.isNumber || $0 == .list }) }
+            return first(0..<kinds.count, "numbers", fits: \.isNumber)
+        default: return nil
         }
     }
 
