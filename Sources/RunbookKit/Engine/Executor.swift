@@ -487,7 +487,9 @@ public struct Executor: Sendable {
                     // and env are this run's own, so the real run would fail the same way.
                     let why = Self.readsOutputs(step) ? "simulated outputs" : "the real run would fail here"
                     emit(.log(step: id, level: "warning", message: masker.mask("\(error) (\(why))")))
-                    arguments = [:]
+                    // The plan still shows every argument that did resolve (which deployment,
+                    // which namespace): only the broken one is missing.
+                    arguments = resolvableArguments(step, descriptor, state)
                 } else {
                     return finishStep(step, state, .failed, error: "\(error)", started: started)
                 }
@@ -688,6 +690,20 @@ public struct Executor: Sendable {
         return out
     }
 
+    /// The arguments that resolve and convert, each on its own; the others left out (for a
+    /// dry-run plan whose `resolveArguments` failed on one of them).
+    func resolvableArguments(_ step: Step, _ descriptor: ActionDescriptor, _ state: RunState) -> [String: Value] {
+        let context = evaluationContext(state)
+        var out: [String: Value] = [:]
+        for argument in step.with {
+            guard let parameter = descriptor.parameter(named: argument.name.value),
+                  let value = try? evaluate(argument.value, context),
+                  let converted = try? ArgumentConversion.convert(value, to: parameter, action: descriptor.id) else { continue }
+            out[parameter.name] = converted
+        }
+        return out
+    }
+
     /// Secrets the step's arguments read that the store does not have.
     func missingSecrets(_ step: Step) -> [String] {
         var names: [String] = []
@@ -762,8 +778,16 @@ public enum ArgumentConversion {
         case (.url, .string(let s)): if URLCheck.isValid(s) { return value }; throw fail()
         case (.enumeration(let allowed), .string(let s)): if allowed.contains(s) { return value }; throw fail()
         case (.list(let element), .list(let items)):
+            // A null inside (an unset env variable, a missing output) would reach the action as
+            // the text "null": a program argument, an environment value. It fails here instead.
+            if element != .any, let index = items.firstIndex(of: .null) {
+                throw ArgumentError("parameter '\(name)' of '\(action)': item \(index + 1) is null (an unset env variable or a missing output?)")
+            }
             return .list(try items.map { try convert($0, to: element, name: name, action: action) })
         case (.map(let element), .map(let m)):
+            if element != .any, let key = m.keys.sorted().first(where: { m[$0] == .null }) {
+                throw ArgumentError("parameter '\(name)' of '\(action)': '\(key)' is null (an unset env variable or a missing output?)")
+            }
             return .map(try m.mapValues { try convert($0, to: element, name: name, action: action) })
         case (.oneOf(let types), _):
             for t in types { if let v = try? convert(value, to: t, name: name, action: action) { return v } }
