@@ -3,7 +3,8 @@
 public struct SecretFlowRule: SelfContainedStepLintRule {
     public init() {}
     public var descriptions: [RuleDescription] {
-        [RuleDescription("secret-in-message", .error, "a secret flows into a notification, log, prompt or incident text")]
+        [RuleDescription("secret-in-message", .error, "a secret flows into a notification, log, prompt or incident text"),
+         RuleDescription("secret-on-command-line", .warning, "a secret is put on a program's command line ('argv' or 'command' of exec), which every local user can read")]
     }
 
     public func check(_ step: Step, catalog: ActionCatalog, into out: inout [Diagnostic]) {
@@ -25,6 +26,21 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
             }
         }
         if let c = step.confirm { scan(c.message, into: "the confirmation prompt of step '\(step.id.value)'") }
+        // A command line is readable by every user of the machine (ps, /proc/PID/cmdline), and
+        // masking output cannot hide it there: a secret goes in `env`.
+        if step.action.value == "exec" {
+            for argument in step.with where argument.name.value == "argv" || argument.name.value == "command" {
+                argument.value.forEachTemplate { t in
+                    guard t.template.mentions("secrets") else { return }
+                    for path in t.template.references where path.first == "secrets" {
+                        let name = path.count > 1 ? "secrets.\(path[1])" : "secrets"
+                        out.append(.warning("secret-on-command-line",
+                                            "secret '\(name)' is on the command line of step '\(step.id.value)', where every local user can read it (ps); "
+                                            + "pass it in 'env' (env: {TOKEN: \"${{ \(name) }}\"}) and use $TOKEN", at: t.location))
+                    }
+                }
+            }
+        }
         guard let action = catalog[step.action.value] else { return }
         for argument in step.with where action.messageParameters.contains(argument.name.value) {
             argument.value.forEachTemplate { t in

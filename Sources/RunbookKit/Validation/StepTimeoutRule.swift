@@ -22,6 +22,17 @@ public struct StepTimeoutRule: SelfContainedStepLintRule {
                               + "set the step's 'timeout' longer than the wait",
                               at: step.timeout?.location ?? argument.value.location))
         }
+        // `process.stop` waits `grace` before its SIGKILL: a step that times out first never sends it.
+        if action.id == "process.stop", Self.escalates(step) {
+            let grace = step.argument("grace").flatMap { Self.literalSeconds($0.value) }
+                ?? action.parameter(named: "grace")?.defaultValue?.stringValue.flatMap { RunbookDuration.parse($0)?.seconds }
+            if let grace, grace >= limit {
+                out.append(.warning("action-timeout-exceeds-step",
+                                    "'grace' of 'process.stop' is \(RunbookDuration(seconds: grace)) but \(limitText), so the step times out "
+                                    + "before the SIGKILL that follows the grace; keep the step's 'timeout' longer than 'grace'",
+                                    at: step.argument("grace")?.value.location ?? step.timeout?.location ?? step.action.location))
+            }
+        }
         if action.id != "wait", let argument = step.argument("timeout"), action.parameter(named: "timeout")?.type == .duration,
            let t = Self.literalSeconds(argument.value), t > limit {
             out.append(.warning("action-timeout-exceeds-step",
@@ -29,6 +40,12 @@ public struct StepTimeoutRule: SelfContainedStepLintRule {
                                 + "keep the step's 'timeout' a little longer than the action's",
                                 at: argument.value.location))
         }
+    }
+
+    /// Whether `process.stop` sends SIGKILL after its grace (`escalate` is not written false).
+    static func escalates(_ step: Step) -> Bool {
+        if case .literal(.bool(false), _)? = step.argument("escalate")?.value { return false }
+        return true
     }
 
     /// A duration written as a literal: `90s`, or a non-negative number of seconds.
