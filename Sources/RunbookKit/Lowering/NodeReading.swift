@@ -55,6 +55,17 @@ struct NodeReader {
         return nil
     }
 
+    /// A string shown to people as written (a title, a name, a description): a `${{ }}` in it
+    /// is not evaluated, which a warning says (`expression-not-evaluated`).
+    mutating func text(_ node: YAMLNode, what: String) -> Located<String>? {
+        guard let s = string(node, what: what) else { return nil }
+        if Template.containsExpressionOpener(s.value) {
+            warning("expression-not-evaluated", "\(what) is shown as written: its ${{ }} is not evaluated (expressions work in "
+                    + "'with', 'when', 'until', confirmations and trigger probes)", node)
+        }
+        return s
+    }
+
     mutating func int(_ node: YAMLNode, what: String) -> Located<Int>? {
         if let s = node.scalar, case .int(let i) = YAMLNode.resolvePlain(s) { return Located(i, at: node.reportLocation) }
         error("wrong-type", "\(what) must be an integer, found \(node.kindDescription)", node)

@@ -115,8 +115,8 @@ public enum RunbookLowering {
             }
         }
         let id = r.requireKey(map, "id", what: "the runbook").flatMap { r.identifier($0, what: "runbook id") }
-        let title = r.requireKey(map, "title", what: "the runbook").flatMap { r.string($0, what: "'title'") }
-        let description = map["description"].flatMap { r.string($0, what: "'description'") }
+        let title = r.requireKey(map, "title", what: "the runbook").flatMap { r.text($0, what: "'title'") }
+        let description = map["description"].flatMap { r.text($0, what: "'description'") }
         let severity = r.requireKey(map, "severity", what: "the runbook").flatMap { r.enumeration($0, Severity.self, what: "severity") }
         let automation = r.requireKey(map, "automation", what: "the runbook").flatMap { r.enumeration($0, Automation.self, what: "automation") }
         let expected = map["expected_recovery"].flatMap { r.duration($0, what: "'expected_recovery'") }
@@ -144,7 +144,7 @@ public enum RunbookLowering {
                 rollback = lowerSteps(consume items, isRollback: true, &r)
             }
         }
-        let manual = map["manual_recovery"].flatMap { r.string($0, what: "'manual_recovery'") }
+        let manual = map["manual_recovery"].flatMap { r.text($0, what: "'manual_recovery'") }
         let prevention = map["prevention"].map { r.stringList($0, what: "'prevention'") } ?? []
 
         checkDuplicateStepIDs([steps, rollback].joined(), count: steps.count + rollback.count, &r)
@@ -235,7 +235,7 @@ public enum RunbookLowering {
                 }
                 required = b.value || defaultValue == nil
             }
-            let description = map["description"].flatMap { r.string($0, what: "'description'")?.value }
+            let description = map["description"].flatMap { r.text($0, what: "'description'")?.value }
             params.append(Param(name: name, type: type, defaultValue: defaultValue, required: required,
                                 enumValues: enumValues, description: description, location: pair.key.reportLocation))
         }
@@ -420,7 +420,7 @@ public enum RunbookLowering {
             consecutive = n.value
         }
         let forDuration = map["for"].flatMap { r.duration($0, what: "'for'") }
-        let description = map["description"].flatMap { r.string($0, what: "'description'")?.value }
+        let description = map["description"].flatMap { r.text($0, what: "'description'")?.value }
         return TriggerCondition(id: id, description: description, probe: probe, comparison: comparison,
                                 consecutiveFailures: consecutive, forDuration: forDuration, location: node.reportLocation)
     }
@@ -448,7 +448,7 @@ public enum RunbookLowering {
         let what = "step '\(id.value)'"
         guard let actionNode = r.requireKey(map, "action", what: what),
               let action = r.string(actionNode, what: "'action'") else { return nil }
-        let name = map["name"].flatMap { r.string($0, what: "'name'")?.value }
+        let name = map["name"].flatMap { r.text($0, what: "'name'")?.value }
         var with: [WithArgument] = []
         if let w = map["with"] {
             if case .scalar(let s) = w.content, YAMLNode.resolvePlain(s) == .null {
