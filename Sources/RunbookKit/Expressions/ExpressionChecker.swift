@@ -13,6 +13,9 @@ public struct ExpressionScope: Sendable {
         public var hasRun: Bool
         /// The step is in the runbook's `rollback:` list; `inRollback` does not make it readable early.
         public var isRollbackStep: Bool
+        /// A main step whose failure stops the run (`on_failure` rollback or abort): no main step
+        /// after it ever sees it `failed`.
+        public var stopsRunOnFailure = false
 
         /// Creates step information.
         public init(outputs: Set<String>?, hasRun: Bool, isRollbackStep: Bool = false,

@@ -211,8 +211,16 @@ struct ExpressionKindChecker {
                                         _ rhs: ExprNode, _ rhsKind: StaticKind?) {
         let result = op == .equal ? "always false" : "always true"
         for (side, other) in [(rhs, lhs), (lhs, rhs)] {
-            guard case .literal(.string(let text)) = side.kind, let domain = typing.textValues(of: other),
-                  !domain.values.contains(text) else { continue }
+            guard case .literal(.string(let text)) = side.kind, let domain = typing.textValues(of: other) else { continue }
+            if let stopper = domain.stopper, text == StepStatus.failed.rawValue {
+                // Not a typo: a run never gets here after that step failed.
+                report(ExpressionIssue.Rule.comparisonAlwaysFalse,
+                       "'\(evaluator.source(other))' is never 'failed' here, so '\(op.rawValue)' is \(result): when '\(stopper)' fails "
+                       + "the run stops (its on_failure) before this step; give '\(stopper)' 'on_failure: continue' to go on after a failure",
+                       severity: .warning, at: side)
+                return
+            }
+            guard !domain.values.contains(text) else { continue }
             let list = domain.values.map { "'\($0)'" }.joined(separator: ", ")
             report(ExpressionIssue.Rule.expressionType, "'\(evaluator.source(other))' is never '\(ExpressionEvaluator.shorten(text, to: 40))', "
                    + "so '\(op.rawValue)' is \(result); \(domain.what) is one of \(list)"
@@ -292,18 +300,19 @@ struct ExpressionKindChecker {
 extension ExpressionTyping {
     /// The only strings `node` can be when it is text: a step's status, or an output declared as
     /// an enumeration; with how a message names them.
-    func textValues(of node: ExprNode) -> (values: [String], what: String)? {
+    func textValues(of node: ExprNode) -> (values: [String], what: String, stopper: String?)? {
         guard case .member(let base, let name, _) = node.kind else { return nil }
         if case .context("params") = base.kind, let values = paramEnums[name] {
-            return (values, "param '\(name)', by its 'enum',")
+            return (values, "param '\(name)', by its 'enum',", nil)
         }
-        if name == "status", case .member(let root, _, _) = base.kind, case .context("steps") = root.kind {
-            return (StepStatus.allCases.map(\.rawValue), "a step's status")
+        if name == "status", case .member(let root, let step, _) = base.kind, case .context("steps") = root.kind {
+            let stopper = inMainStep && steps?[step]?.stopsRunOnFailure == true ? step : nil
+            return (StepStatus.allCases.map(\.rawValue), "a step's status", stopper)
         }
         guard let output = Self.output(base, name), case .enumeration(let values)? = steps?[output.step]?.outputTypes?[name] else {
             return nil
         }
-        return (values, "output '\(name)' of step '\(output.step)'")
+        return (values, "output '\(name)' of step '\(output.step)'", nil)
     }
 }
 

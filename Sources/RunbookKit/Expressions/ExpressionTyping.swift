@@ -33,6 +33,9 @@ struct ExpressionTyping {
     /// Whether `steps` holds every step of the runbook; if not, an output of a step not in it
     /// makes the kind `undecided`.
     var knowsAllSteps = true
+    /// The expression is in a main step (not a rollback step, not a trigger): a main step that
+    /// stops the run when it fails is never seen `failed` from there.
+    var inMainStep = false
     /// The only values of text params with an `enum` (the run refuses any other).
     var paramEnums: [String: [String]] = [:]
     /// Whether `env.X` and `secrets.X` count as text (they are, when set).

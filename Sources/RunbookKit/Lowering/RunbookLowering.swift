@@ -213,6 +213,11 @@ public enum RunbookLowering {
                 if typeKnown { for item in items { checkParamValue(item, type: type, param: name.value, &r) } }
             }
             var defaultValue: Located<Value>?
+            if let d = map["default"], let s = d.scalar, Template.containsExpressionOpener(s.text) {
+                // `default: "${{ env.PROMETHEUS_URL }}"`: the env fallback people try first.
+                r.warning("expression-not-evaluated", "the default of param '\(name.value)' is used as written: its ${{ }} is not evaluated; "
+                          + "give the value with --param, or read env where the param is used", d)
+            }
             if let d = map["default"] {
                 if !typeKnown {
                     defaultValue = Located(r.value(of: d), at: d.reportLocation)
@@ -287,7 +292,7 @@ public enum RunbookLowering {
         case (.string, .string), (.int, .int), (.number, .int), (.bool, .bool): ok = true
         case (.number, .double(let d)): ok = d.isFinite  // .inf, .nan, 1e400: not a number a step can use
         case (.duration, .string(let s)): ok = RunbookDuration.parse(s) != nil
-        case (.url, .string(let s)): ok = URLCheck.isValid(s) || Template.containsExpressionOpener(s)
+        case (.url, .string(let s)): ok = URLCheck.isValid(s)
         default: ok = false
         }
         if !ok {

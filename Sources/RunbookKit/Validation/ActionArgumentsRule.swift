@@ -63,7 +63,7 @@ public struct ActionArgumentsRule: StepLintRule {
                 // A required text left empty is as good as missing: the action refuses it.
                 out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' must not be empty", at: location))
             }
-            if parameter.secret, case .literal(.string, let location) = argument.value {
+            if parameter.secret, let location = Self.clearTextSecret(argument.value, parameter: parameter.name) {
                 out.append(.warning("secret-literal", "parameter '\(parameter.name)' is a secret; pass it as '${{ secrets.NAME }}' instead of clear text",
                                     at: location))
             }
@@ -74,6 +74,35 @@ public struct ActionArgumentsRule: StepLintRule {
         }
         if !action.constraints.isEmpty { ParameterConstraintCheck.check(step, action, into: &out) }
         return !typing.undecided
+    }
+}
+
+extension ActionArgumentsRule {
+    /// Where a secret parameter's value is written in clear text: a literal, or text around a
+    /// `${{ }}` that holds a password (`postgres://app:hunter2@${{ params.host }}`). A DSN with no
+    /// password in it (peer or socket authentication) holds no secret.
+    static func clearTextSecret(_ value: TemplateValue, parameter: String) -> SourceLocation? {
+        switch value {
+        case .literal(.string(let text), let location):
+            if parameter == "dsn", !hasPassword(text) { return nil }
+            return location
+        case .template(let t):
+            guard !t.template.mentions("secrets") else { return nil }
+            let text = t.template.segments.map { if case .text(let s) = $0 { s } else { "x" } }.joined()
+            return hasPassword(text) ? t.location : nil
+        default:
+            return nil
+        }
+    }
+
+    /// `scheme://user:password@host` or `password=...` (a libpq keyword DSN).
+    static func hasPassword(_ text: String) -> Bool {
+        if text.range(of: "password=", options: .caseInsensitive) != nil { return true }
+        guard let scheme = text.range(of: "://") else { return false }
+        let rest = text[scheme.upperBound...]
+        guard let at = rest.firstIndex(of: "@") else { return false }
+        let userinfo = rest[..<at]
+        return userinfo.contains(":") && !userinfo.contains("/")
     }
 }
 
@@ -174,7 +203,13 @@ enum RangeCheck {
         func visit(_ value: TemplateValue, as type: ValueType, isItem: Bool) {
             let found: Value, location: SourceLocation
             switch value {
-            case .literal(let v, let at): (found, location) = (v, at)
+            case .literal(let v, let at):
+                // A quoted number (`port: "70000"`) is converted by the run, so its range counts too.
+                if case .string(let s) = v, let d = Double(s.trimmingCharacters(in: .whitespaces)), d.isFinite {
+                    (found, location) = (.double(d), at)
+                } else {
+                    (found, location) = (v, at)
+                }
             case .template(let t):
                 guard let v = TypeCheck.constantValue(t, as: type) else { return }
                 (found, location) = (v, t.location)
@@ -342,6 +377,12 @@ public enum TypeCheck {
             return nil // `replicas: 3.0`: the run reads a whole number as the integer
         case (_, .string(let s)) where Template.containsExpressionOpener(s):
             return nil // a `${{` that did not parse: reported as expression-syntax, not twice
+        case (.int, .string(let s)) where Int(s.trimmingCharacters(in: .whitespaces)) != nil:
+            return nil // `port: "6379"`: a quoted number the run converts
+        case (.number, .string(let s)) where Double(s.trimmingCharacters(in: .whitespaces))?.isFinite == true:
+            return nil
+        case (.bool, .string("true")), (.bool, .string("false")):
+            return nil
         case (.bool, .string(let s)) where NodeReader.boolLike.contains(s.lowercased()):
             return fail(" (YAML 1.2 reads it as a string; write true or false)")
         case (.duration, .int(let i)) where i >= 0:

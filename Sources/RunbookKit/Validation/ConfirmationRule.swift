@@ -8,7 +8,10 @@ public struct ConfirmationRule: LintRule {
     public func check(_ context: LintContext) -> [Diagnostic] {
         let runbook = context.runbook
         guard runbook.automation.value != .automatic else { return [] }
-        let asks = runbook.steps.contains { $0.confirm != nil || $0.action.value == "confirm" }
+        // A step with `when: false` never runs, so it asks nobody.
+        let asks = runbook.steps.contains {
+            ($0.confirm != nil || $0.action.value == "confirm") && $0.when?.template.isConstantFalse != true
+        }
         if asks { return [] }
         return [.warning("missing-confirmation",
                          "runbook is '\(runbook.automation.value.rawValue)' but no step asks for confirmation; add 'confirm:' to the step a human must approve",

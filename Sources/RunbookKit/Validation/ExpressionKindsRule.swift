@@ -52,6 +52,8 @@ public struct ExpressionKindsRule: StepLintRule {
     }
 
     private static func check(_ step: Step, _ typing: inout ExpressionTyping, into out: inout [Diagnostic]) {
+        typing.inMainStep = !step.isRollbackStep
+        defer { typing.inMainStep = false }
         step.forEachTemplate { t in
             for issue in t.template.checkKinds(&typing) { out.append(t.diagnostic(issue)) }
         }

@@ -114,6 +114,7 @@ struct StepTable {
         steps[step.id.value] = ExpressionScope.StepInfo(outputs: catalog.outputNames(of: step.action.value), hasRun: false,
                                                         isRollbackStep: step.isRollbackStep,
                                                         outputTypes: catalog.outputTypes(of: step.action.value))
+        steps[step.id.value]?.stopsRunOnFailure = !step.isRollbackStep && step.failureMode != .continue
         return true
     }
 

@@ -8,8 +8,10 @@ public struct PagingRule: LintRule {
     public func check(_ context: LintContext) -> [Diagnostic] {
         let runbook = context.runbook
         guard runbook.severity.value == .sev1, runbook.automation.value == .automatic else { return [] }
-        if runbook.steps.contains(where: Self.pages) { return [] }
-        return [.warning("sev1-pages-nobody", "automatic Sev1 runbook pages nobody; add a 'notify.pagerduty' step that triggers an incident",
+        // A page from the rollback list counts: it reaches a human when the automation fails.
+        if runbook.steps.contains(where: Self.pages) || runbook.rollback.contains(where: Self.pages) { return [] }
+        return [.warning("sev1-pages-nobody", "automatic Sev1 runbook pages nobody: no step or rollback step runs 'notify.pagerduty' to trigger an incident; "
+                         + "add one (paging through another tool, e.g. notify.webhook: silence this rule for the file)",
                          at: runbook.severity.location)]
     }
 
