@@ -324,6 +324,12 @@ private struct DocumentLoader {
                 notes.append(DiagnosticNote(contextNote(context), at: contextLocation))
             }
         }
+        // `with: {url: ${{ params.url }}/x}`: the expression's braces end the flow mapping.
+        if context?.contains("flow") == true, location.offset >= 1, location.offset < bytes.count,
+           bytes[location.offset] == UInt8(ascii: "{") || bytes[location.offset] == UInt8(ascii: "$"),
+           bytes[location.offset - 1] == UInt8(ascii: "$") || bytes[location.offset] == UInt8(ascii: "$") {
+            message += "; inside { } or [ ] a value holding ${{ }} must be quoted: \"${{ ... }}\""
+        }
         return .error("yaml-syntax", message, at: location, notes: notes)
     }
 
