@@ -140,7 +140,9 @@ struct RegistryTests {
         let codes = try #require(BuiltinActions.catalog["http.check"]?.parameter(named: "expect_status")?.type)
         #expect(codes.accepts(.int(503)))
         #expect(codes.accepts(.list([.int(200), .int(204)])))
-        #expect(!codes.accepts(.list([.string("200")])))
+        // A quoted number converts, as the run converts it; other text does not.
+        #expect(codes.accepts(.list([.string("200")])))
+        #expect(!codes.accepts(.list([.string("ok")])))
         #expect(ValueType.enumeration(["GET"]).accepts(.string("GET")))
         #expect(!ValueType.enumeration(["GET"]).accepts(.string("get")))
         #expect(!ValueType.string.accepts(.null))
