@@ -24,12 +24,21 @@ struct NodeReader {
         for pair in pairs {
             guard let key = pair.key.scalar?.text else { continue }
             if !allowed.contains(where: { sameKey($0, key) }) {
-                error("unknown-key", "unknown key '\(key)' in \(what)" + Suggestions.hint(for: key, in: allowed), pair.key)
+                // `{description: a host, e.g. pg-2}`: the comma ended the value, and the rest became a key.
+                let commaHint = key.contains(" ") && pair.value.scalar.map({ YAMLNode.resolvePlain($0) == .null }) == true
+                    && isFlowMapping(node) ? "; in { } a ',' ends a value: quote the value before it" : ""
+                error("unknown-key", "unknown key '\(key)' in \(what)" + Suggestions.hint(for: key, in: allowed) + commaHint, pair.key)
                 continue
             }
             map.entries.append((key, pair.key, pair.value))
         }
         return map
+    }
+
+    /// Whether the mapping is written `{ ... }` (its source starts with a brace).
+    func isFlowMapping(_ node: YAMLNode) -> Bool {
+        guard let source, node.location.offset >= 0, node.location.offset < source.contents.count else { return false }
+        return source.contents[node.location.offset] == UInt8(ascii: "{")
     }
 
     mutating func requireKey(_ map: Mapping, _ key: String, what: String) -> YAMLNode? {
@@ -80,7 +89,10 @@ struct NodeReader {
             default: break
             }
         }
-        error("wrong-type", "\(what) must be a number, found \(node.kindDescription)", node)
+        // `above: "${{ params.threshold }}"`: only probes' url and query are evaluated.
+        let hint = node.scalar.map { Template.containsExpressionOpener($0.text) } == true
+            ? "; expressions are not evaluated here, write the number" : ""
+        error("wrong-type", "\(what) must be a number, found \(node.kindDescription)" + hint, node)
         return nil
     }
 
