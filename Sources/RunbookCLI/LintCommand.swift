@@ -62,7 +62,7 @@ struct LintCommand: AsyncParsableCommand {
         }
         let known = Set(BuiltinRules.descriptions.map(\.id))
         // `--ignore a,b` as in a comment's `ignore a, b`.
-        let ignore = ignore.flatMap { $0.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init) }
+        let ignore = ignore.flatMap(LintConfig.ruleIDs(in:))
         for rule in ignore where !known.contains(rule) {
             printError("error: --ignore: unknown rule '\(rule)'" + Suggestions.hint(for: rule, in: Array(known)))
             throw ExitCode(Exit.usage)

@@ -28,7 +28,7 @@ struct ListCommand: AsyncParsableCommand {
         }
         output(Table.render(rows))
         for (id, paths) in declared.sorted(by: { $0.key < $1.key })
-        where paths.count > 1 && paths.filter({ Linter.runbookStem($0) == id }).count != 1 {
+        where Linter.owner(of: id, declaredBy: paths) == nil {
             printError("warning: runbook id '\(TerminalText.escaped(id))' is declared by "
                        + paths.map { TerminalText.escaped($0) }.joined(separator: ", ")
                        + "; 'runbook run \(TerminalText.escaped(id))' refuses it until one file has it (run one by its path)")

@@ -108,11 +108,7 @@ extension RunbookDirectoryOptions {
         let linted = linter.lint(inputs: files)
         let declaring = linted.filter { $0.runbook?.id.value == id }.map(\.path)
         let named = files.map(\.path).filter { Linter.runbookStem($0) == id }
-        if declaring.count == 1 { return declaring[0] }
-        // Lint keeps the id with the file named after it (the others are its duplicates), and
-        // `list` shows that one: so does run.
-        let namedAndDeclaring = declaring.filter { Linter.runbookStem($0) == id }
-        if declaring.count > 1, namedAndDeclaring.count == 1 { return namedAndDeclaring[0] }
+        if let owner = Linter.owner(of: id, declaredBy: declaring) { return owner }
         if declaring.count > 1 {
             printError("error: runbook id '\(id)' is declared by \(declaring.count) files: "
                        + declaring.map { TerminalText.escaped($0) }.joined(separator: ", ")

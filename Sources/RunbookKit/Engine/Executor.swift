@@ -659,17 +659,7 @@ public struct Executor: Sendable {
         let context = evaluationContext(state)
         var out: [String: Value] = [:]
         for argument in step.with {
-            let value: Value
-            do { value = try evaluate(argument.value, context) } catch let e as ExpressionError {
-                throw ArgumentError("parameter '\(argument.name.value)': \(e.message)")
-            }
-            guard let parameter = descriptor.parameter(named: argument.name.value) else { continue }
-            do {
-                out[parameter.name] = try ArgumentConversion.convert(value, to: parameter, action: descriptor.id)
-            } catch let error as ArgumentError where argument.value.staticValue != nil {
-                // A literal that can never convert fails a dry-run too (it is not simulated data).
-                throw ArgumentError(error.description, literal: true)
-            }
+            if let (name, value) = try resolve(argument, descriptor, context) { out[name] = value }
         }
         for p in descriptor.parameters where out[p.name] == nil {
             if let d = p.defaultValue { out[p.name] = d }
@@ -696,12 +686,26 @@ public struct Executor: Sendable {
         let context = evaluationContext(state)
         var out: [String: Value] = [:]
         for argument in step.with {
-            guard let parameter = descriptor.parameter(named: argument.name.value),
-                  let value = try? evaluate(argument.value, context),
-                  let converted = try? ArgumentConversion.convert(value, to: parameter, action: descriptor.id) else { continue }
-            out[parameter.name] = converted
+            if let (name, value) = try? resolve(argument, descriptor, context) { out[name] = value }
         }
         return out
+    }
+
+    /// One `with:` argument evaluated and converted to its parameter's type; nil for a name the
+    /// action does not declare (lint reported it).
+    private func resolve(_ argument: WithArgument, _ descriptor: ActionDescriptor,
+                         _ context: EvaluationContext) throws -> (String, Value)? {
+        let value: Value
+        do { value = try evaluate(argument.value, context) } catch let e as ExpressionError {
+            throw ArgumentError("parameter '\(argument.name.value)': \(e.message)")
+        }
+        guard let parameter = descriptor.parameter(named: argument.name.value) else { return nil }
+        do {
+            return (parameter.name, try ArgumentConversion.convert(value, to: parameter, action: descriptor.id))
+        } catch let error as ArgumentError where argument.value.staticValue != nil {
+            // A literal that can never convert fails a dry-run too (it is not simulated data).
+            throw ArgumentError(error.description, literal: true)
+        }
     }
 
     /// Secrets the step's arguments read that the store does not have.

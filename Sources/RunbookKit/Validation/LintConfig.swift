@@ -63,7 +63,7 @@ public struct LintConfig: Sendable {
                 items = list.compactMap { r.string($0, what: "each rule id in \(what)") }
             } else if let one = node.scalar, case .string(let text) = YAMLNode.resolvePlain(one) {
                 // `ignore: a, b` as on the command line: one string, rules separated by commas.
-                items = text.split(whereSeparator: { $0 == "," || $0 == " " }).map { Located(String($0), at: node.reportLocation) }
+                items = Self.ruleIDs(in: text).map { Located($0, at: node.reportLocation) }
             } else {
                 r.error("wrong-type", "\(what) must be a rule id or a list of rule ids, found \(node.kindDescription)", node)
             }
@@ -145,6 +145,12 @@ public struct LintConfig: Sendable {
             ($0.location.line, $0.location.column) < ($1.location.line, $1.location.column)
         }
         return diagnostics.contains { $0.severity == .error } ? (nil, diagnostics) : (config, diagnostics)
+    }
+
+    /// Rule ids written in one string, separated by commas and/or spaces (`a, b`), as
+    /// `--ignore` and `ignore:` take them.
+    public static func ruleIDs(in text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
     }
 
     /// Why a `per_file` pattern can never match a file lint is given; nil when it can.
@@ -282,9 +288,5 @@ public struct LintConfig: Sendable {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
+    static func realPath(_ path: String) -> String? { Linter.realPath(path) }
 }

@@ -106,7 +106,7 @@ public struct Linter: Sendable {
     }
 
     /// The canonical absolute path (symlinks resolved), or nil (a dangling symlink).
-    private static func realPath(_ path: String) -> String? {
+    static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
@@ -298,6 +298,16 @@ public struct Linter: Sendable {
 }
 
 extension Linter {
+    /// The file that holds runbook `id` among the files that declare it: the only one, or the
+    /// only one named after the id (lint reports the others as duplicates); nil when that is
+    /// ambiguous (none declares it, or several do and not exactly one is named after it).
+    /// `run ID`, `show ID` and `list` choose by this.
+    public static func owner(of id: String, declaredBy paths: [String]) -> String? {
+        if paths.count == 1 { return paths[0] }
+        let named = paths.filter { isNamed($0, after: id) }
+        return named.count == 1 ? named[0] : nil
+    }
+
     /// Whether the file at `path` is named `<id>.yaml` or `<id>.yml`.
     static func isNamed(_ path: String, after id: String) -> Bool {
         runbookStem(path) == id

@@ -16,7 +16,7 @@ public struct StepTimeoutRule: SelfContainedStepLintRule {
             step.timeout.map { "the step's timeout is \($0.value)" }
                 ?? "the step's default timeout (of '\(action.id)' steps) is \(RunbookDuration(seconds: action.defaultTimeout))"
         }
-        if action.id == "wait", let argument = step.argument("duration"), let d = Self.literalSeconds(argument.value), d > limit {
+        if action.id == "wait", let argument = step.argument("duration"), let d = Self.seconds(argument.value), d > limit {
             out.append(.error("step-timeout-too-short",
                               "step '\(step.id.value)' waits \(RunbookDuration(seconds: d)) but \(limitText), so every try times out; "
                               + "set the step's 'timeout' longer than the wait",
@@ -24,7 +24,7 @@ public struct StepTimeoutRule: SelfContainedStepLintRule {
         }
         // `process.stop` waits `grace` before its SIGKILL: a step that times out first never sends it.
         if action.id == "process.stop", Self.escalates(step) {
-            let grace = step.argument("grace").flatMap { Self.literalSeconds($0.value) }
+            let grace = step.argument("grace").flatMap { Self.seconds($0.value) }
                 ?? action.parameter(named: "grace")?.defaultValue?.stringValue.flatMap { RunbookDuration.parse($0)?.seconds }
             if let grace, grace >= limit {
                 out.append(.warning("action-timeout-exceeds-step",
@@ -34,7 +34,7 @@ public struct StepTimeoutRule: SelfContainedStepLintRule {
             }
         }
         if action.id != "wait", let argument = step.argument("timeout"), action.parameter(named: "timeout")?.type == .duration,
-           let t = Self.literalSeconds(argument.value), t > limit {
+           let t = Self.seconds(argument.value), t > limit {
             out.append(.warning("action-timeout-exceeds-step",
                                 "'timeout' of '\(action.id)' is \(RunbookDuration(seconds: t)) but \(limitText), so the step times out first; "
                                 + "keep the step's 'timeout' a little longer than the action's",
@@ -42,16 +42,14 @@ public struct StepTimeoutRule: SelfContainedStepLintRule {
         }
     }
 
+    /// A duration written as a literal (`90s`, or a number of seconds), as the budget reads it.
+    static func seconds(_ value: TemplateValue) -> Double? {
+        TimeoutBudgetRule.staticDuration(value, runbook: nil)
+    }
+
     /// Whether `process.stop` sends SIGKILL after its grace (`escalate` is not written false).
     static func escalates(_ step: Step) -> Bool {
         if case .literal(.bool(false), _)? = step.argument("escalate")?.value { return false }
         return true
-    }
-
-    /// A duration written as a literal: `90s`, or a non-negative number of seconds.
-    static func literalSeconds(_ value: TemplateValue) -> Double? {
-        guard case .literal(let v, _) = value else { return nil }
-        if let s = v.stringValue { return RunbookDuration.parse(s)?.seconds }
-        return v.numberValue.flatMap { $0 >= 0 && $0.isFinite ? $0 : nil }
     }
 }
