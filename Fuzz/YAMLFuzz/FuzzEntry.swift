@@ -91,6 +91,8 @@ private let summarizingLinter: Linter = {
 private let pipelinedLinter: Linter = {
     var linter = summarizingLinter
     linter.pipelineThreshold = 0
+    // Every other batch lowered on the parsing thread: both sides of the balance are fuzzed.
+    linter.pipelineBalance = .alternate
     return linter
 }()
 

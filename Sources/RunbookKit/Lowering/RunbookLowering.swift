@@ -39,7 +39,7 @@ public enum RunbookLowering {
     /// them over, so each step's YAML subtree is freed right after it is read and the whole
     /// document is never one tree in memory. Pass it to `YAMLParser.parse(listSink:)`, then to
     /// `lower(_:source:streamed:)`.
-    public final class StepStream: YAMLListItemSink {
+    public final class StepStream: PreparingListItemSink {
         /// What is known when a list's steps arrive, for checking each step as it comes.
         public struct ListContext: Sendable {
             /// The list is `rollback:`.
@@ -69,7 +69,13 @@ public enum RunbookLowering {
         /// summary of it). Without it every step is kept whole.
         public var process: ((Step, ListContext) -> Step)?
 
-        public init(source: SourceText?) { reader = NodeReader(source: source) }
+        /// The file's text, for `prepare` on another thread (which must not touch `reader`).
+        private let source: SourceText?
+
+        public init(source: SourceText?) {
+            self.source = source
+            reader = NodeReader(source: source)
+        }
 
         public func listStarted(_ key: String, precedingPairs: [YAMLNode.Pair]) {
             var params: (names: Set<String>, types: [String: ParamType], enums: [String: [String]])?
@@ -83,6 +89,27 @@ public enum RunbookLowering {
 
         public func item(_ node: consuming YAMLNode, ofList key: String) {
             guard let step = lowerStep(node, isRollback: key == "rollback", &reader) else { return }
+            current.append(process.map { $0(step, context) } ?? step)
+        }
+
+        /// A step lowered apart from the stream (see `PipelinedListSink`), with its findings.
+        public struct Lowered {
+            var step: Step?
+            var diagnostics: [Diagnostic]
+        }
+
+        /// Lowers one item on its own: it depends on nothing but the item and the file's text.
+        public func prepare(_ node: consuming YAMLNode, ofList key: String) -> Lowered {
+            var own = NodeReader(source: source)
+            let step = lowerStep(node, isRollback: key == "rollback", &own)
+            return Lowered(step: step, diagnostics: own.bag.diagnostics)
+        }
+
+        /// Takes a step `prepare` lowered, in document order: its findings join the stream's
+        /// where lowering it here would have put them.
+        public func accept(_ lowered: consuming Lowered, ofList key: String) {
+            reader.bag.append(contentsOf: lowered.diagnostics)
+            guard let step = lowered.step else { return }
             current.append(process.map { $0(step, context) } ?? step)
         }
 

@@ -59,6 +59,8 @@ public struct Linter: Sendable {
     /// With `summarizesSteps`, a file of at least this many bytes has its steps lowered and
     /// checked on a second thread while the parser goes on (when the machine has two cores).
     public var pipelineThreshold = 1 << 20
+    /// Which thread lowers a batch of steps in the pipeline (tests force both paths).
+    var pipelineBalance = PipelineBalance.adaptive(behind: 3)
 
     public init(catalog: ActionCatalog, rules: [any LintRule] = BuiltinRules.all, limits: YAMLLimits = .default,
                 ignoredRules: Set<String> = []) {
@@ -222,7 +224,7 @@ public struct Linter: Sendable {
         var parsed: YAMLParseResult
         if summarizesSteps, bytes.count >= pipelineThreshold, ProcessInfo.processInfo.activeProcessorCount > 1 {
             // A large file: steps are lowered and checked on a second core while libyaml reads on.
-            let pipeline = PipelinedListSink(stream)
+            let pipeline = PipelinedListSink(stream, balance: pipelineBalance)
             parsed = YAMLParser.parse(bytes: bytes, file: file, limits: limits, listSink: pipeline)
             pipeline.finish()
         } else {

@@ -272,6 +272,16 @@ private let header = """
         #expect(one.diagnostics.count > 2_000)
         #expect(one.diagnostics == two.diagnostics)
         #expect(one.runbook?.steps.map(\.isSummary) == two.runbook?.steps.map(\.isSummary))
+        // Steps lowered on the parsing thread (every other batch) and checked on the other.
+        var balanced = pipelined
+        balanced.pipelineBalance = .alternate
+        let three = balanced.lint(bytes: bytes, file: "rb.yaml")
+        #expect(one.diagnostics == three.diagnostics)
+        #expect(one.runbook?.steps.map(\.isSummary) == three.runbook?.steps.map(\.isSummary))
+        // Only on the second thread, as before the balance.
+        var consumerOnly = pipelined
+        consumerOnly.pipelineBalance = .consumerOnly
+        #expect(consumerOnly.lint(bytes: bytes, file: "rb.yaml").diagnostics == one.diagnostics)
         // Whole-runbook lint (no summaries) agrees too.
         var whole = serial
         whole.summarizesSteps = false
