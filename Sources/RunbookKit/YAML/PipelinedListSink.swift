@@ -43,7 +43,7 @@ enum PipelineBalance: Sendable {
 ///
 /// The wrapped sink is only touched on the pipeline's serial queue (except `prepare`) until
 /// `finish()` returns; after that, the caller may read it again.
-final class PipelinedListSink<Target: PreparingListItemSink>: YAMLListItemSink, @unchecked Sendable {
+final class PipelinedListSink<Target: PreparingListItemSink & SendableMetatype>: YAMLListItemSink, @unchecked Sendable {
     let streamedKeys: [String]
     private let target: Target
     private let queue = DispatchQueue(label: "runbook.yaml.list-items")
