@@ -7,7 +7,7 @@ public struct FileNameRule: LintRule {
 
     public func check(_ context: LintContext) -> [Diagnostic] {
         let runbook = context.runbook
-        let name = runbook.file.split(separator: "/").last.map(String.init) ?? runbook.file
+        let name = String(Linter.fileName(runbook.file))
         let stem = Linter.runbookStem(name) ?? name
         guard stem != runbook.id.value, !runbook.file.hasPrefix("<"), NodeReader.idPattern(runbook.id.value) else { return [] }
         return [.warning("file-name-mismatch", "runbook id '\(runbook.id.value)' differs from file name '\(name)'; name the file '\(runbook.id.value).yaml'",

@@ -167,8 +167,7 @@ public struct Linter: Sendable {
 
     /// `*.test.yaml` files are scenario tests, not runbooks.
     public static func isScenarioFile(_ path: String) -> Bool {
-        let lower = path.lowercased()
-        return lower.hasSuffix(".test.yaml") || lower.hasSuffix(".test.yml")
+        hasSuffixIgnoringASCIICase(path, ".test.yaml") || hasSuffixIgnoringASCIICase(path, ".test.yml")
     }
 
     /// `.yaml` or `.yml`, in any case (`b.YAML` is a runbook too, not a file silently skipped).
@@ -178,11 +177,38 @@ public struct Linter: Sendable {
 
     /// The file name without its `.yaml`/`.yml` extension (any case); nil for another name.
     public static func runbookStem(_ path: String) -> String? {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        let lower = name.lowercased()
-        if lower.hasSuffix(".yaml") { return String(name.dropLast(5)) }
-        if lower.hasSuffix(".yml") { return String(name.dropLast(4)) }
+        let name = fileName(path)
+        // Byte tests: this runs for every file a directory walk meets, and for every file linted.
+        if hasSuffixIgnoringASCIICase(name, ".yaml") { return String(name.utf8.dropLast(5))! }
+        if hasSuffixIgnoringASCIICase(name, ".yml") { return String(name.utf8.dropLast(4))! }
         return nil
+    }
+
+    /// The last component of `path` (trailing slashes ignored); `path` itself when it has none.
+    public static func fileName(_ path: String) -> Substring {
+        let bytes = path.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") { end = bytes.index(before: end) }
+        guard end > bytes.startIndex else { return path[...] }
+        let start = bytes[..<end].lastIndex(of: UInt8(ascii: "/")).map { bytes.index(after: $0) } ?? bytes.startIndex
+        return path[start..<end]
+    }
+
+    /// Whether `text` ends with the ASCII `suffix`, letters compared without case.
+    static func hasSuffixIgnoringASCIICase<S: StringProtocol>(_ text: S, _ suffix: StaticString) -> Bool {
+        let bytes = text.utf8
+        let count = suffix.utf8CodeUnitCount
+        guard bytes.count >= count else { return false }
+        return suffix.withUTF8Buffer { wanted in
+            var i = bytes.index(bytes.endIndex, offsetBy: -count)
+            for w in wanted {
+                var b = bytes[i]
+                if b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") { b |= 0x20 }
+                guard b == w else { return false }
+                i = bytes.index(after: i)
+            }
+            return true
+        }
     }
 
     /// Lints one file from disk (read by the YAML front end's reader: a file over the size limit is
