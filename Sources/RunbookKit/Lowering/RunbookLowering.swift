@@ -69,6 +69,10 @@ public enum RunbookLowering {
         /// summary of it). Without it every step is kept whole.
         public var process: ((Step, ListContext) -> Step)?
 
+        typealias ParamTable = (names: Set<String>, types: [String: ParamType], enums: [String: [String]])
+        /// The params read for the last list, and where their mapping starts.
+        private var paramsRead: (location: SourceLocation, table: ParamTable)?
+
         /// The file's text, for `prepare` on another thread (which must not touch `reader`).
         private let source: SourceText?
 
@@ -78,9 +82,15 @@ public enum RunbookLowering {
         }
 
         public func listStarted(_ key: String, precedingPairs: [YAMLNode.Pair]) {
-            var params: (names: Set<String>, types: [String: ParamType], enums: [String: [String]])?
+            var params: ParamTable?
             if let pair = precedingPairs.first(where: { $0.key.scalar?.text == "params" }) {
-                params = RunbookLowering.params(pair.value)
+                // `rollback:` after `steps:` sees the same params: read them once.
+                if let read = paramsRead, read.location == pair.value.location {
+                    params = read.table
+                } else {
+                    params = RunbookLowering.params(pair.value)
+                    paramsRead = (pair.value.location, params!)
+                }
             }
             let isRollback = key == "rollback"
             context = ListContext(isRollback: isRollback, paramNames: params?.names, paramTypes: params?.types,

@@ -110,17 +110,32 @@ struct StepTable {
 
     /// Adds `step` unless its id is taken; whether it was added (the first step with its id).
     mutating func add(_ step: Step, catalog: ActionCatalog) -> Bool {
-        guard steps[step.id.value] == nil else { return false }
-        steps[step.id.value] = ExpressionScope.StepInfo(outputs: catalog.outputNames(of: step.action.value), hasRun: false,
-                                                        isRollbackStep: step.isRollbackStep,
-                                                        outputTypes: catalog.outputTypes(of: step.action.value))
-        steps[step.id.value]?.stopsRunOnFailure = !step.isRollbackStep && step.failureMode != .continue
-        return true
+        // One hash of the id for the test and the insertion (this runs for every step).
+        var added = false
+        steps.withValue(forKey: step.id.value) { info in
+            guard info == nil else { return }
+            var new = ExpressionScope.StepInfo(outputs: catalog.outputNames(of: step.action.value), hasRun: false,
+                                               isRollbackStep: step.isRollbackStep,
+                                               outputTypes: catalog.outputTypes(of: step.action.value))
+            new.stopsRunOnFailure = !step.isRollbackStep && step.failureMode != .continue
+            info = new
+            added = true
+        }
+        return added
     }
 
     /// The walk has passed `step`; `first` is what `add` said of it. The step has now run: a
     /// rollback step may read the rollback steps before it (they run in order), not those after.
     mutating func passed(_ step: Step, first: Bool) {
         if first { steps[step.id.value]?.hasRun = true }
+    }
+}
+
+extension Dictionary {
+    /// Runs `body` on the value slot of `key` (nil when absent; setting it inserts), hashing
+    /// the key once.
+    @inline(__always)
+    mutating func withValue(forKey key: Key, _ body: (inout Value?) -> Void) {
+        body(&self[key])
     }
 }
