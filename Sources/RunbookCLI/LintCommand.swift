@@ -34,7 +34,7 @@ struct LintCommand: AsyncParsableCommand {
     var rules = false
 
     @Option(name: .long, help: "Lint config file (default: the nearest .runbook-lint.yaml from here up to the repository root).")
-    var config: String?
+    var config: [String] = []
 
     @Flag(name: .long, help: "Use no lint config file, not even a .runbook-lint.yaml found.")
     var noConfig = false
@@ -67,16 +67,21 @@ struct LintCommand: AsyncParsableCommand {
             printError("error: --ignore: unknown rule '\(rule)'" + Suggestions.hint(for: rule, in: Array(known)))
             throw ExitCode(Exit.usage)
         }
-        if config?.isEmpty == true {
+        // One config: a second `--config` would otherwise silently replace the first.
+        if config.count > 1 {
+            printError("error: --config is given \(config.count) times; lint reads one config file")
+            throw ExitCode(Exit.usage)
+        }
+        if config.first?.isEmpty == true {
             printError("error: --config needs the path of a config file")
             throw ExitCode(Exit.usage)
         }
-        if config != nil && noConfig {
+        if !config.isEmpty && noConfig {
             printError("error: --config and --no-config exclude each other")
             throw ExitCode(Exit.usage)
         }
         var settings: LintConfig?
-        if let path = config ?? (noConfig ? nil : LintConfig.discover()) {
+        if let path = config.first ?? (noConfig ? nil : LintConfig.discover()) {
             let (loaded, problems) = LintConfig.load(path: path)
             for d in problems { printError("\(d.location): \(d.severity.rawValue): \(d.message) [\(d.ruleID)]") }
             guard let loaded else {

@@ -88,5 +88,12 @@ steps:
         let both = try await CLI.run(["lint", "--config", "a.yaml", "--no-config", "legacy"], in: dir.path)
         #expect(both.status == 2)
         #expect(both.stderr.contains("--config and --no-config exclude each other"))
+        // Two configs: not the last one silently.
+        try dir.write("a.yaml", "ignore: [file-name-mismatch]\n")
+        try dir.write("b.yaml", "strict: true\n")
+        let twice = try await CLI.run(["lint", "--config", "a.yaml", "--config", "b.yaml", "legacy"], in: dir.path)
+        #expect(twice.status == 2)
+        #expect(twice.stderr.contains("--config is given 2 times"))
+        #expect(twice.stdout.isEmpty)
     }
 }
