@@ -165,7 +165,7 @@ struct ParameterConstraintTests {
             let names: [String] = switch constraint {
             case .exactlyOne(let ps), .atLeastOne(let ps), .atMostOne(let ps): ps
             case .requires(let a, let b): [a.parameter, b.parameter]
-            case .nonEmpty(let p): [p]
+            case .nonEmpty(let p), .systemText(let p), .regex(let p), .positive(let p): [p]
             }
             for name in names { #expect(action.parameter(named: name) != nil, "\(action.id): \(constraint)") }
         }

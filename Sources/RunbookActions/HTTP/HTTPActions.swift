@@ -26,6 +26,8 @@ public enum HTTPActions {
             OutputDescriptor("timed_out", .bool, "Whether the request timed out"),
         ],
         mutating: false, idempotent: true, dryRun: .simulated, defaultTimeout: 30,
+        // HTTPExchange: "a status code or a non-empty list of them".
+        constraints: [.nonEmpty("expect_status")],
         examples: [
             """
             - id: api_health
@@ -76,7 +78,7 @@ public enum HTTPActions {
         ],
         mutating: true, idempotent: false, dryRun: .skipped, defaultTimeout: 60,
         // HTTPRequestAction: "use either 'json' or 'body', not both".
-        constraints: [.atMostOne(["json", "body"])],
+        constraints: [.atMostOne(["json", "body"]), .nonEmpty("expect_status")],
         examples: [
             """
             - id: warm_cache

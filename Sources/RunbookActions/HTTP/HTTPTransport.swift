@@ -183,6 +183,8 @@ public struct AsyncHTTPTransport: HTTPTransport {
 
     /// Sends the request; the timeout covers the whole exchange, body included.
     public func send(_ request: HTTPTransportRequest) async throws -> HTTPTransportResponse {
+        // AsyncHTTPClient traps on a port past 65535: whatever built the URL, the step fails instead.
+        if let problem = URLCheck.portProblem(request.url) { throw HTTPTransportError.failed(problem) }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }

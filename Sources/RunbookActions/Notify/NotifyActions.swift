@@ -100,6 +100,7 @@ public enum NotifyActions {
         ],
         mutating: false, idempotent: false, notifies: true, dryRun: .skipped, defaultTimeout: 30,
         messageParameters: ["json"],
+        constraints: [.nonEmpty("expect_status")],
         examples: [
             """
             - id: status_page

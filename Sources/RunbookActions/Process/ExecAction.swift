@@ -70,6 +70,7 @@ public struct ExecAction: Action {
 
     /// The spec to run and the label messages use ("'kubectl'" or "sh -c 'cmd…'").
     static func spec(_ invocation: ActionInvocation) throws -> (ProgramSpec, String) {
+        try checkSystemText(invocation, ["argv", "command", "cwd", "env", "pidfile"], action: "exec")
         var environment = invocation.context.environment
         if case .map(let extra)? = invocation.arguments["env"] {
             for (name, value) in extra { environment[name] = value.interpolationText }
@@ -111,6 +112,17 @@ public struct ExecAction: Action {
         }
         return (ProgramSpec(executable: executable, arguments: argv, environment: environment, workingDirectory: cwd,
                             maxOutputBytes: cap), label)
+    }
+
+    /// Text that reaches the OS as C strings with a NUL inside (or an environment name with `=`)
+    /// would be cut there, and another command than the plan's would run: the step fails instead.
+    static func checkSystemText(_ invocation: ActionInvocation, _ names: [String], action: String) throws {
+        for name in names {
+            guard let value = invocation.arguments[name],
+                  let problem = ParameterConstraint.systemTextProblem(in: value) else { continue }
+            throw ActionFailure(invocation.context.masker.mask(
+                "parameter '\(name)' of '\(action)': \(problem); the operating system would cut the text there"))
+        }
     }
 
     /// A program name looked up in PATH (the child's, not the runner's); a name with a slash as is.

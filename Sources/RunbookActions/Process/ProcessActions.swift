@@ -26,7 +26,8 @@ public enum ProcessActions {
         ],
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 60,
         // ProcessStopAction: "give either 'pattern' or 'pidfile'" (an empty one counts as not given).
-        constraints: [.exactlyOne(["pattern", "pidfile"]), .nonEmpty("pattern"), .nonEmpty("pidfile")],
+        constraints: [.exactlyOne(["pattern", "pidfile"]), .nonEmpty("pattern"), .nonEmpty("pidfile"),
+                      .systemText("pattern"), .systemText("pidfile"), .regex("pattern")],
         examples: [
             """
             - id: stop_training
@@ -73,7 +74,8 @@ public enum ProcessActions {
             .exactlyOne(["argv", "command"]),
             .requires(.given("command"), .equals("shell", .bool(true))),
             .requires(.equals("shell", .bool(true)), .given("command")),
-            .nonEmpty("argv"), .nonEmpty("command"),
+            .nonEmpty("argv"), .nonEmpty("command"), .nonEmpty("expect_exit"),
+            .systemText("argv"), .systemText("command"), .systemText("cwd"), .systemText("env"), .systemText("pidfile"),
         ],
         examples: [
             """

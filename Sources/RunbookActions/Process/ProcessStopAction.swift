@@ -62,6 +62,7 @@ public struct ProcessStopAction: Action {
 
     /// Finds, signals, waits, escalates.
     public func run(_ invocation: ActionInvocation) async throws -> ActionResult {
+        try ExecAction.checkSystemText(invocation, ["pattern", "pidfile"], action: "process.stop")
         let pattern = invocation.string("pattern").flatMap { $0.isEmpty ? nil : $0 }
         let pidfile = invocation.string("pidfile").flatMap { $0.isEmpty ? nil : $0 }
         let signal = try Self.parseSignal(invocation.arguments["signal"])

@@ -70,7 +70,7 @@ public enum ParamType: String, Sendable, CaseIterable {
             return .success(.string(text))
         case .url:
             guard URLCheck.isValid(text) else {
-                return .failure(ParamConversionError("expected an http(s) URL, got '\(text)'"))
+                return .failure(ParamConversionError("expected an http(s) URL, got '\(text)'" + URLCheck.portHint(text)))
             }
             return .success(.string(text))
         }
@@ -85,11 +85,24 @@ public struct ParamConversionError: Error, Sendable, Hashable {
 
 /// URL syntax check shared by params, lint and actions.
 public enum URLCheck {
-    /// An absolute http or https URL with a host.
+    /// An absolute http or https URL with a host, and a port (when it has one) from 1 to 65535.
     public static func isValid(_ text: String) -> Bool {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(),
               scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else { return false }
-        return true
+        return portProblem(text) == nil
+    }
+
+    /// Why the URL's port cannot be connected to (`http://db:80800/`, a typo for 8080), or nil.
+    /// Past 65535 the HTTP client does not fail: it stops the process.
+    public static func portProblem(_ text: String) -> String? {
+        guard let port = URLComponents(string: text)?.port else { return nil }
+        return (1...65_535).contains(port) ? nil : "port \(port) is not a TCP port (1-65535)"
+    }
+
+    /// `"; port … is not a TCP port (1-65535)"` when that is what is wrong with `text`, else "":
+    /// appended to a message that says a URL is expected.
+    public static func portHint(_ text: String) -> String {
+        portProblem(text).map { "; \($0)" } ?? ""
     }
 }
 

@@ -778,8 +778,13 @@ public enum ArgumentConversion {
             if s == "false" { return .bool(false) }
             throw fail()
         case (.duration, .string(let s)): if RunbookDuration.parse(s) != nil { return value }; throw fail()
-        case (.duration, .int), (.duration, .double): return .string(RunbookDuration(seconds: value.numberValue!).description)
-        case (.url, .string(let s)): if URLCheck.isValid(s) { return value }; throw fail()
+        case (.duration, .int), (.duration, .double):
+            // A number of seconds: a negative one (`${{ 0 - 5 }}`) is no wait at all, not "0s".
+            guard let seconds = value.numberValue, seconds.isFinite, seconds >= 0 else { throw fail() }
+            return .string(RunbookDuration(seconds: seconds).description)
+        case (.url, .string(let s)):
+            if URLCheck.isValid(s) { return value }
+            throw ArgumentError(fail().description + URLCheck.portHint(s))
         case (.enumeration(let allowed), .string(let s)): if allowed.contains(s) { return value }; throw fail()
         case (.list(let element), .list(let items)):
             // A null inside (an unset env variable, a missing output) would reach the action as

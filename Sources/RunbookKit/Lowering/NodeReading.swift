@@ -86,6 +86,10 @@ struct NodeReader {
             switch YAMLNode.resolvePlain(s) {
             case .int(let i): return Located(Double(i), at: node.reportLocation)
             case .double(let d) where d.isFinite: return Located(d, at: node.reportLocation)
+            case .double(let d):
+                // .inf, .nan, 1e400: YAML numbers, but none a threshold or a factor can be.
+                error("wrong-type", "\(what) must be a finite number, found \(Value.formatDouble(d))", node)
+                return nil
             default: break
             }
         }

@@ -311,7 +311,7 @@ public enum RunbookLowering {
     /// must (one with `${{ }}` is known at run time only).
     private static func checkProbeURL(_ text: String, _ node: YAMLNode, probe: String, _ r: inout NodeReader) {
         guard !Template.containsExpressionOpener(text), !URLCheck.isValid(text) else { return }
-        r.error("wrong-type", "'url' of the \(probe) probe must be an absolute http(s) URL, found '\(text)'", node)
+        r.error("wrong-type", "'url' of the \(probe) probe must be an absolute http(s) URL, found '\(text)'" + URLCheck.portHint(text), node)
     }
 
     /// Type names from other languages and JSON Schema, with the format's name for each.
@@ -336,7 +336,8 @@ public enum RunbookLowering {
             if case .double(let d) = value, !d.isFinite {
                 r.error("wrong-type", "value of param '\(param)' must be a finite number, found \(Value.formatDouble(d))", node)
             } else {
-                r.error("wrong-type", "value of param '\(param)' must be of type \(type.rawValue), found \(describe(value))", node)
+                let hint = if case .string(let s) = value, type == .url { URLCheck.portHint(s) } else { "" }
+                r.error("wrong-type", "value of param '\(param)' must be of type \(type.rawValue), found \(describe(value))" + hint, node)
             }
         }
         return ok
@@ -408,8 +409,12 @@ public enum RunbookLowering {
             checkProbeURL(urlText.value, urlNode, probe: "http", &r)
             var codes: [Located<Int>] = []
             if let s = h["expect_status"] {
-                if s.sequence != nil {
+                if let items = s.sequence {
                     codes = (r.list(s, what: "'expect_status'") ?? []).compactMap { r.int($0, what: "a status code") }
+                    // As the actions' `expect_status`: an empty list passes no status at all.
+                    if items.isEmpty {
+                        r.error("wrong-type", "'expect_status' of \(what) must be a status code or a non-empty list of them", s)
+                    }
                 } else if let one = r.int(s, what: "'expect_status'") {
                     codes = [one]
                 }

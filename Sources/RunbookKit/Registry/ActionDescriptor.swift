@@ -1,3 +1,5 @@
+import Foundation
+
 /// The static type of a parameter, output or expression, as lint and the schema know it.
 public indirect enum ValueType: Sendable, Hashable, CustomStringConvertible {
     case string
@@ -139,6 +141,15 @@ public enum ParameterConstraint: Sendable, Hashable, CustomStringConvertible {
     case requires(ParameterCondition, ParameterCondition)
     /// The parameter, when given as a literal, is not empty (a string or a list).
     case nonEmpty(String)
+    /// The parameter's text goes to the operating system as C strings (a program argument, a
+    /// path, an environment variable): no NUL character anywhere in it, and, for a mapping (an
+    /// environment), names that are not empty and hold no `=`. The OS would cut the text at the
+    /// NUL and run something else than the plan shows.
+    case systemText(String)
+    /// The parameter is a regular expression (ICU syntax, as `NSRegularExpression` reads it).
+    case regex(String)
+    /// The duration parameter, when given, is longer than zero.
+    case positive(String)
 
     /// One line for people, names in backticks (docs/actions.md).
     public var description: String { quoted(with: "`") }
@@ -152,6 +163,9 @@ public enum ParameterConstraint: Sendable, Hashable, CustomStringConvertible {
         case .atMostOne(let ps): return "at most one of \(names(ps)) (they conflict)"
         case .requires(let a, let b): return "\(a.quoted(with: quote)) requires \(b.quoted(with: quote))"
         case .nonEmpty(let p): return "\(quote)\(p)\(quote) must not be empty"
+        case .systemText(let p): return "\(quote)\(p)\(quote) must not hold a NUL character (nor, as names, '=' or nothing)"
+        case .regex(let p): return "\(quote)\(p)\(quote) must be a valid regular expression"
+        case .positive(let p): return "\(quote)\(p)\(quote) must be longer than 0s"
         }
     }
 }
@@ -221,7 +235,11 @@ public struct ActionDescriptor: Sendable, Hashable {
         self.dryRun = dryRun
         self.defaultTimeout = defaultTimeout
         self.messageParameters = messageParameters
-        self.constraints = constraints
+        // A limit of 0s lets nothing finish (every try of `exec` times out, a `confirm` expires
+        // unanswered): `timeout` and `max_latency` must be longer, as a step's timeout must.
+        self.constraints = constraints + parameters
+            .filter { $0.type == .duration && ($0.name == "timeout" || $0.name == "max_latency") }
+            .map { ParameterConstraint.positive($0.name) }
         self.examples = examples
     }
 
@@ -298,6 +316,62 @@ extension ParameterConstraint {
             case .list(let items)?: return !items.isEmpty
             default: return true
             }
+        case .systemText(let name):
+            return arguments[name].map { Self.systemTextProblem(in: $0) == nil } ?? true
+        case .regex(let name):
+            guard case .string(let pattern)? = arguments[name] else { return true }
+            return Self.regexProblem(pattern) == nil
+        case .positive(let name):
+            return arguments[name].map { Self.durationSeconds($0).map { $0 > 0 } ?? true } ?? true
         }
+    }
+
+    /// A duration value's seconds (text such as `90s`, or a number of seconds), nil for another value.
+    public static func durationSeconds(_ value: Value) -> Double? {
+        switch value {
+        case .string(let s): return RunbookDuration.parse(s)?.seconds
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+
+    /// Why `pattern` is not a regular expression `NSRegularExpression` accepts, or nil.
+    public static func regexProblem(_ pattern: String) -> String? {
+        // An empty pattern is `nonEmpty`'s business.
+        guard !pattern.isEmpty else { return nil }
+        do {
+            _ = try NSRegularExpression(pattern: pattern)
+            return nil
+        } catch {
+            return "'\(pattern)' is not a valid regular expression"
+        }
+    }
+
+    /// What makes `value` unfit for `systemText`: "item 2: the text holds a NUL character", or nil.
+    public static func systemTextProblem(in value: Value) -> String? {
+        switch value {
+        case .string(let s): return s.utf8.contains(0) ? "the text holds a NUL character" : nil
+        case .list(let items):
+            for (n, item) in items.enumerated() {
+                if let p = systemTextProblem(in: item) { return "item \(n + 1): \(p)" }
+            }
+            return nil
+        case .map(let m):
+            for key in m.keys.sorted() {
+                if let p = systemNameProblem(key) { return p }
+                if let v = m[key], let p = systemTextProblem(in: v) { return "'\(key)': \(p)" }
+            }
+            return nil
+        default: return nil
+        }
+    }
+
+    /// What makes `name` unfit as an environment variable's name, or nil.
+    public static func systemNameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "a name is empty" }
+        if name.utf8.contains(0) { return "the name '\(name.replacingOccurrences(of: "\u{0}", with: "\\0"))' holds a NUL character" }
+        if name.contains("=") { return "the name '\(name)' holds '=' (an environment name cannot)" }
+        return nil
     }
 }

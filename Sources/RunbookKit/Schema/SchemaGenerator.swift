@@ -7,6 +7,9 @@ public struct SchemaGenerator: Sendable {
     /// `RunbookDuration.parse`'s grammar; the lookahead keeps the empty string out.
     static let durationPattern = "^(?=[0-9])([0-9]+(\\.[0-9]+)?d)?([0-9]+(\\.[0-9]+)?h)?([0-9]+(\\.[0-9]+)?m)?([0-9]+(\\.[0-9]+)?s)?([0-9]+(\\.[0-9]+)?ms)?$"
     private static let idPattern = "^[a-z][a-z0-9_]*$"
+    /// Text `Int(_:)` reads after the run trims blanks, and text `Double(_:)` reads (finite forms).
+    static let quotedInteger = "^[ ]*[-+]?[0-9]+[ ]*$"
+    static let quotedNumber = "^[ ]*[-+]?([0-9]+([.][0-9]*)?|[.][0-9]+)([eE][-+]?[0-9]+)?[ ]*$"
 
     private func ref(_ name: String) -> Value { .map(["$ref": .string("#/$defs/\(name)")]) }
     private func obj(_ properties: [String: Value], required: [String] = [], description: String? = nil,
@@ -58,8 +61,13 @@ public struct SchemaGenerator: Sendable {
         case .duration:
             return .map(["anyOf": .list([ref("duration"), .map(["type": .string("number"), "minimum": .int(0)]),
                                          ref("expression")])])
-        case .int: base = .map(bounds.merging(["type": .string("integer")]) { $1 })
-        case .number: base = .map(bounds.merging(["type": .string("number")]) { $1 })
+        // A quoted number that converts (`port: "6379"`) fits, as in lint and the run; lint checks its range.
+        case .int:
+            base = .map(["anyOf": .list([.map(bounds.merging(["type": .string("integer")]) { $1 }),
+                                         .map(["type": .string("string"), "pattern": .string(Self.quotedInteger)])])])
+        case .number:
+            base = .map(["anyOf": .list([.map(bounds.merging(["type": .string("number")]) { $1 }),
+                                         .map(["type": .string("string"), "pattern": .string(Self.quotedNumber)])])])
         case .bool: base = .map(["type": .string("boolean")])
         case .enumeration(let values): base = .map(["enum": .list(values.map(Value.string))])
         case .list(let element): base = .map(["type": .string("array"), "items": schema(for: element, bounds: bounds)])
@@ -127,6 +135,25 @@ public struct SchemaGenerator: Sendable {
         case .nonEmpty(let name):
             return .map(["properties": .map([name: .map(["minLength": .int(1), "minItems": .int(1)])]),
                          "description": .string(c.description)])
+        case .positive(let name):
+            // "0s", "0m", 0: what a duration pattern cannot tell from "10s" is refused by name.
+            return .map(["properties": .map([name: .map(["not": .map(["anyOf": .list([
+                .map(["type": .string("string"), "pattern": .string("^\\s*0+(\\.0+)?(ms|s|m|h|d)?\\s*$")]),
+                .map(["type": .list([.string("integer"), .string("number")]), "maximum": .int(0)]),
+            ])])])]), "description": .string(c.description)])
+        case .regex(let name):
+            return .map(["properties": .map([name: .map(["format": .string("regex")])]), "description": .string(c.description)])
+        case .systemText(let name):
+            // Each keyword applies to its own kind only: the text, a list's items, a mapping's values and names.
+            // `not` of a pattern alone would refuse every list and mapping (a pattern holds for them).
+            let nul: Value = .map(["type": .string("string"), "pattern": .string("\\u0000")])
+            let noNUL: Value = .map(["not": nul])
+            return .map(["properties": .map([name: .map([
+                "not": nul,
+                "items": noNUL,
+                "additionalProperties": noNUL,
+                "propertyNames": .map(["pattern": .string("^[^=\\u0000]+$")]),
+            ])]), "description": .string(c.description)])
         }
     }
 
@@ -151,7 +178,7 @@ public struct SchemaGenerator: Sendable {
             "type": enumeration(ParamType.allCases.map(\.rawValue), "the param's type"),
             "default": .map(["description": .string("value used when --param does not give one")]),
             "required": .map(["type": .string("boolean")]),
-            "enum": .map(["type": .string("array"), "description": .string("allowed values")]),
+            "enum": .map(["type": .string("array"), "minItems": .int(1), "description": .string("allowed values")]),
             "description": .map(["type": .string("string")]),
         ], required: ["type"])
         let statusCode: Value = .map(["type": .string("integer"), "minimum": .int(100), "maximum": .int(599)])
@@ -233,7 +260,8 @@ public struct SchemaGenerator: Sendable {
                 "expected_recovery": ref("duration"),
                 "owner": .map(["type": .string("string")]),
                 "components": .map(["type": .string("array"), "items": .map(["type": .string("string")])]),
-                "params": .map(["type": .string("object"), "additionalProperties": ref("param")]),
+                "params": .map(["type": .string("object"), "additionalProperties": ref("param"),
+                                "propertyNames": .map(["pattern": .string(Self.idPattern)])]),
                 "triggers": .map(["anyOf": .list([
                     obj(["match": enumeration(["any", "all"], "fire when any or all conditions hold"),
                          "conditions": .map(["type": .string("array"), "items": ref("condition_def")])],

@@ -179,6 +179,18 @@ enum ParameterConstraintCheck {
                 } else {
                     out.append(.error("missing-parameter", "\(what): \(condition) of '\(action.id)' requires \(needed)", at: at))
                 }
+            case .positive(let name):
+                guard case .literal(let value, let location)? = step.argument(name)?.value,
+                      let seconds = ParameterConstraint.durationSeconds(value), seconds <= 0 else { continue }
+                out.append(.error("out-of-range", "parameter '\(name)' of '\(action.id)' must be longer than 0s: "
+                                  + "nothing finishes in no time", at: location))
+            case .regex(let name):
+                guard case .literal(.string(let pattern), let location)? = step.argument(name)?.value,
+                      let problem = ParameterConstraint.regexProblem(pattern) else { continue }
+                out.append(.error("parameter-type", "parameter '\(name)' of '\(action.id)': \(problem)", at: location))
+            case .systemText(let name):
+                guard let argument = step.argument(name) else { continue }
+                TypeCheck.checkSystemText(argument.value, what: "parameter '\(name)' of '\(action.id)'", into: &out)
             case .nonEmpty(let name):
                 guard let argument = step.argument(name) else { continue }
                 switch argument.value {
@@ -396,7 +408,7 @@ public enum TypeCheck {
         case (.duration, .string(let s)):
             return RunbookDuration.parse(s) == nil ? fail("; write e.g. '90s', '5m' or '1h30m'") : nil
         case (.url, .string(let s)):
-            return URLCheck.isValid(s) ? nil : fail("; expected an absolute http(s) URL")
+            return URLCheck.isValid(s) ? nil : fail(URLCheck.portProblem(s).map { "; \($0)" } ?? "; expected an absolute http(s) URL")
         case (.enumeration(let allowed), .string(let s)):
             return allowed.contains(s) ? nil : fail(Suggestions.hint(for: s, in: allowed))
         case (.list(let element), .list(let items)):
@@ -409,6 +421,28 @@ public enum TypeCheck {
             return types.contains { literalProblem(v, $0, location) == nil } ? nil : fail()
         default:
             return fail()
+        }
+    }
+
+    /// `systemText`: every literal piece of `value` is checked where it is written; `what` names
+    /// it ("parameter 'env' of 'exec'", then "…: 'PATH'" for a value in a mapping).
+    static func checkSystemText(_ value: TemplateValue, what: String, into out: inout [Diagnostic]) {
+        switch value {
+        case .template: return  // known at run time: the action refuses it then
+        case .literal(let v, let location):
+            if let problem = ParameterConstraint.systemTextProblem(in: v) {
+                out.append(.error("parameter-type", "\(what): \(problem); "
+                                  + "the operating system would cut the text there and run something else", at: location))
+            }
+        case .list(let items, _):
+            for item in items { checkSystemText(item, what: what, into: &out) }
+        case .map(let pairs, _):
+            for pair in pairs {
+                if let problem = ParameterConstraint.systemNameProblem(pair.key.value) {
+                    out.append(.error("parameter-type", "\(what): \(problem)", at: pair.key.location))
+                }
+                checkSystemText(pair.value, what: "\(what): '\(pair.key.value)'", into: &out)
+            }
         }
     }
 

@@ -70,6 +70,15 @@ struct HTTPCheckActionTests {
         }
     }
 
+    @Test("a port past 65535 (built at run time) fails the step; the HTTP client would stop the process")
+    func portOutOfRangeFailsTheStep() async throws {
+        let result = try await ActionHarness.run(action, ["url": .string("http://127.0.0.1:80800/health"), "timeout": .string("1s")])
+        #expect(!result.succeeded)
+        #expect(result.failureMessage?.contains("port 80800 is not a TCP port (1-65535)") == true)
+        #expect(!URLCheck.isValid("http://127.0.0.1:80800/") && !URLCheck.isValid("http://h:0/") && URLCheck.isValid("http://h:65535/"))
+        #expect(throws: ArgumentError.self) { try ArgumentConversion.convert(.string("http://h:99999/"), to: .url, name: "url", action: "http.check") }
+    }
+
     @Test func timeoutFailsWithTimedOut() async throws {
         try await withTestHTTPServer { server in
             server.route("/slow", .text("late", delay: 60))

@@ -43,6 +43,21 @@ struct ExecActionTests {
         #expect(Set(result.outputs.keys) == Set(ProcessActions.exec.outputs.map(\.name)))
     }
 
+    @Test("text the OS would cut at a NUL (or an env name with '=') fails the step before anything starts")
+    func refusesSystemTextItCannotPassIntact() async throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A value an expression built at run time (lint only sees literals): `> file\0; rm` must not run half.
+        let cut = try await ActionHarness.run(action, ["shell": .bool(true),
+                                                       "command": .string("echo kept > \(dir)/a\u{0}; echo dropped > \(dir)/b")])
+        #expect(cut.failureMessage == "parameter 'command' of 'exec': the text holds a NUL character; the operating system would cut the text there")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/a") && !FileManager.default.fileExists(atPath: dir + "/b"))
+        let argv = try await ActionHarness.run(action, ["argv": .list([.string("echo"), .string("one\u{0}two")])])
+        #expect(argv.failureMessage == "parameter 'argv' of 'exec': item 2: the text holds a NUL character; the operating system would cut the text there")
+        let env = try await ActionHarness.run(action, ["argv": .list([.string("true")]), "env": .map(["A=B": .string("1")])])
+        #expect(env.failureMessage == "parameter 'env' of 'exec': the name 'A=B' holds '=' (an environment name cannot); the operating system would cut the text there")
+    }
+
     @Test func runsACommandThroughTheShell() async throws {
         let result = try await ActionHarness.run(action, ["shell": .bool(true),
                                                           "command": .string("echo $((1 + 2)); echo warn >&2")])

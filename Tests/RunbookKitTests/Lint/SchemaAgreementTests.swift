@@ -1,6 +1,6 @@
 import Foundation
 import RunbookActions
-import RunbookKit
+@testable import RunbookKit
 import Testing
 
 /// `runbook schema` and lint agree on the values they accept (docs/format.md says which).
@@ -142,5 +142,24 @@ import Testing
         // Parameters without a range, and expressions, are as before.
         #expect(try !schema("checkpoint.find_stable", "kl_max").contains("minimum"))
         #expect(try schema("tcp.check", "port").contains(##"{"$ref":"#/$defs/expression"}"##))
+    }
+
+    @Test("a quoted number fits an int or number parameter in the schema exactly when the run converts it",
+          arguments: ["6379", " 42 ", "-3", "+7", "4.5", "1e3", ".5", "abc", "", "1 2"])
+    func quotedNumbers(_ text: String) throws {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        #expect(try Self.matches(SchemaGenerator.quotedInteger, text) == (Int(trimmed) != nil), "int: '\(text)'")
+        let number = Double(trimmed).map(\.isFinite) ?? false
+        #expect(try Self.matches(SchemaGenerator.quotedNumber, text) == number, "number: '\(text)'")
+    }
+
+    @Test("param names, a param's enum, NUL in text for the OS, and zero timeouts are in the schema")
+    func structuralChecks() throws {
+        let text = Self.schema.jsonText()
+        #expect(text.contains(#""propertyNames":{"pattern":"^[a-z][a-z0-9_]*$"}"#))
+        #expect(text.contains(#""enum":{"description":"allowed values","minItems":1,"type":"array"}"#))
+        #expect(text.contains(#""propertyNames":{"pattern":"^[^=\\u0000]+$"}"#))
+        #expect(text.contains(#"must be longer than 0s"#))
+        #expect(text.contains(#""format":"regex""#))
     }
 }
