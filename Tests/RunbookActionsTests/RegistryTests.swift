@@ -165,7 +165,8 @@ struct ParameterConstraintTests {
             let names: [String] = switch constraint {
             case .exactlyOne(let ps), .atLeastOne(let ps), .atMostOne(let ps): ps
             case .requires(let a, let b): [a.parameter, b.parameter]
-            case .nonEmpty(let p), .systemText(let p), .regex(let p), .positive(let p): [p]
+            case .nonEmpty(let p), .systemText(let p), .regex(let p), .positive(let p), .headerNames(let p): [p]
+            case .ordered(let a, let b): [a, b]
             }
             for name in names { #expect(action.parameter(named: name) != nil, "\(action.id): \(constraint)") }
         }

@@ -37,6 +37,8 @@ public enum CheckpointActions {
                              "Training time between it and the newest checkpoint, for people: e.g. 31m"),
         ],
         mutating: false, idempotent: true, dryRun: .simulated, defaultTimeout: 30,
+        // CheckpointActionImplementations: "reward_min (…) is above reward_max (…)".
+        constraints: [.ordered("reward_min", "reward_max")],
         examples: [
             """
             - id: find_checkpoint

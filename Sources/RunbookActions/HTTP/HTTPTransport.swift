@@ -185,6 +185,15 @@ public struct AsyncHTTPTransport: HTTPTransport {
     public func send(_ request: HTTPTransportRequest) async throws -> HTTPTransportResponse {
         // AsyncHTTPClient traps on a port past 65535: whatever built the URL, the step fails instead.
         if let problem = URLCheck.portProblem(request.url) { throw HTTPTransportError.failed(problem) }
+        // The client refuses these too, but with its own type's name for a message.
+        for field in request.headers {
+            if !ParameterConstraint.isHeaderName(field.name) {
+                throw HTTPTransportError.failed("'\(field.name)' is not an HTTP header name (no blanks or ':')")
+            }
+            if field.value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) {
+                throw HTTPTransportError.failed("the value of header '\(field.name)' holds a line break or a NUL")
+            }
+        }
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }

@@ -150,6 +150,10 @@ public enum ParameterConstraint: Sendable, Hashable, CustomStringConvertible {
     case regex(String)
     /// The duration parameter, when given, is longer than zero.
     case positive(String)
+    /// The first number, when both are given, is not above the second (a lower and an upper bound).
+    case ordered(String, String)
+    /// The mapping's names are HTTP header names (RFC 9110 tokens: no blanks, no `:`).
+    case headerNames(String)
 
     /// One line for people, names in backticks (docs/actions.md).
     public var description: String { quoted(with: "`") }
@@ -166,6 +170,8 @@ public enum ParameterConstraint: Sendable, Hashable, CustomStringConvertible {
         case .systemText(let p): return "\(quote)\(p)\(quote) must not hold a NUL character (nor, as names, '=' or nothing)"
         case .regex(let p): return "\(quote)\(p)\(quote) must be a valid regular expression"
         case .positive(let p): return "\(quote)\(p)\(quote) must be longer than 0s"
+        case .ordered(let low, let high): return "\(quote)\(low)\(quote) must not be above \(quote)\(high)\(quote)"
+        case .headerNames(let p): return "the names in \(quote)\(p)\(quote) must be HTTP header names (no blanks or ':')"
         }
     }
 }
@@ -240,6 +246,9 @@ public struct ActionDescriptor: Sendable, Hashable {
         self.constraints = constraints + parameters
             .filter { $0.type == .duration && ($0.name == "timeout" || $0.name == "max_latency") }
             .map { ParameterConstraint.positive($0.name) }
+        // Request headers: a name with a blank or ':' is refused by the HTTP client on every run.
+        self.constraints += parameters.filter { $0.name == "headers" && $0.type == .map(.string) }
+            .map { ParameterConstraint.headerNames($0.name) }
         self.examples = examples
     }
 
@@ -323,6 +332,20 @@ extension ParameterConstraint {
             return Self.regexProblem(pattern) == nil
         case .positive(let name):
             return arguments[name].map { Self.durationSeconds($0).map { $0 > 0 } ?? true } ?? true
+        case .ordered(let low, let high):
+            guard let a = arguments[low]?.numberValue, let b = arguments[high]?.numberValue else { return true }
+            return a <= b
+        case .headerNames(let name):
+            guard case .map(let m)? = arguments[name] else { return true }
+            return m.keys.allSatisfy(Self.isHeaderName)
+        }
+    }
+
+    /// An HTTP field name: one or more token characters (RFC 9110 §5.1).
+    public static func isHeaderName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || "!#$%&'*+-.^_`|~".utf8.contains(c)
         }
     }
 

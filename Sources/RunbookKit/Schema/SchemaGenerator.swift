@@ -135,6 +135,12 @@ public struct SchemaGenerator: Sendable {
         case .nonEmpty(let name):
             return .map(["properties": .map([name: .map(["minLength": .int(1), "minItems": .int(1)])]),
                          "description": .string(c.description)])
+        case .ordered:
+            // JSON Schema cannot compare two values: lint and the run check it.
+            return .map(["description": .string(c.description)])
+        case .headerNames(let name):
+            return .map(["properties": .map([name: .map(["propertyNames": .map(["pattern": .string("^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")])])]),
+                         "description": .string(c.description)])
         case .positive(let name):
             // "0s", "0m", 0: what a duration pattern cannot tell from "10s" is refused by name.
             return .map(["properties": .map([name: .map(["not": .map(["anyOf": .list([

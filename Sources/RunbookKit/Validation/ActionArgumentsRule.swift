@@ -179,6 +179,18 @@ enum ParameterConstraintCheck {
                 } else {
                     out.append(.error("missing-parameter", "\(what): \(condition) of '\(action.id)' requires \(needed)", at: at))
                 }
+            case .ordered(let low, let high):
+                guard case .literal(let a, _)? = step.argument(low)?.value, let lowValue = a.numberValue,
+                      case .literal(let b, let location)? = step.argument(high)?.value, let highValue = b.numberValue,
+                      lowValue > highValue else { continue }
+                out.append(.error("conflicting-parameters", "\(what): '\(low)' (\(a.interpolationText)) is above '\(high)' "
+                                  + "(\(b.interpolationText)) of '\(action.id)'; nothing can be in between", at: location))
+            case .headerNames(let name):
+                guard case .map(let pairs, _)? = step.argument(name)?.value else { continue }
+                for pair in pairs where !ParameterConstraint.isHeaderName(pair.key.value) {
+                    out.append(.error("parameter-type", "parameter '\(name)' of '\(action.id)': '\(pair.key.value)' is not an HTTP "
+                                      + "header name (letters, digits and !#$%&'*+-.^_`|~ only; no blanks or ':')", at: pair.key.location))
+                }
             case .positive(let name):
                 guard case .literal(let value, let location)? = step.argument(name)?.value,
                       let seconds = ParameterConstraint.durationSeconds(value), seconds <= 0 else { continue }

@@ -77,6 +77,10 @@ struct HTTPCheckActionTests {
         #expect(result.failureMessage?.contains("port 80800 is not a TCP port (1-65535)") == true)
         #expect(!URLCheck.isValid("http://127.0.0.1:80800/") && !URLCheck.isValid("http://h:0/") && URLCheck.isValid("http://h:65535/"))
         #expect(throws: ArgumentError.self) { try ArgumentConversion.convert(.string("http://h:99999/"), to: .url, name: "url", action: "http.check") }
+        // A header name the client refuses: the step says which, not the client's error type.
+        let header = try await ActionHarness.run(action, ["url": .string("http://127.0.0.1:9/"), "timeout": .string("1s"),
+                                                          "headers": .map(["X Request Id": .string("abc")])])
+        #expect(header.failureMessage?.contains("'X Request Id' is not an HTTP header name") == true, "\(header.failureMessage ?? "")")
     }
 
     @Test func timeoutFailsWithTimedOut() async throws {
