@@ -28,7 +28,8 @@ public struct Step: Sendable {
         var confirm: Confirmation?
         var retry: Retry?
         var until: LocatedTemplate?
-        var isEmpty: Bool { when == nil && confirm == nil && retry == nil && until == nil }
+        var nameTemplate: LocatedTemplate?
+        var isEmpty: Bool { when == nil && confirm == nil && retry == nil && until == nil && nameTemplate == nil }
     }
 
     private final class RareFields: Sendable {
@@ -111,6 +112,12 @@ public struct Step: Sendable {
         get { rare.until }
         set { updateRare { $0.until = newValue } }
     }
+    /// The name parsed as a template when it holds a `${{ }}` (`name: "Scale ${{ params.deployment }}"`):
+    /// a run shows it evaluated when the step starts. Nil for a plain name.
+    public var nameTemplate: LocatedTemplate? {
+        get { rare.nameTemplate }
+        set { updateRare { $0.nameTemplate = newValue } }
+    }
     /// For rollback steps: which steps this one undoes.
     public var undoes: [Located<String>] {
         get { box.fields.undoes }
@@ -126,7 +133,7 @@ public struct Step: Sendable {
     /// kept ones, no `when`, `until` or name.
     public var isSummary: Bool { box.fields.isSummary }
     /// Every template of the step an expression can be in: the `with:` values (nested ones too),
-    /// `when`, `until` and the `confirm:` message.
+    /// `when`, `until`, the `confirm:` message and a name with `${{ }}`.
     public var templates: [LocatedTemplate] {
         var out: [LocatedTemplate] = []
         forEachTemplate { out.append($0) }
@@ -140,6 +147,7 @@ public struct Step: Sendable {
         if let when { body(when) }
         if let until { body(until) }
         if let message = confirm?.message { body(message) }
+        if let nameTemplate { body(nameTemplate) }
     }
     /// Where the step's mapping starts.
     public var location: SourceLocation {
@@ -173,6 +181,7 @@ public struct Step: Sendable {
             // `when: false` is kept: whole-runbook rules must not count a step that never runs.
             if value.when?.template.isConstantFalse != true { value.when = nil }
             value.until = nil
+            value.nameTemplate = nil
             fields.rare = value.isEmpty ? nil : RareFields(value)
         }
         var copy = self

@@ -361,13 +361,22 @@ public struct Executor: Sendable {
         }
     }
 
+    /// The step's title as the run shows it: a name with `${{ }}` evaluated now (secrets
+    /// masked); as written when it cannot be (a step output that is not there yet in a dry
+    /// run): a title is never a reason to fail a step.
+    func title(of step: Step, _ state: RunState) -> String {
+        guard let template = step.nameTemplate?.template,
+              let value = try? template.evaluate(in: evaluationContext(state)) else { return step.title }
+        return masker.mask(value.interpolationText)
+    }
+
     /// Runs one step: when → confirm → tries (with timeout, until, retry) → outputs.
     func runStep(_ step: Step, phase: RunEvent.Phase, state: RunState, crashedInFlight: Bool,
                  earlierAnswer: Bool?, askedAt: Date? = nil) async -> StepResult {
         let id = step.id.value
         let started = Date()
         let descriptor = registry.catalog[step.action.value]
-        emit(.stepStarted(step: id, title: step.title, action: step.action.value, phase: phase))
+        emit(.stepStarted(step: id, title: title(of: step, state), action: step.action.value, phase: phase))
         guard let descriptor else {
             return finishStep(step, state, .failed, error: "unknown action '\(step.action.value)'", started: started)
         }

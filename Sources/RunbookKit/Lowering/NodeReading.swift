@@ -70,7 +70,7 @@ struct NodeReader {
         guard let s = string(node, what: what) else { return nil }
         if Template.containsExpressionOpener(s.value) {
             warning("expression-not-evaluated", "\(what) is shown as written: its ${{ }} is not evaluated (expressions work in "
-                    + "'with', 'when', 'until', confirmations and trigger probes)", node)
+                    + "'with', 'when', 'until', confirmations, step names and trigger probes)", node)
         }
         return s
     }

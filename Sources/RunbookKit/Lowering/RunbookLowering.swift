@@ -495,7 +495,14 @@ public enum RunbookLowering {
         let what = "step '\(id.value)'"
         guard let actionNode = r.requireKey(map, "action", what: what),
               let action = r.string(actionNode, what: "'action'") else { return nil }
-        let name = map["name"].flatMap { r.text($0, what: "'name'")?.value }
+        // A name with `${{ }}` is evaluated when the step starts (the run shows it so); its
+        // expressions are checked like those of `when`.
+        var name: String?
+        var nameTemplate: LocatedTemplate?
+        if let n = map["name"], let text = r.string(n, what: "'name'") {
+            name = text.value
+            if Template.containsExpressionOpener(text.value) { nameTemplate = r.template(n, text: text.value) }
+        }
         var with: [WithArgument] = []
         if let w = map["with"] {
             if case .scalar(let s) = w.content, YAMLNode.resolvePlain(s) == .null {
@@ -535,10 +542,12 @@ public enum RunbookLowering {
         if until != nil && retry == nil {
             r.warning("until-without-retry", "\(what) has 'until' but no 'retry', so it is tried only once", map.keyNode("until")!)
         }
-        return Step(id: id, name: name, action: action, with: with, withLocation: map.keyNode("with")?.reportLocation,
-                    when: when, timeout: timeout,
-                    onFailure: onFailure, confirm: confirm, rollbackNone: rollbackNone, retry: retry, until: until,
-                    undoes: undoes, isRollbackStep: isRollback, location: node.reportLocation)
+        var step = Step(id: id, name: name, action: action, with: with, withLocation: map.keyNode("with")?.reportLocation,
+                        when: when, timeout: timeout,
+                        onFailure: onFailure, confirm: confirm, rollbackNone: rollbackNone, retry: retry, until: until,
+                        undoes: undoes, isRollbackStep: isRollback, location: node.reportLocation)
+        if let nameTemplate { step.nameTemplate = nameTemplate }
+        return step
     }
 
     private static func lowerConfirm(_ node: YAMLNode, _ r: inout NodeReader) -> Confirmation? {

@@ -81,6 +81,7 @@ public struct ExpressionReferencesRule: StepLintRule {
             }
         }
         if let w = step.when { report(w, scope) }
+        if let n = step.nameTemplate { report(n, scope) }
         if let c = step.confirm { report(c.message, scope) }
         if let u = step.until {
             scope.allowOwnOutputs = true

@@ -35,6 +35,38 @@ struct EngineFlowTests {
         #expect(reporter.finished("three")?.outputs["text"] == .string("done"))
     }
 
+    @Test("a step name with ${{ }} is shown evaluated when the step starts; as written when it cannot be")
+    func nameIsEvaluated() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let rb = try EngineHarness.runbook("""
+        params:
+          deployment: {type: string, default: api}
+        steps:
+          - id: first
+            name: Echo for ${{ params.deployment }}
+            action: test.echo
+            with: {text: "8"}
+          - id: second
+            name: Scale ${{ params.deployment }} to ${{ steps.first.outputs.text }}
+            action: test.echo
+            with: {text: done}
+          - id: third
+            name: "Reads ${{ from_json(steps.first.outputs.text + '[') }}"
+            action: test.echo
+            with: {text: x}
+        """)
+        let reporter = RecordingReporter()
+        let outcome = try await h.run(rb, options: engineOptions(params: ["deployment": .string("api")]), reporter: reporter)
+        #expect(outcome.status == .succeeded)
+        let titles = reporter.events.compactMap { event -> String? in
+            if case .stepStarted(_, let title, _, _) = event { return title }
+            return nil
+        }
+        // The third cannot be evaluated (from_json of bad JSON): shown as written, and it still runs.
+        #expect(titles == ["Echo for api", "Scale api to 8", "Reads ${{ from_json(steps.first.outputs.text + '[') }}"])
+        #expect(reporter.output.contains("Scale api to 8"))
+    }
+
     @Test("when false → skipped with the condition as reason; the action is not called")
     func whenFalseSkips() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
