@@ -123,7 +123,14 @@ public struct SecretMasker: Sendable {
     /// Longest first, so a secret containing another is masked whole.
     private let secrets: [String]
     public init(secrets: [String]) {
-        self.secrets = Array(Set(secrets.filter { $0.count >= 3 })).sorted { $0.count > $1.count }
+        var forms = Set(secrets.filter { $0.count >= 3 })
+        // A secret with a quote, a backslash or a control character reads differently once
+        // `to_json` (or the journal) escaped it: `ab"cd` becomes `ab\"cd`. Both forms are masked.
+        for secret in forms {
+            let escaped = String(Value.string(secret).jsonText().dropFirst().dropLast())
+            if escaped != secret { forms.insert(escaped) }
+        }
+        self.secrets = forms.sorted { $0.count > $1.count }
     }
     public static let none = SecretMasker(secrets: [])
 
@@ -140,6 +147,8 @@ public struct SecretMasker: Sendable {
         case .string(let s): return .string(mask(s))
         case .list(let l): return .list(l.map { mask($0) })
         case .map(let m): return .map(m.mapValues { mask($0) })
+        // A number whose text is a secret (a PIN given as an int param) is shown as text would be.
+        case .int, .double: return mask(value.interpolationText) == value.interpolationText ? value : .string("***")
         default: return value
         }
     }

@@ -223,4 +223,33 @@ struct EngineInterruptSecretsTests {
         #expect(!reporter.output.contains(Self.secret))
         #expect(reporter.output.contains("key: ***"))
     }
+
+    @Test("a secret with a quote, a backslash, a tab or a newline is masked after to_json escaped it; a number equal to a secret too")
+    func escapedAndNumericSecrets() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let rb = try EngineHarness.runbook("""
+        params:
+          pin: {type: int, default: 0}
+        steps:
+          - id: show
+            action: test.echo
+            with: {text: "${{ to_json(secrets) }} pin ${{ params.pin }}"}
+        """)
+        let secrets = ["tok": "ab\"cd\\ef-TOKEN", "tabby": "pass\tword-XYZ", "nl": "first-LINE\nsecond-LINE", "pin": "12345"]
+        let reporter = RecordingReporter()
+        let outcome = try await h.run(rb, options: engineOptions(params: ["pin": .int(12345)], secrets: SecretStore(values: secrets)),
+                                      journal: true, reporter: reporter)
+        #expect(outcome.status == .succeeded)
+        let journal = h.journalText()
+        for leak in ["TOKEN", "XYZ", "LINE", "12345"] {
+            #expect(!reporter.output.contains(leak), "\(leak) in the output")
+            #expect(!journal.contains(leak), "\(leak) in the journal")
+        }
+        #expect(try h.records().of("run_started").first?["params"]?.mapValue["pin"] == .string("***"))
+        // The masker alone: the escaped form of each secret, and numbers.
+        let masker = SecretMasker(secrets: ["ab\"cd"])
+        #expect(masker.mask(Value.string("ab\"cd").jsonText()) == "\"***\"")
+        #expect(SecretMasker(secrets: ["12345"]).mask(Value.int(12345)) == .string("***"))
+        #expect(SecretMasker(secrets: ["12345"]).mask(Value.int(678)) == .int(678))
+    }
 }
