@@ -49,6 +49,19 @@ struct ExecutionOptions: ParsableArguments {
 
     /// Stdin is a terminal: confirmations can be asked.
     var interactive: Bool { isatty(STDIN_FILENO) == 1 }
+
+    /// `--approve`/`--decline` must name steps of `runbook`: a misspelt `--decline` ignored
+    /// would let `--yes` approve the very step the operator meant to refuse.
+    func checkStepIDs(in runbook: Runbook) throws {
+        let ids = (runbook.steps + runbook.rollback).map(\.id.value)
+        for (option, names) in [("--approve", approve), ("--decline", decline)] {
+            for name in names where !ids.contains(name) {
+                printError("error: \(option) \(name): runbook '\(runbook.id.value)' has no step '\(name)'"
+                           + Suggestions.hint(for: name, in: ids))
+                throw ExitCode(Exit.usage)
+            }
+        }
+    }
 }
 
 /// Runs an executor with signal handling, reporters, lock and summary; returns the exit code.
@@ -173,6 +186,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (rb, linted) = try directory.load(runbook, linter: .builtin)
+        try execution.checkStepIDs(in: rb)
         let params: [String: Value]
         do { params = try ParamBinding.bind(rb, try ParamBinding.parseAssignments(param)) } catch {
             printError("error: \(error.description)")
@@ -245,6 +259,7 @@ struct ResumeCommand: AsyncParsableCommand {
             printError(DiagnosticRenderer(format: .text).render([linted]))
             throw ExitCode(Exit.usage)
         }
+        try execution.checkStepIDs(in: rb)
         let secrets = try execution.loadSecrets()
         let confirmer = ConfirmationPolicy(approveAll: execution.yes, approved: Set(execution.approve),
                                            declined: Set(execution.decline), interactive: execution.interactive)

@@ -100,4 +100,20 @@ struct ConfirmationCLITests {
             #expect(w.count("/restart") == 0)
         }
     }
+
+    @Test("--approve or --decline naming no step of the runbook is a usage error: a misspelt --decline with --yes approved the step")
+    func unknownStepIDsAreRefused() async throws {
+        try await RunWorld.with { w in
+            Self.routes(w.server)
+            let r = try await w.run("confirm_flow", ["--yes", "--decline", "restrat"])
+            #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+            #expect(r.stderr.contains("--decline restrat: runbook 'confirm_flow' has no step 'restrat'; did you mean 'restart'?"), "\(r.stderr)")
+            #expect(w.count("/before") == 0 && w.count("/restart") == 0, "nothing ran")
+            let paused = try await w.run("confirm_flow")
+            #expect(paused.status == 3)
+            let resumed = try await w.resume(try w.onlyRunID(), ["--approve", "nope"])
+            #expect(resumed.status == 2, "\(resumed.stdout)\(resumed.stderr)")
+            #expect(w.count("/restart") == 0)
+        }
+    }
 }
