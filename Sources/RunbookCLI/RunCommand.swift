@@ -187,11 +187,6 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let (rb, linted) = try directory.load(runbook, linter: .builtin)
         try execution.checkStepIDs(in: rb)
-        let params: [String: Value]
-        do { params = try ParamBinding.bind(rb, try ParamBinding.parseAssignments(param)) } catch {
-            printError("error: \(error.description)")
-            throw ExitCode(Exit.usage)
-        }
         var loadedScenario: Scenario?
         if let scenario {
             let (s, diagnostics) = Scenario.load(path: scenario)
@@ -200,6 +195,15 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(Exit.usage)
             }
             loadedScenario = s
+        }
+        let params: [String: Value]
+        do {
+            // The scenario's `params:` as `runbook test` uses them; a `--param` given here wins.
+            let given = (loadedScenario?.params ?? [:]).merging(try ParamBinding.parseAssignments(param)) { $1 }
+            params = try ParamBinding.bind(rb, given)
+        } catch {
+            printError("error: \(error.description)")
+            throw ExitCode(Exit.usage)
         }
         let secrets = try execution.loadSecrets()
         let confirmer = ConfirmationPolicy(approveAll: execution.yes, approved: Set(execution.approve),

@@ -122,4 +122,16 @@ struct BadInputCLITests {
         #expect(r.status == 2)
         #expect(r.stderr.contains("--scenario"))
     }
+
+    @Test("run --dry-run --scenario uses the scenario's params, as runbook test does; --param wins")
+    func scenarioParamsApplyToTheDryRun() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("s.yaml", "params: {name: from-scenario, level: high}\nsteps: {}\n")
+        let r = try await CLI.run(["run", Fixture.runbook("typed_params"), "--dry-run", "--scenario", "s.yaml"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("from-scenario 3 high"), "\(r.stdout)")
+        let given = try await CLI.run(["run", Fixture.runbook("typed_params"), "--dry-run", "--scenario", "s.yaml",
+                                       "--param", "level=low"], in: dir.path)
+        #expect(given.stdout.contains("from-scenario 3 low"), "\(given.stdout)")
+    }
 }
