@@ -109,4 +109,34 @@ struct DryRunConstraintCLITests {
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
         return r
     }
+
+    @Test("a zero timeout from a param fails the real run's step before the program starts; the plan warns")
+    func valueRuleIsEnforcedByTheRun() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("zero.yaml", """
+            version: 1
+            id: zero
+            title: A timeout from a param
+            severity: sev4
+            automation: automatic
+            params:
+              t: {type: duration, default: 5s}
+            steps:
+              - id: touch
+                action: exec
+                with: {argv: [touch, "\(dir.path)/touched"], timeout: "${{ params.t }}"}
+                rollback: none
+            """)
+        let state = ["--state-dir", dir.path + "/st"]
+        let plan = try await CLI.run(["run", "zero.yaml", "--dry-run", "--param", "t=0s"] + state, in: dir.path)
+        #expect(plan.stdout.contains("break a parameter rule of 'exec': 'timeout' must be longer than 0s"), "\(plan.stdout)")
+        let run = try await CLI.run(["run", "zero.yaml", "--param", "t=0s"] + state, in: dir.path)
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("the values of this run break a parameter rule of 'exec': 'timeout' must be longer than 0s"),
+                "\(run.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/touched"), "the program never started")
+        let fine = try await CLI.run(["run", "zero.yaml"] + state, in: dir.path)
+        #expect(fine.status == 0, "\(fine.stdout)\(fine.stderr)")
+        #expect(FileManager.default.fileExists(atPath: dir.path + "/touched"))
+    }
 }

@@ -685,6 +685,13 @@ public struct Executor: Sendable {
                           message: masker.mask("the values this run would use break a parameter rule of '\(descriptor.id)': "
                                                + constraint.quoted(with: "'"))))
             }
+        } else if !options.dryRun {
+            // Rules on one value (a timeout of 0s, a NUL, a bad regex, reversed bounds) fail the
+            // step before its action starts, whatever the action would make of the value.
+            for constraint in descriptor.constraints where constraint.isValueRule && !constraint.holds(for: out, of: descriptor) {
+                throw ArgumentError(masker.mask("the values of this run break a parameter rule of '\(descriptor.id)': "
+                                                + constraint.quoted(with: "'")))
+            }
         }
         return out
     }

@@ -303,6 +303,15 @@ public struct ActionCatalog: Sendable {
 }
 
 extension ParameterConstraint {
+    /// A rule on the values given (not on which parameters are given): the run enforces these
+    /// itself before the action starts; the others are the action's own checks.
+    public var isValueRule: Bool {
+        switch self {
+        case .systemText, .regex, .positive, .ordered, .headerNames: true
+        case .exactlyOne, .atLeastOne, .atMostOne, .requires, .nonEmpty: false
+        }
+    }
+
     /// Whether the constraint holds for arguments already evaluated and converted (a null or
     /// missing value is not given): what a dry run can tell once expressions have values.
     public func holds(for arguments: [String: Value], of action: ActionDescriptor) -> Bool {
