@@ -730,7 +730,8 @@ public struct Executor: Sendable {
         for argument in step.with {
             for t in argument.value.templates {
                 for path in t.template.references where path.count > 1 && path[0] == "secrets" {
-                    if options.secrets.values[path[1]] == nil && !names.contains(path[1]) { names.append(path[1]) }
+                    let name = path[1].lowercased()  // as the evaluator reads it
+                    if options.secrets.values[name] == nil && !names.contains(name) { names.append(name) }
                 }
             }
         }

@@ -40,7 +40,11 @@ struct ExpressionEvaluator {
             let base = try evaluate(baseNode)
             switch base {
             case .null: return .null
-            case .map(let m): return m[name] ?? .null
+            case .map(let m):
+                // Secret names are case-insensitive, as `RUNBOOK_SECRET_API_TOKEN` and a secrets
+                // file's `API_TOKEN=` both set `api_token`: `secrets.API_TOKEN` reads it too.
+                if case .context("secrets") = baseNode.kind { return m[name.lowercased()] ?? .null }
+                return m[name] ?? .null
             default:
                 throw error("'\(source(baseNode))' is \(describe(base, baseNode)), which has no field '\(name)'", at: node)
             }
@@ -103,6 +107,7 @@ struct ExpressionEvaluator {
             guard case .string(let key) = index else {
                 throw error("a map key must be a string, got \(describe(index, indexNode))", at: indexNode)
             }
+            if case .context("secrets") = baseNode.kind { return m[key.lowercased()] ?? .null }
             return m[key] ?? .null
         default:
             throw error("'\(source(baseNode))' is \(describe(base, baseNode)) and cannot be indexed", at: node)

@@ -252,4 +252,20 @@ struct EngineInterruptSecretsTests {
         #expect(SecretMasker(secrets: ["12345"]).mask(Value.int(12345)) == .string("***"))
         #expect(SecretMasker(secrets: ["12345"]).mask(Value.int(678)) == .int(678))
     }
+
+    @Test("secret names are case-insensitive in expressions, as on the way in")
+    func upperCaseSecretNames() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let rb = try EngineHarness.runbook("""
+        steps:
+          - id: show
+            action: test.echo
+            with: {text: "${{ len(secrets.API_TOKEN) }} ${{ len(secrets['Api_Token']) }}"}
+        """)
+        let reporter = RecordingReporter()
+        let outcome = try await h.run(rb, options: engineOptions(secrets: SecretStore(values: ["api_token": "s3cr3t-t0ken"])),
+                                      reporter: reporter)
+        #expect(outcome.status == .succeeded, "\(reporter.output)")
+        #expect(reporter.finished("show")?.outputs["text"] == .string("12 12"))
+    }
 }
