@@ -13,8 +13,12 @@ public struct ConfirmationRule: LintRule {
             ($0.confirm != nil || $0.action.value == "confirm") && $0.when?.template.isConstantFalse != true
         }
         if asks { return [] }
+        // Rollback steps that ask run only after a failure: the normal path still asks nobody.
+        let onlyRollbackAsks = runbook.rollback.contains { $0.confirm != nil || $0.action.value == "confirm" }
+        let which = onlyRollbackAsks ? "no main step asks for confirmation (only rollback steps do, and they run only after a failure)"
+            : "no step asks for confirmation"
         return [.warning("missing-confirmation",
-                         "runbook is '\(runbook.automation.value.rawValue)' but no step asks for confirmation; add 'confirm:' to the step a human must approve",
+                         "runbook is '\(runbook.automation.value.rawValue)' but \(which); add 'confirm:' to the step a human must approve",
                          at: runbook.automation.location)]
     }
 }
