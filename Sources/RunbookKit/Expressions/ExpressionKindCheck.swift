@@ -120,7 +120,13 @@ struct ExpressionKindChecker {
             switch op {
             case .equal, .notEqual: checkEquality(op, lhs, lhsKind, rhs, rhsKind)
             case .less, .lessOrEqual, .greater, .greaterOrEqual: checkOrder(node, lhs, lhsKind, rhs, rhsKind)
-            case .add, .subtract, .multiply, .divide: checkArithmetic(op, node, lhsKind, rhsKind)
+            case .add, .subtract, .multiply, .divide:
+                checkArithmetic(op, node, lhsKind, rhsKind)
+                // `params.n / 0`: whatever the dividend, a divisor that reads nothing and is 0 fails.
+                if op == .divide, case .constant = rhsFact, lhsKind?.isNumber != false,
+                   let divisor = try? evaluator.evaluate(rhs), divisor.numberValue == 0 {
+                    report(ExpressionIssue.Rule.expressionType, "division by zero: '\(evaluator.source(rhs))' is 0", at: rhs)
+                }
             case .and, .or: break
             }
             return .kind(typing.kind(of: node, operands: lhsKind, rhsKind))
