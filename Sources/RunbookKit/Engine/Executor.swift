@@ -388,7 +388,7 @@ public struct Executor: Sendable {
                 let v = try when.template.evaluate(in: evaluationContext(state))
                 conditionValue = v.isTruthy
             } catch {
-                if options.dryRun {
+                if options.dryRun, whenDependsOnSimulation(when.template) {
                     conditionValue = true
                     emit(.log(step: id, level: "warning", message: masker.mask("when: \(error.message) (simulated outputs; assuming true)")))
                 } else {
@@ -649,6 +649,16 @@ public struct Executor: Sendable {
     }
 
     /// Whether a step's `with:` reads other steps (their outputs are simulated in a dry run).
+    /// Whether a `when` that failed in a dry run may have failed only because the dry run
+    /// simulates: it reads a step's outputs (null unless a scenario gives them) or a secret
+    /// that is not set (a dry run does not need secrets). Else the real run fails the same way.
+    func whenDependsOnSimulation(_ template: Template) -> Bool {
+        template.references.contains { path in
+            (path.count > 2 && path[0] == "steps" && path[2] == "outputs")
+                || (path.count > 1 && path[0] == "secrets" && options.secrets.values[path[1].lowercased()] == nil)
+        }
+    }
+
     static func readsOutputs(_ step: Step) -> Bool {
         step.with.contains { argument in
             argument.value.templates.contains { $0.template.references.contains { $0.first == "steps" } }

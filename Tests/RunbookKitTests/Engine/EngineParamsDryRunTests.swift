@@ -105,6 +105,39 @@ struct EngineParamBindingTests {
 /// `--dry-run` with and without a scenario.
 @Suite("Engine: dry-run")
 struct EngineDryRunTests {
+    @Test("a when that fails on a param fails the dry-run step as the real run; one that reads simulated outputs is assumed true")
+    func whenFailingWithoutSimulationFails() async throws {
+        let rb = try EngineHarness.runbook("""
+        params:
+          cfg: {type: string, default: "not json"}
+        steps:
+          - id: probe
+            action: test.echo
+            with: {text: x}
+          - id: on_outputs
+            action: test.echo
+            with: {text: y}
+            when: "${{ steps.probe.outputs.value > 5 }}"
+            on_failure: continue
+          - id: on_param
+            action: test.echo
+            with: {text: z}
+            when: "${{ from_json(params.cfg) > 5 }}"
+            on_failure: continue
+        """)
+        for dryRun in [true, false] {
+            let h = try EngineHarness(); defer { h.cleanUp() }
+            let reporter = RecordingReporter()
+            _ = try await h.run(rb, options: engineOptions(dryRun: dryRun, params: ["cfg": .string("not json")]), reporter: reporter)
+            #expect(reporter.finished("on_param")?.status == .failed, "dry run \(dryRun): \(reporter.output)")
+            #expect(reporter.finished("on_param")?.error?.hasPrefix("when: ") == true)
+            if dryRun {
+                #expect(reporter.finished("on_outputs")?.status == .succeeded, "\(reporter.output)")
+                #expect(reporter.output.contains("(simulated outputs; assuming true)"))
+            }
+        }
+    }
+
     static let yaml = """
     steps:
       - id: probe
