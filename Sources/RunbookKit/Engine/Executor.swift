@@ -109,7 +109,7 @@ public struct ResumePoint: Sendable {
             case "step_finished":
                 if let step, let statusText = record["status"]?.stringValue, let status = StepStatus(rawValue: statusText) {
                     var outputs: [String: Value] = [:]
-                    if case .map(let o)? = record["outputs"] { outputs = o }
+                    if case .map(let o)? = record["outputs"]?.withNonFiniteNumbersRestored { outputs = o }
                     point.finished[step] = StepRecord(status: status, outputs: outputs, error: record["error"]?.stringValue)
                 }
                 point.inFlight = nil

@@ -60,7 +60,10 @@ public enum RunEvent: Sendable {
         case let .confirmationAnswered(step, approved, by, how):
             return ["step": .string(step), "approved": .bool(approved), "by": .string(by), "how": .string(how)]
         case let .stepFinished(step, status, outputs, error, durationMS, reason):
-            var m: [String: Value] = ["step": .string(step), "status": .string(status.rawValue), "outputs": .map(outputs),
+            // NaN and ±Inf (a Prometheus ratio with no traffic) have no JSON form: kept as
+            // {"$number": "NaN"} so that `resume` gives the same value back, not null.
+            var m: [String: Value] = ["step": .string(step), "status": .string(status.rawValue),
+                                      "outputs": Value.map(outputs).withNonFiniteNumbersTagged,
                                       "duration_ms": .int(durationMS)]
             if let error { m["error"] = .string(error) }
             if let reason { m["reason"] = .string(reason) }
@@ -99,6 +102,38 @@ public enum RunStatus: String, Sendable {
         case .failed, .aborted: 1
         case .paused: 3
         case .rollbackFailed: 4
+        }
+    }
+}
+
+extension Value {
+    /// This value with every NaN and ±Inf replaced by `{"$number": "NaN" | "Infinity" | "-Infinity"}`
+    /// (JSON has no such numbers); `withNonFiniteNumbersRestored` undoes it.
+    public var withNonFiniteNumbersTagged: Value {
+        switch self {
+        case .double(let d) where !d.isFinite:
+            return .map(["$number": .string(d.isNaN ? "NaN" : d > 0 ? "Infinity" : "-Infinity")])
+        case .list(let items): return .list(items.map(\.withNonFiniteNumbersTagged))
+        case .map(let m): return .map(m.mapValues(\.withNonFiniteNumbersTagged))
+        default: return self
+        }
+    }
+
+    /// The numbers `withNonFiniteNumbersTagged` tagged, back as numbers.
+    public var withNonFiniteNumbersRestored: Value {
+        switch self {
+        case .map(let m):
+            if m.count == 1, case .string(let text)? = m["$number"] {
+                switch text {
+                case "NaN": return .double(.nan)
+                case "Infinity": return .double(.infinity)
+                case "-Infinity": return .double(-.infinity)
+                default: break
+                }
+            }
+            return .map(m.mapValues(\.withNonFiniteNumbersRestored))
+        case .list(let items): return .list(items.map(\.withNonFiniteNumbersRestored))
+        default: return self
         }
     }
 }

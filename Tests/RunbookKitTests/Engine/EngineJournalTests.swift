@@ -172,4 +172,26 @@ struct EngineJournalTests {
         #expect(point.endedWith == .aborted)
         #expect(point.params == ["n": .int(2)])
     }
+
+    @Test("NaN and ±Inf outputs come back from the journal as numbers, not null, so a resumed run decides the same")
+    func nonFiniteOutputsSurviveTheJournal() throws {
+        let outputs: [String: Value] = ["value": .double(.infinity), "ratio": .double(.nan),
+                                        "series": .list([.map(["value": .double(-.infinity)])]), "n": .double(2.5)]
+        let event = RunEvent.stepFinished(step: "q", status: .succeeded, outputs: outputs, error: nil, durationMS: 1, reason: nil)
+        var record = event.fields
+        record["type"] = .string(event.type)
+        // Through JSON text, as the journal file holds it.
+        let text = Value.map(record).jsonText()
+        #expect(text.contains(#"{"$number":"Infinity"}"#) && text.contains(#"{"$number":"NaN"}"#))
+        let parsed = try #require(Value.parseJSON(text)).mapValue
+        let point = try ResumePoint.from(records: [
+            ["type": .string("run_started"), "run_id": .string("r"), "runbook": .string("x"), "dry_run": .bool(false)],
+            parsed,
+        ])
+        let restored = try #require(point.finished["q"]).outputs
+        #expect(restored["value"] == .double(.infinity))
+        #expect(restored["n"] == .double(2.5))
+        if case .double(let d)? = restored["ratio"] { #expect(d.isNaN) } else { Issue.record("ratio: \(String(describing: restored["ratio"]))") }
+        #expect(restored["series"] == .list([.map(["value": .double(-.infinity)])]))
+    }
 }
