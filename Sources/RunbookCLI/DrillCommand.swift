@@ -146,10 +146,8 @@ struct TestCommand: AsyncParsableCommand {
         }
         let linted = Linter.builtin.lint(fileAt: path, regularFilesOnly: foundInDirectory)
         guard let rb = linted.runbook, !linted.hasErrors else { return ["runbook \(path) has lint errors"] }
-        for id in scenario.steps.keys.sorted() where rb.step(id) == nil {
-            return ["scenario names step '\(id)', which runbook '\(rb.id.value)' does not have"
-                    + Suggestions.hint(for: id, in: rb.allSteps.map(\.id.value))]
-        }
+        let mismatches = scenario.problems(for: rb, catalog: BuiltinActions.catalog)
+        if !mismatches.isEmpty { return mismatches }
         let reporter = TextRunReporter(color: false) { output("    " + $0) }
         let outcome: RunOutcome
         do { outcome = try await DryRun.outcome(rb, params: scenario.params, scenario: scenario, reporters: verbose ? [reporter] : []) }

@@ -194,6 +194,11 @@ struct RunCommand: AsyncParsableCommand {
                 output(DiagnosticRenderer(format: .text).render([LintedFile(path: scenario, runbook: nil, diagnostics: diagnostics, source: nil)]))
                 throw ExitCode(Exit.usage)
             }
+            let mismatches = s.problems(for: rb, catalog: BuiltinActions.catalog)
+            guard mismatches.isEmpty else {
+                for m in mismatches { printError("error: \(scenario): \(m)") }
+                throw ExitCode(Exit.usage)
+            }
             loadedScenario = s
         }
         let params: [String: Value]

@@ -193,3 +193,32 @@ struct ParameterConstraintTests {
         #expect(not.jsonText().contains(#""not":{"anyOf":[{"required":["json","body"]}]}"#))
     }
 }
+
+/// `Scenario.problems(for:catalog:)`: what a scenario cannot do to a runbook is said, not dropped.
+@Suite("Scenario mismatches")
+struct ScenarioMismatchTests {
+    @Test func failOnAStepADryRunRunsAsWritten() throws {
+        let yaml = """
+            version: 1
+            id: s
+            title: T
+            severity: sev4
+            automation: automatic
+            steps:
+              - id: note
+                action: log
+                with: {message: hi}
+              - id: check
+                action: assert
+                with: {that: "${{ true }}"}
+            """
+        let rb = try #require(Linter(catalog: BuiltinActions.catalog).lint(bytes: Array(yaml.utf8), file: "s.yaml").runbook)
+        let scenario = Scenario(steps: ["note": .init(failure: "boom"), "check": .init(outputs: ["passed": .bool(false)]),
+                                        "nope": .init()])
+        let problems = scenario.problems(for: rb, catalog: BuiltinActions.catalog)
+        #expect(problems.contains("step 'note' ('log') runs as written in a dry run: a scenario cannot give it outputs or make it fail; script the steps it reads instead"))
+        #expect(problems.contains { $0.hasPrefix("step 'check' ('assert') runs as written") })
+        #expect(problems.contains { $0.hasPrefix("scenario names step 'nope'") })
+        #expect(Scenario(steps: ["note": .init()]).problems(for: rb, catalog: BuiltinActions.catalog).isEmpty)
+    }
+}

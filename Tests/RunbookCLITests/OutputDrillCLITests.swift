@@ -149,4 +149,25 @@ struct DrillTestCLITests {
         #expect(one.status == 0, "\(one.stdout)")
         #expect(one.stdout.contains("1 passed, 0 failed"))
     }
+
+    @Test("a scenario that cannot apply (an undeclared output, an answer for a step that asks nothing) fails with the reason; run --scenario refuses it")
+    func scenarioMismatchesAreReported() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("bad.test.yaml", """
+            runbook: \(Fixture.runbook("http_flow"))
+            params: {base_url: "http://127.0.0.1:9"}
+            steps:
+              verify: {outputs: {stauts: 200}}
+              check_health: {confirm: approve}
+            expect: {status: succeeded}
+            """)
+        let r = try await CLI.run(["test", "bad.test.yaml"], in: dir.path)
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("step 'verify' ('http.check') has no output 'stauts'; did you mean 'status'?"), "\(r.stdout)")
+        #expect(r.stdout.contains("scenario answers step 'check_health', which asks no confirmation"), "\(r.stdout)")
+        let run = try await CLI.run(["run", Fixture.runbook("http_flow"), "--dry-run", "--scenario", "bad.test.yaml",
+                                     "--state-dir", dir.path + "/st"], in: dir.path)
+        #expect(run.status == 2, "\(run.stdout)\(run.stderr)")
+        #expect(run.stderr.contains("has no output 'stauts'"), "\(run.stderr)")
+    }
 }

@@ -55,6 +55,37 @@ public struct Scenario: Sendable {
         self.expect = expect
     }
 
+    /// What in this scenario cannot apply to `runbook`, one sentence each (empty when all
+    /// can): a step it does not have, outputs its action does not declare, a failure or
+    /// outputs for an action a dry run runs as written (`log`, `assert`, `confirm`), an answer
+    /// for a step that asks nothing. Silently dropped, each made a test say something else.
+    public func problems(for runbook: Runbook, catalog: ActionCatalog) -> [String] {
+        var out: [String] = []
+        for id in steps.keys.sorted() {
+            guard let step = runbook.step(id), let outcome = steps[id] else {
+                out.append("scenario names step '\(id)', which runbook '\(runbook.id.value)' does not have"
+                           + Suggestions.hint(for: id, in: runbook.allSteps.map(\.id.value)))
+                continue
+            }
+            guard let action = catalog[step.action.value] else { continue }
+            if action.dryRun == .runs || action.dryRun == .checks, outcome.failure != nil || !outcome.outputs.isEmpty {
+                out.append("step '\(id)' ('\(action.id)') runs as written in a dry run: a scenario cannot give it "
+                           + "outputs or make it fail; script the steps it reads instead")
+            } else {
+                let declared = action.outputs.map(\.name)
+                for name in outcome.outputs.keys.sorted() where !declared.contains(name) {
+                    out.append("step '\(id)' ('\(action.id)') has no output '\(name)'"
+                               + Suggestions.hint(for: name, in: declared) + "; it declares "
+                               + (declared.isEmpty ? "none" : declared.map { "'\($0)'" }.joined(separator: ", ")))
+                }
+            }
+            if outcome.confirm != nil, step.confirm == nil, action.id != "confirm" {
+                out.append("scenario answers step '\(id)', which asks no confirmation")
+            }
+        }
+        return out
+    }
+
     /// Reads a scenario file; problems come back as located diagnostics.
     public static func load(path: String) -> (Scenario?, [Diagnostic]) {
         let parsed = YAMLParser.parse(fileAt: path)
