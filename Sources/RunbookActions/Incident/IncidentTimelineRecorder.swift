@@ -84,7 +84,7 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
         case let .stepStarted(step, title, action, _):
             actions[step] = action
             titles[step] = title
-        case let .stepFinished(step, status, outputs, _, _, _):
+        case let .stepFinished(step, status, outputs, _, _, _, _):
             if status == .succeeded, actions[step]?.hasPrefix("incident.") == true, case .string(let id)? = outputs["id"],
                let normalized = IncidentID.normalize(id) {
                 newIncidents.append(normalized)
@@ -114,7 +114,7 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
         case let .stepStarted(step, title, action, phase):
             entry("step_started", "\(phase == .rollback ? "Rollback step" : "Step") '\(step)' (\(action)) started"
                 + (title != step ? ": \(title)" : ""), step: step)
-        case let .stepFinished(step, status, _, error, durationMS, reason):
+        case let .stepFinished(step, status, _, error, durationMS, reason, _):
             let action = actions[step] ?? ""
             var text = "Step '\(step)' \(status.rawValue)"
             if status != .skipped { text += " in \(Self.duration(durationMS))" }

@@ -71,6 +71,9 @@ public struct ResumePoint: Sendable {
         public var status: StepStatus
         public var outputs: [String: Value]
         public var error: String?
+        /// Outputs that held a secret: the journal keeps them masked, so a resumed run does not
+        /// know them (reading one fails the step instead of sending `***` on).
+        public var maskedOutputs: Set<String> = []
     }
     public var runID: String
     public var runbookID: String
@@ -110,7 +113,9 @@ public struct ResumePoint: Sendable {
                 if let step, let statusText = record["status"]?.stringValue, let status = StepStatus(rawValue: statusText) {
                     var outputs: [String: Value] = [:]
                     if case .map(let o)? = record["outputs"]?.withNonFiniteNumbersRestored { outputs = o }
-                    point.finished[step] = StepRecord(status: status, outputs: outputs, error: record["error"]?.stringValue)
+                    var restored = StepRecord(status: status, outputs: outputs, error: record["error"]?.stringValue)
+                    if case .list(let names)? = record["masked_outputs"] { restored.maskedOutputs = Set(names.compactMap(\.stringValue)) }
+                    point.finished[step] = restored
                 }
                 point.inFlight = nil
             case "confirmation_asked":
@@ -352,13 +357,32 @@ public struct Executor: Sendable {
         let maskedError = error.map(masker.mask)
         state.setStep(id, ResumePoint.StepRecord(status: status, outputs: outputs, error: maskedError))
         record(status, id, state, rollback: step.isRollbackStep)
+        // By text: a NaN output is not equal to itself, but it was not masked.
+        let masked = outputs.keys.filter { maskedOutputs[$0]?.jsonText() != outputs[$0]?.jsonText() }.sorted()
         emit(.stepFinished(step: id, status: status, outputs: maskedOutputs, error: maskedError,
-                           durationMS: Int(Date().timeIntervalSince(started) * 1000), reason: reason.map(masker.mask)))
+                           durationMS: Int(Date().timeIntervalSince(started) * 1000), reason: reason.map(masker.mask),
+                           masked: masked))
         switch status {
         case .succeeded: return .succeeded
         case .skipped: return .skipped
         case .failed: return .failed(maskedError ?? "failed")
         }
+    }
+
+    /// The first output this step reads that a resumed run only knows masked (`steps.login.outputs.token`).
+    func maskedOutputRead(_ step: Step, _ state: RunState) -> String? {
+        var found: String?
+        step.forEachTemplate { t in
+            guard found == nil else { return }
+            for path in t.template.references where path.count >= 3 && path[0] == "steps" && path[2] == "outputs" {
+                guard let masked = state.steps[path[1]]?.maskedOutputs, !masked.isEmpty else { continue }
+                if path.count == 3 || masked.contains(path[3]) {
+                    found = path.prefix(4).joined(separator: ".")
+                    return
+                }
+            }
+        }
+        return found
     }
 
     /// The step's title as the run shows it: a name with `${{ }}` evaluated now (secrets
@@ -379,6 +403,10 @@ public struct Executor: Sendable {
         emit(.stepStarted(step: id, title: title(of: step, state), action: step.action.value, phase: phase))
         guard let descriptor else {
             return finishStep(step, state, .failed, error: "unknown action '\(step.action.value)'", started: started)
+        }
+        if let read = maskedOutputRead(step, state) {
+            return finishStep(step, state, .failed, error: "reads \(read), which held a secret: the journal keeps it masked, "
+                              + "so a resumed run does not know it (run the runbook again to get it)", started: started)
         }
 
         // when

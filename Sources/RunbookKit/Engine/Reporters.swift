@@ -58,7 +58,7 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             write("    \(paint("?", "1;33")) \(lines(message, indent: "      "))\n")
         case let .confirmationAnswered(_, approved, by, how):
             write("    \(approved ? paint("approved", "32") : paint("declined", "31")) by \(e(by)) (\(e(how)))\n")
-        case let .stepFinished(_, status, _, error, durationMS, reason):
+        case let .stepFinished(_, status, _, error, durationMS, reason, _):
             switch status {
             case .succeeded:
                 write("  \(paint("✓", "32")) succeeded in \(Self.duration(durationMS))\(reason.map { " — \(lines($0, indent: "    "))" } ?? "")\n")

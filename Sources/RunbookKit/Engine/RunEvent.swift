@@ -11,7 +11,9 @@ public enum RunEvent: Sendable {
     case log(step: String, level: String, message: String)
     case confirmationAsked(step: String, message: String, kind: String)
     case confirmationAnswered(step: String, approved: Bool, by: String, how: String)
-    case stepFinished(step: String, status: StepStatus, outputs: [String: Value], error: String?, durationMS: Int, reason: String?)
+    /// `masked`: the outputs that held a secret (shown and journaled masked).
+    case stepFinished(step: String, status: StepStatus, outputs: [String: Value], error: String?, durationMS: Int, reason: String?,
+                      masked: [String] = [])
     case rollbackStarted(reason: String)
     case runPaused(step: String, reason: String)
     case runFinished(status: RunStatus, durationMS: Int)
@@ -59,7 +61,7 @@ public enum RunEvent: Sendable {
             return ["step": .string(step), "message": .string(message), "kind": .string(kind)]
         case let .confirmationAnswered(step, approved, by, how):
             return ["step": .string(step), "approved": .bool(approved), "by": .string(by), "how": .string(how)]
-        case let .stepFinished(step, status, outputs, error, durationMS, reason):
+        case let .stepFinished(step, status, outputs, error, durationMS, reason, masked):
             // NaN and ±Inf (a Prometheus ratio with no traffic) have no JSON form: kept as
             // {"$number": "NaN"} so that `resume` gives the same value back, not null.
             var m: [String: Value] = ["step": .string(step), "status": .string(status.rawValue),
@@ -67,6 +69,7 @@ public enum RunEvent: Sendable {
                                       "duration_ms": .int(durationMS)]
             if let error { m["error"] = .string(error) }
             if let reason { m["reason"] = .string(reason) }
+            if !masked.isEmpty { m["masked_outputs"] = .list(masked.map(Value.string)) }
             return m
         case let .rollbackStarted(reason):
             return ["reason": .string(reason)]

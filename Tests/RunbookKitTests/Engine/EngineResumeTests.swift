@@ -55,6 +55,48 @@ struct EngineResumeTests {
         #expect(point.finished.keys.sorted() == ["prepare"])
     }
 
+    @Test("after resume, a step that reads an output the journal kept masked fails with the reason instead of sending ***")
+    func maskedOutputsAreNotSentOnAfterResume() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let body = """
+        steps:
+          - id: login
+            action: test.echo
+            with: {text: "${{ secrets.token }}"}
+          - id: other
+            action: test.echo
+            with: {text: plain}
+          - id: gate
+            action: test.echo
+            with: {text: g}
+            confirm: "Go on?"
+          - id: use
+            action: test.echo
+            with: {text: "Bearer ${{ steps.login.outputs.text }}"}
+            on_failure: continue
+          - id: fine
+            action: test.echo
+            with: {text: "${{ steps.other.outputs.text }}"}
+        """
+        let rb = try EngineHarness.runbook(body, automation: "semi_automatic")
+        let secrets = SecretStore(values: ["token": "s3cr3t-t0ken"])
+        let paused = try await h.run(rb, options: engineOptions(secrets: secrets), journal: true)
+        #expect(paused.status == .paused)
+        #expect(try h.records().of("step_finished", step: "login").first?["masked_outputs"] == .list([.string("text")]))
+        let point = try ResumePoint.from(records: try h.records())
+        #expect(point.finished["login"]?.maskedOutputs == ["text"])
+        let reporter = RecordingReporter()
+        let outcome = try await h.run(rb, options: engineOptions(confirmer: ConfirmationPolicy(approved: ["gate"], operatorName: "carol"),
+                                                                 secrets: secrets),
+                                      journal: true, resume: point, reporter: reporter)
+        #expect(reporter.finished("use")?.status == .failed)
+        #expect(reporter.finished("use")?.error?.contains("reads steps.login.outputs.text, which held a secret") == true,
+                "\(reporter.output)")
+        #expect(reporter.finished("fine")?.outputs["text"] == .string("plain"))
+        #expect(!reporter.output.contains("Bearer ***"))
+        _ = outcome
+    }
+
     @Test("resume with --approve: finished steps are not run again; the run continues at the paused step")
     func resumeApproved() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }

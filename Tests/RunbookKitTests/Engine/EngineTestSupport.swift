@@ -275,7 +275,7 @@ extension [[String: Value]] {
 
 extension RunEvent {
     var stepFinished: (step: String, status: StepStatus, outputs: [String: Value], error: String?, reason: String?)? {
-        if case let .stepFinished(step, status, outputs, error, _, reason) = self { return (step, status, outputs, error, reason) }
+        if case let .stepFinished(step, status, outputs, error, _, reason, _) = self { return (step, status, outputs, error, reason) }
         return nil
     }
 }
