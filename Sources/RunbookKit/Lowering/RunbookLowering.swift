@@ -269,7 +269,8 @@ public enum RunbookLowering {
             var required = defaultValue == nil
             if let req = map["required"], let b = r.bool(req, what: "'required'") {
                 if b.value && defaultValue != nil {
-                    r.warning("required-with-default", "param '\(name.value)' is required but has a default; the default is never used", req)
+                    r.warning("required-with-default", "param '\(name.value)' says 'required: true' but has a default, which a run uses "
+                              + "when --param \(name.value) is not given, so it is not required; drop one of the two", req)
                 }
                 if !b.value && defaultValue == nil && map["default"] == nil {
                     r.warning("optional-without-default", "param '\(name.value)' says 'required: false' but has no default, "
@@ -526,6 +527,9 @@ public enum RunbookLowering {
         if let rb = map["rollback"] {
             if rb.scalar?.text == "none" {
                 rollbackNone = true
+                if isRollback {
+                    r.warning("ignored-key", "'rollback: none' has no effect on a rollback step: rollback steps are never undone", rb)
+                }
             } else {
                 r.error("invalid-enum", "'rollback' of a step can only be 'none' (this step needs no undo); undo steps go in the runbook's 'rollback' list", rb)
             }
@@ -539,8 +543,11 @@ public enum RunbookLowering {
                 r.error("undoes-outside-rollback", "'undoes' belongs on steps of the runbook's 'rollback' list", u)
             }
         }
-        if until != nil && retry == nil {
+        if until != nil && retry == nil && map["retry"] == nil {  // a wrong 'retry' is already an error
             r.warning("until-without-retry", "\(what) has 'until' but no 'retry', so it is tried only once", map.keyNode("until")!)
+        } else if until != nil, let retry, retry.attempts.value == 1 {
+            r.warning("until-without-retry", "\(what) has 'until' but 'retry' allows 1 try in all, so it is tried only once; "
+                      + "'attempts' counts the first try", map.keyNode("until")!)
         }
         var step = Step(id: id, name: name, action: action, with: with, withLocation: map.keyNode("with")?.reportLocation,
                         when: when, timeout: timeout,
@@ -561,11 +568,13 @@ public enum RunbookLowering {
             guard !isBlank(text, node, &r) else { return nil }
             return r.template(node, text: text).map { Confirmation(message: $0, location: node.reportLocation) }
         }
-        guard let map = r.mapping(node, what: "'confirm'", allowed: ["message", "timeout"]),
-              let m = r.requireKey(map, "message", what: "'confirm'"),
-              let text = r.string(m, what: "'message'"), !isBlank(text.value, m, &r),
-              let message = r.template(m, text: text.value) else { return nil }
+        guard let map = r.mapping(node, what: "'confirm'", allowed: ["message", "timeout"]) else { return nil }
+        // The timeout is checked even when the message is wrong: one pass reports both.
+        let m = r.requireKey(map, "message", what: "'confirm'")
+        let text = m.flatMap { r.string($0, what: "'message'") }
+        let message: LocatedTemplate? = if let m, let text, !isBlank(text.value, m, &r) { r.template(m, text: text.value) } else { nil }
         let timeout = map["timeout"].flatMap { r.positiveDuration($0, what: "'timeout' of a confirmation") }
+        guard let message else { return nil }
         return Confirmation(message: message, timeout: timeout, location: node.reportLocation)
     }
 
@@ -577,10 +586,11 @@ public enum RunbookLowering {
     }
 
     private static func lowerRetry(_ node: YAMLNode, _ r: inout NodeReader) -> Retry? {
-        guard let map = r.mapping(node, what: "'retry'", allowed: ["attempts", "delay", "backoff"]),
-              let a = r.requireKey(map, "attempts", what: "'retry'"),
-              let attempts = r.int(a, what: "'attempts'") else { return nil }
-        if attempts.value < 1 || attempts.value > 10_000 {
+        guard let map = r.mapping(node, what: "'retry'", allowed: ["attempts", "delay", "backoff"]) else { return nil }
+        // Every key is checked even when 'attempts' is wrong: one pass reports them all.
+        let a = r.requireKey(map, "attempts", what: "'retry'")
+        let attempts = a.flatMap { r.int($0, what: "'attempts'") }
+        if let attempts, let a, attempts.value < 1 || attempts.value > 10_000 {
             r.error("out-of-range", "'attempts' must be between 1 and 10000", a)
         }
         let delay = map["delay"].flatMap { r.duration($0, what: "'delay'") }
@@ -589,6 +599,7 @@ public enum RunbookLowering {
             if n.value < 1 || n.value > 10 { r.error("out-of-range", "'backoff' must be between 1 and 10", b) }
             backoff = n
         }
+        guard let attempts else { return nil }
         return Retry(attempts: attempts, delay: delay, backoff: backoff, location: node.reportLocation)
     }
 }

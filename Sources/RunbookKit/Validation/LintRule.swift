@@ -141,7 +141,7 @@ public enum BuiltinRules {
         RuleDescription("unknown-anchor", .error, "an alias names an anchor that was not defined"),
         RuleDescription("recursive-alias", .error, "an alias refers to its own anchor"),
         RuleDescription("io-error", .error, "the file cannot be read"),
-        RuleDescription("required-with-default", .warning, "a param is required but has a default that is never used"),
+        RuleDescription("required-with-default", .warning, "a param says 'required: true' but has a default, which a run uses when it is not given"),
         RuleDescription("expression-not-evaluated", .warning, "a ${{ }} in text that is shown as written (a title, a description), where it is not evaluated"),
         RuleDescription("optional-without-default", .warning, "a param says 'required: false' but has no default, so it is still required"),
         RuleDescription("duplicate-trigger-id", .error, "two trigger conditions share an id"),

@@ -8,10 +8,14 @@ public struct PagingRule: LintRule {
     public func check(_ context: LintContext) -> [Diagnostic] {
         let runbook = context.runbook
         guard runbook.severity.value == .sev1, runbook.automation.value == .automatic else { return [] }
-        // A page from the rollback list counts: it reaches a human when the automation fails.
-        if runbook.steps.contains(where: Self.pages) || runbook.rollback.contains(where: Self.pages) { return [] }
-        return [.warning("sev1-pages-nobody", "automatic Sev1 runbook pages nobody: no step or rollback step runs 'notify.pagerduty' to trigger an incident; "
-                         + "add one (paging through another tool, e.g. notify.webhook: silence this rule for the file)",
+        // A page only from the rollback list reaches nobody when the automation succeeds (or
+        // aborts): a Sev1 must page on its main path.
+        if runbook.steps.contains(where: Self.pages) { return [] }
+        let which = runbook.rollback.contains(where: Self.pages)
+            ? "only a rollback step runs 'notify.pagerduty', and rollback runs only after a failure"
+            : "no step runs 'notify.pagerduty' to trigger an incident"
+        return [.warning("sev1-pages-nobody", "automatic Sev1 runbook pages nobody on its main path: \(which); "
+                         + "add a main step that pages (paging through another tool, e.g. notify.webhook: silence this rule for the file)",
                          at: runbook.severity.location)]
     }
 

@@ -16,7 +16,8 @@ public struct TimeoutBudgetRule: LintRule {
         guard let expected = runbook.expectedRecovery else { return [] }
         var total = 0.0
         // A `confirm` step waits for a human; how long that takes is the human's call, not the budget's.
-        for step in runbook.steps where step.action.value != "confirm" {
+        // A step with `when: false` never runs: it takes no time.
+        for step in runbook.steps where step.action.value != "confirm" && step.when?.template.isConstantFalse != true {
             total += Self.worstCase(step, catalog: context.catalog, runbook: runbook)
         }
         guard total > expected.value.seconds else { return [] }
@@ -29,9 +30,10 @@ public struct TimeoutBudgetRule: LintRule {
     /// times tries, plus the delays between tries; `wait` counts its duration.
     public static func worstCase(_ step: Step, catalog: ActionCatalog, runbook: Runbook? = nil) -> Double {
         var perTry = step.timeout?.value.seconds ?? catalog[step.action.value]?.defaultTimeout ?? 60
-        if step.action.value == "wait", step.timeout == nil, let argument = step.argument("duration"),
+        // A `wait` takes its duration, or its step timeout when that is shorter (it then fails).
+        if step.action.value == "wait", let argument = step.argument("duration"),
            let d = staticDuration(argument.value, runbook: runbook) {
-            perTry = d
+            perTry = min(d, step.timeout?.value.seconds ?? d)
         }
         let tries = Double(step.retry?.attempts.value ?? 1)
         return perTry * tries + (step.retry?.totalDelay ?? 0)

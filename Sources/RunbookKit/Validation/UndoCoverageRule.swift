@@ -7,7 +7,7 @@ public struct UndoCoverageRule: LintRule {
             RuleDescription("mutating-without-undo", .warning, "a mutating step that no rollback step undoes and that does not say 'rollback: none'"),
             RuleDescription("undoes-unknown-step", .error, "'undoes' names a step that is not in the runbook's main steps"),
             RuleDescription("undo-mismatch", .warning, "a rollback step cannot undo what it names: its action changes nothing, or the step it names changes nothing or says 'rollback: none'"),
-            RuleDescription("ignored-key", .warning, "a key that has no effect where it is written ('on_failure: abort' or 'rollback' on a rollback step)"),
+            RuleDescription("ignored-key", .warning, "a key that has no effect where it is written ('on_failure: abort' or 'rollback', or 'rollback: none', on a rollback step)"),
         ]
     }
 
@@ -21,6 +21,8 @@ public struct UndoCoverageRule: LintRule {
         let mainIDs = runbook.steps.map(\.id.value)
         let mainIDSet = Set(mainIDs)  // membership in O(1); the array (in order) is only for hints
         var undone = Set<String>(minimumCapacity: runbook.rollback.count)
+        /// Main steps named only by rollback steps that never run, and the first such step.
+        var neverRuns: [String: String] = [:]
         // The main steps a rollback step names, to judge whether there is anything to undo.
         var named: [String: Step] = [:]
         if runbook.rollback.contains(where: { !$0.undoes.isEmpty }) {
@@ -53,7 +55,12 @@ public struct UndoCoverageRule: LintRule {
                     }
                 }
                 if mainIDSet.contains(target.value) {
-                    undone.insert(target.value)
+                    // A rollback step with `when: false` never runs, so it undoes nothing.
+                    if step.when?.template.isConstantFalse == true {
+                        neverRuns[target.value] = neverRuns[target.value] ?? step.id.value
+                    } else {
+                        undone.insert(target.value)
+                    }
                 } else {
                     out.append(.error("undoes-unknown-step", "'undoes' names '\(target.value)', which is not a main step"
                                       + Suggestions.hint(for: target.value, in: mainIDs), at: target.location))
@@ -61,10 +68,12 @@ public struct UndoCoverageRule: LintRule {
             }
         }
         for step in runbook.steps {
+            // A step with `when: false` never runs: it changes nothing.
             guard let action = context.catalog[step.action.value], action.mutating,
-                  !step.rollbackNone, !undone.contains(step.id.value) else { continue }
+                  !step.rollbackNone, !undone.contains(step.id.value), step.when?.template.isConstantFalse != true else { continue }
+            let never = neverRuns[step.id.value].map { " ('\($0)' names it but has 'when: false', so it never runs)" } ?? ""
             out.append(.warning("mutating-without-undo",
-                                "step '\(step.id.value)' changes the system ('\(action.id)') but no rollback step undoes it; add a rollback step with 'undoes: [\(step.id.value)]' or say 'rollback: none'",
+                                "step '\(step.id.value)' changes the system ('\(action.id)') but no rollback step undoes it\(never); add a rollback step with 'undoes: [\(step.id.value)]' or say 'rollback: none'",
                                 at: step.id.location))
         }
         return out
