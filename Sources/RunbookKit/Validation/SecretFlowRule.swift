@@ -10,10 +10,14 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
     public func check(_ step: Step, catalog: ActionCatalog, into out: inout [Diagnostic]) {
         func scan(_ t: LocatedTemplate, into what: @autoclosure () -> String) {
             guard t.template.mentions("secrets") else { return }
-            for path in t.template.references where path.first == "secrets" {
-                let name = path.count > 1 ? "secrets.\(path[1])" : "secrets"
-                out.append(.error("secret-in-message", "secret '\(name)' flows into \(what()); secrets must never appear in messages",
-                                  at: t.location))
+            // An expression whose result is a bool or a number (`secrets.x != null`,
+            // `starts_with(secrets.hook, 'https://')`, `len(secrets.x)`) shows no secret text.
+            for expression in t.template.expressions where !Self.givesNoText(expression.root) {
+                for path in expression.references where path.first == "secrets" {
+                    let name = path.count > 1 ? "secrets.\(path[1])" : "secrets"
+                    out.append(.error("secret-in-message", "secret '\(name)' flows into \(what()); secrets must never appear in messages",
+                                      at: t.location))
+                }
             }
         }
         // Secrets are read as `secrets.x`; the engine hides RUNBOOK_SECRET_* from `env`.
@@ -26,6 +30,8 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
             }
         }
         if let c = step.confirm { scan(c.message, into: "the confirmation prompt of step '\(step.id.value)'") }
+        // A name is evaluated when the step starts and shown in the run's output and journal.
+        if let n = step.nameTemplate { scan(n, into: "the name of step '\(step.id.value)'") }
         // A command line is readable by every user of the machine (ps, /proc/PID/cmdline), and
         // masking output cannot hide it there: a secret goes in `env`.
         if step.action.value == "exec" {
@@ -46,6 +52,21 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
             argument.value.forEachTemplate { t in
                 scan(t, into: "'\(argument.name.value)' of '\(action.id)' in step '\(step.id.value)'")
             }
+        }
+    }
+
+    /// Whether an expression's result is never text: a comparison, a logical operator, `!`, or a
+    /// function that gives a bool or a number. Such a result shows no part of a secret it read.
+    static func givesNoText(_ node: ExprNode) -> Bool {
+        switch node.kind {
+        case .binary(let op, _, _):
+            switch op {
+            case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual, .and, .or: return true
+            case .add, .subtract, .multiply, .divide: return false
+            }
+        case .unary(.not, _): return true
+        case .call(let name, _, _): return ["contains", "starts_with", "ends_with", "len"].contains(name)
+        default: return false
         }
     }
 }
