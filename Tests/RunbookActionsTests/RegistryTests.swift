@@ -222,3 +222,47 @@ struct ScenarioMismatchTests {
         #expect(Scenario(steps: ["note": .init()]).problems(for: rb, catalog: BuiltinActions.catalog).isEmpty)
     }
 }
+
+/// `runbook docs ID`: what the on-call reads must carry the facts `show` has, as valid Markdown.
+@Suite("Runbook docs rendering")
+struct RunbookDocsRenderingTests {
+    @Test func confirmationsRetriesParamsAndEscaping() throws {
+        let yaml = """
+            version: 1
+            id: d
+            title: T
+            severity: sev4
+            automation: manual
+            params:
+              sel: {type: string, default: "a|b", description: "x | y"}
+              tick: {type: string, default: "it`s"}
+              empty: {type: string, default: ""}
+              env_name: {type: string, default: staging, enum: [staging, production]}
+            steps:
+              - id: probe
+                action: http.check
+                with: {url: "http://127.0.0.1:9/"}
+                timeout: 20s
+                retry: {attempts: 4, delay: 2s, backoff: 2}
+                until: "${{ steps.probe.outputs.status == 200 }}"
+                on_failure: continue
+              - id: gate
+                action: confirm
+                with: {message: "Continue?", timeout: 10m}
+              - id: act
+                action: log
+                with: {message: go}
+                confirm: {message: "Really?", timeout: 5m}
+            """
+        let rb = try #require(Linter(catalog: BuiltinActions.catalog).lint(bytes: Array(yaml.utf8), file: "d.yaml").runbook)
+        let md = MarkdownDocs.runbook(rb)
+        #expect(md.contains("| `sel` | string | `a\\|b` | x \\| y |"), "\(md)")
+        #expect(md.contains("| `tick` | string | ``it`s`` |"))
+        #expect(md.contains("| `empty` | string | `\"\"` |"))
+        #expect(md.contains("string (one of `staging`, `production`)"))
+        #expect(md.contains("timeout 20s per try; up to 4 tries 2s apart (×2 each time)"))
+        #expect(md.contains("(`gate`, confirm): asks: “Continue?” (declined after 10m without an answer)"))
+        #expect(md.contains("asks first: “Really?” (declined after 5m without an answer)"))
+        #expect(md.contains("(2 manual confirmation steps)"))
+    }
+}

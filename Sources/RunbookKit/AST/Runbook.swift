@@ -146,18 +146,19 @@ public struct RunbookDuration: Sendable, Hashable, Comparable, CustomStringConve
         }
     }
 
-    /// Canonical short text: `1h30m`, `90s` stays `1m30s`, `0.5s` → `500ms`.
+    /// Canonical short text: `1h30m`, `90s` stays `1m30s`, `0.5s` → `500ms`, `1.5s` → `1s500ms`
+    /// (milliseconds are kept, not rounded away: `1.5s` is not `2s`).
     /// Past `longest` (a hundred years): `more than 36500d` (whole units would not fit an integer).
     public var description: String {
         guard seconds.isFinite else { return seconds.isNaN ? "an invalid duration" : "an unbounded time" }
         if seconds <= 0 { return "0s" }
         if seconds < 1 { return "\(Int((seconds * 1000).rounded()))ms" }
         if seconds > Self.longest { return "more than \(RunbookDuration(seconds: Self.longest))" }
-        var s = Int(seconds.rounded())
+        var ms = Int((seconds * 1000).rounded())
         var out = ""
-        for (unit, size) in [("d", 86400), ("h", 3600), ("m", 60), ("s", 1)] where s >= size {
-            out += "\(s / size)\(unit)"
-            s %= size
+        for (unit, size) in [("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] where ms >= size {
+            out += "\(ms / size)\(unit)"
+            ms %= size
         }
         return out
     }

@@ -16,15 +16,16 @@ public enum MarkdownDocs {
         if !rb.params.isEmpty {
             md += "### Params\n\n| name | type | default | description |\n|---|---|---|---|\n"
             for p in rb.params {
-                let def = p.defaultValue.map { "`\($0.value.interpolationText)`" } ?? "required"
-                md += "| `\(p.name.value)` | \(p.type.rawValue) | \(def) | \(p.description ?? "") |\n"
+                let def = p.defaultValue.map { $0.value == .string("") ? "`\"\"`" : code($0.value.interpolationText) } ?? "required"
+                let allowed = p.enumValues.map { " (one of " + $0.map { code($0.interpolationText) }.joined(separator: ", ") + ")" } ?? ""
+                md += "| `\(p.name.value)` | \(p.type.rawValue)\(escape(allowed)) | \(escape(def)) | \(escape(p.description ?? "")) |\n"
             }
             md += "\n"
         }
         if let t = rb.triggers {
             md += "### Triggers (\(t.match.rawValue))\n\n"
             for c in t.conditions {
-                md += "- `\(c.id.value)`: \(triggerText(c))\(c.description.map { " — \($0)" } ?? "")\n"
+                md += "- `\(c.id.value)`: \(triggerText(c, code: code))\(c.description.map { " — \($0)" } ?? "")\n"
             }
             md += "\n"
         }
@@ -46,10 +47,34 @@ public enum MarkdownDocs {
     static func stepText(_ n: Int, _ s: Step) -> String {
         var line = "\(n). **\(s.title)** (`\(s.id.value)`, \(s.action.value))"
         var notes: [String] = []
-        if let w = s.when { notes.append("only when `\(w.template.source.trimmingCharacters(in: .whitespaces))`") }
-        if let c = s.confirm { notes.append("asks first: “\(c.message.template.source)”") }
-        if let r = s.retry { notes.append("up to \(r.attempts.value) tries\(r.delay.map { " \($0.value) apart" } ?? "")") }
-        if let u = s.until { notes.append("until `\(u.template.source.trimmingCharacters(in: .whitespaces))`") }
+        if let w = s.when { notes.append("only when \(code(w.template.source.trimmingCharacters(in: .whitespaces)))") }
+        if let c = s.confirm {
+            notes.append("asks first: “\(c.message.template.source)”"
+                         + (c.timeout.map { " (declined after \($0.value) without an answer)" } ?? ""))
+        }
+        // The `confirm` action asks its `message` (a manual confirmation step, as the header counts).
+        if s.action.value == "confirm", let message = s.argument("message") {
+            let text: String = switch message.value {
+            case .literal(let v, _): v.interpolationText
+            case .template(let t): t.template.source
+            default: ""
+            }
+            var asks = "asks: “\(text)”"
+            if case .literal(let v, _)? = s.argument("timeout")?.value, let d = v.stringValue.flatMap(RunbookDuration.parse) {
+                asks += " (declined after \(d) without an answer)"
+            }
+            notes.append(asks)
+        }
+        if let t = s.timeout { notes.append("timeout \(t.value)\(s.retry != nil ? " per try" : "")") }
+        if let r = s.retry {
+            var tries = "up to \(r.attempts.value) tries"
+            if let d = r.delay {
+                tries += " \(d.value) apart"
+                if let b = r.backoff?.value, b != 1 { tries += " (×\(Value.formatDouble(b)) each time)" }
+            }
+            notes.append(tries)
+        }
+        if let u = s.until { notes.append("until \(code(u.template.source.trimmingCharacters(in: .whitespaces)))") }
         if s.failureMode != .rollback { notes.append("on failure: \(s.failureMode.rawValue)") }
         if !s.undoes.isEmpty { notes.append("undoes \(s.undoes.map { "`\($0.value)`" }.joined(separator: ", "))") }
         if !notes.isEmpty { line += ": " + notes.joined(separator: "; ") }
@@ -135,4 +160,14 @@ public enum MarkdownDocs {
     }
 
     static func escape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+
+    /// `text` as a Markdown code span: fenced with more backticks than any run inside it (and
+    /// spaced when it starts or ends with one), so a backtick in a value does not end the span.
+    static func code(_ text: String) -> String {
+        var longest = 0, run = 0
+        for c in text { if c == "`" { run += 1; longest = max(longest, run) } else { run = 0 } }
+        let fence = String(repeating: "`", count: longest + 1)
+        let pad = text.hasPrefix("`") || text.hasSuffix("`") ? " " : ""
+        return fence + pad + text + pad + fence
+    }
 }

@@ -8,6 +8,8 @@ struct DurationLimitTests {
         (Double(0), "0s"), (0.25, "250ms"), (90, "1m30s"), (5400, "1h30m"), (86400 * 3, "3d"),
         (RunbookDuration.longest, "36500d"), (1e12, "more than 36500d"), (1e30, "more than 36500d"),
         (Double.infinity, "an unbounded time"), (-5, "0s"),
+        // Milliseconds are kept: 1.5s is not 2s, and the text parses back to the same value.
+        (1.5, "1s500ms"), (90.5, "1m30s500ms"), (60.4, "1m400ms"),
     ]))
     func description(seconds: Double, text: String) {
         #expect(RunbookDuration(seconds: seconds).description == text)
