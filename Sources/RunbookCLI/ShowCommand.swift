@@ -36,7 +36,7 @@ enum RunbookSummary {
                 // An empty text default is shown as "" (a blank would read as no value at all).
                 let def = p.defaultValue.map { " = " + ($0.value == .string("") ? "\"\"" : t($0.value.interpolationText)) }
                     ?? (p.required ? " (required)" : "")
-                let choices = p.enumValues.map { " one of " + t($0.map(\.interpolationText).joined(separator: ", ")) } ?? ""
+                let choices = p.enumValues.map { " one of " + t($0.map { $0 == .string("") ? "\"\"" : $0.interpolationText }.joined(separator: ", ")) } ?? ""
                 out += "  \(p.name.value): \(p.type.rawValue)\(choices)\(def)\(p.description.map { "  — \(t($0))" } ?? "")\n"
             }
         }

@@ -188,7 +188,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
         // The client refuses these too, but with its own type's name for a message.
         for field in request.headers {
             if !ParameterConstraint.isHeaderName(field.name) {
-                throw HTTPTransportError.failed("'\(field.name)' is not an HTTP header name (no blanks or ':')")
+                throw HTTPTransportError.failed("header '\(field.name)' is not an HTTP header name (letters, digits and !#$%&'*+-.^_`|~ only)")
             }
             if field.value.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D || $0 == 0 }) {
                 throw HTTPTransportError.failed("the value of header '\(field.name)' holds a line break or a NUL")

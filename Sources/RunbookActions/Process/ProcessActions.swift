@@ -9,7 +9,8 @@ public enum ProcessActions {
         summary: "Send `signal` to the processes whose command line matches `pattern` (like pkill -f) or whose "
             + "pid is in `pidfile`, wait up to `grace` for them to exit, then SIGKILL the rest when `escalate`",
         parameters: [
-            ParameterDescriptor("pattern", .string, "Extended regular expression matched against full command lines"),
+            ParameterDescriptor("pattern", .string,
+                                "Regular expression (ICU syntax, as in NSRegularExpression; a plain word works as with pkill -f) matched against full command lines"),
             ParameterDescriptor("pidfile", .string, "File holding the pid to signal (instead of `pattern`)"),
             // ProcessStopAction.parseSignal takes the numbers 1–64 (Linux's signals, real-time ones included).
             ParameterDescriptor("signal", .oneOf([.enumeration(["TERM", "INT", "HUP", "QUIT", "KILL", "USR1", "USR2"]), .int]),

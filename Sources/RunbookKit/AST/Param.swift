@@ -95,8 +95,27 @@ public enum URLCheck {
     /// Why the URL's port cannot be connected to (`http://db:80800/`, a typo for 8080), or nil.
     /// Past 65535 the HTTP client does not fail: it stops the process.
     public static func portProblem(_ text: String) -> String? {
-        guard let port = URLComponents(string: text)?.port else { return nil }
-        return (1...65_535).contains(port) ? nil : "port \(port) is not a TCP port (1-65535)"
+        // Read from the text: a port past Int.max is no port to URLComponents (nil), yet the
+        // URL still parses and a client would try it.
+        guard let digits = portDigits(text), !digits.isEmpty else { return nil }
+        if let port = Int(digits), (1...65_535).contains(port) { return nil }
+        return "port \(digits.prefix(24)) is not a TCP port (1-65535)"
+    }
+
+    /// The digits after the host's `:` (userinfo and an IPv6 `[...]` skipped), nil without a port.
+    static func portDigits(_ text: String) -> Substring? {
+        guard let scheme = text.range(of: "://") else { return nil }
+        var authority = text[scheme.upperBound...]
+        if let end = authority.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) { authority = authority[..<end] }
+        if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return nil }
+            authority = authority[authority.index(after: close)...]
+            guard authority.hasPrefix(":") else { return nil }
+        }
+        guard let colon = authority.lastIndex(of: ":") else { return nil }
+        let digits = authority[authority.index(after: colon)...]
+        return digits.allSatisfy(\.isASCIIDigit) ? digits : nil
     }
 
     /// `"; port … is not a TCP port (1-65535)"` when that is what is wrong with `text`, else "":
@@ -107,3 +126,8 @@ public enum URLCheck {
 }
 
 import Foundation
+
+extension Character {
+    /// `0` to `9`.
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}

@@ -16,9 +16,9 @@ public enum MarkdownDocs {
         if !rb.params.isEmpty {
             md += "### Params\n\n| name | type | default | description |\n|---|---|---|---|\n"
             for p in rb.params {
-                let def = p.defaultValue.map { $0.value == .string("") ? "`\"\"`" : code($0.value.interpolationText) } ?? "required"
+                let def = p.defaultValue.map { code($0.value.interpolationText) } ?? "required"
                 let allowed = p.enumValues.map { " (one of " + $0.map { code($0.interpolationText) }.joined(separator: ", ") + ")" } ?? ""
-                md += "| `\(p.name.value)` | \(p.type.rawValue)\(escape(allowed)) | \(escape(def)) | \(escape(p.description ?? "")) |\n"
+                md += "| `\(p.name.value)` | \(p.type.rawValue)\(cell(allowed)) | \(cell(def)) | \(cell(p.description ?? "")) |\n"
             }
             md += "\n"
         }
@@ -45,7 +45,7 @@ public enum MarkdownDocs {
     }
 
     static func stepText(_ n: Int, _ s: Step) -> String {
-        var line = "\(n). **\(s.title)** (`\(s.id.value)`, \(s.action.value))"
+        var line = "\(n). **\(oneLine(s.title))** (`\(s.id.value)`, \(s.action.value))"
         var notes: [String] = []
         if let w = s.when { notes.append("only when \(code(w.template.source.trimmingCharacters(in: .whitespaces)))") }
         if let c = s.confirm {
@@ -60,8 +60,11 @@ public enum MarkdownDocs {
             default: ""
             }
             var asks = "asks: “\(text)”"
+            // Its `timeout`, else the step's, else the action's default: unanswered, it is declined.
             if case .literal(let v, _)? = s.argument("timeout")?.value, let d = v.stringValue.flatMap(RunbookDuration.parse) {
                 asks += " (declined after \(d) without an answer)"
+            } else if s.argument("timeout") == nil {
+                asks += " (declined after \(s.timeout?.value ?? RunbookDuration(seconds: 1800)) without an answer)"
             }
             notes.append(asks)
         }
@@ -161,9 +164,21 @@ public enum MarkdownDocs {
 
     static func escape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
 
+    /// Text for a table cell: `|` escaped and line breaks made spaces (a break ends the row).
+    static func cell(_ s: String) -> String { escape(oneLine(s)) }
+
+    /// Text on one line: each line break (and the blanks around it) becomes one space.
+    static func oneLine(_ s: String) -> String {
+        guard s.contains(where: \.isNewline) else { return s }
+        return s.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+    }
+
     /// `text` as a Markdown code span: fenced with more backticks than any run inside it (and
     /// spaced when it starts or ends with one), so a backtick in a value does not end the span.
     static func code(_ text: String) -> String {
+        // An empty value is shown as the empty string it is (`` would be no code span at all).
+        if text.isEmpty { return "`\"\"`" }
         var longest = 0, run = 0
         for c in text { if c == "`" { run += 1; longest = max(longest, run) } else { run = 0 } }
         let fence = String(repeating: "`", count: longest + 1)

@@ -167,11 +167,13 @@ public enum ParameterConstraint: Sendable, Hashable, CustomStringConvertible {
         case .atMostOne(let ps): return "at most one of \(names(ps)) (they conflict)"
         case .requires(let a, let b): return "\(a.quoted(with: quote)) requires \(b.quoted(with: quote))"
         case .nonEmpty(let p): return "\(quote)\(p)\(quote) must not be empty"
-        case .systemText(let p): return "\(quote)\(p)\(quote) must not hold a NUL character (nor, as names, '=' or nothing)"
+        case .systemText(let p):
+            // Only a mapping (an environment) has names.
+            return "\(quote)\(p)\(quote) must not hold a NUL character" + (p == "env" ? " (nor a name that is empty or holds '=')" : "")
         case .regex(let p): return "\(quote)\(p)\(quote) must be a valid regular expression"
         case .positive(let p): return "\(quote)\(p)\(quote) must be longer than 0s"
         case .ordered(let low, let high): return "\(quote)\(low)\(quote) must not be above \(quote)\(high)\(quote)"
-        case .headerNames(let p): return "the names in \(quote)\(p)\(quote) must be HTTP header names (no blanks or ':')"
+        case .headerNames(let p): return "the names in \(quote)\(p)\(quote) must be HTTP header names (letters, digits and !#$%&'*+-.^_`|~ only)"
         }
     }
 }

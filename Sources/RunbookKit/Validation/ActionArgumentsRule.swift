@@ -180,8 +180,10 @@ enum ParameterConstraintCheck {
                     out.append(.error("missing-parameter", "\(what): \(condition) of '\(action.id)' requires \(needed)", at: at))
                 }
             case .ordered(let low, let high):
-                guard case .literal(let a, _)? = step.argument(low)?.value, let lowValue = a.numberValue,
-                      case .literal(let b, let location)? = step.argument(high)?.value, let highValue = b.numberValue,
+                // A quoted number counts as the run converts it (`"20.5"`).
+                func number(_ v: Value) -> Double? { v.numberValue ?? v.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+                guard case .literal(let a, _)? = step.argument(low)?.value, let lowValue = number(a),
+                      case .literal(let b, let location)? = step.argument(high)?.value, let highValue = number(b),
                       lowValue > highValue else { continue }
                 out.append(.error("conflicting-parameters", "\(what): '\(low)' (\(a.interpolationText)) is above '\(high)' "
                                   + "(\(b.interpolationText)) of '\(action.id)'; nothing can be in between", at: location))
@@ -189,10 +191,17 @@ enum ParameterConstraintCheck {
                 guard case .map(let pairs, _)? = step.argument(name)?.value else { continue }
                 for pair in pairs where !ParameterConstraint.isHeaderName(pair.key.value) {
                     out.append(.error("parameter-type", "parameter '\(name)' of '\(action.id)': '\(pair.key.value)' is not an HTTP "
-                                      + "header name (letters, digits and !#$%&'*+-.^_`|~ only; no blanks or ':')", at: pair.key.location))
+                                      + "header name (letters, digits and !#$%&'*+-.^_`|~ only)", at: pair.key.location))
                 }
             case .positive(let name):
-                guard case .literal(let value, let location)? = step.argument(name)?.value,
+                // A literal, or a `${{ }}` that reads nothing (`${{ '0s' }}`), as the run converts it.
+                let given = step.argument(name)?.value
+                let known: (Value, SourceLocation)? = switch given {
+                case .literal(let v, let l)?: (v, l)
+                case .template(let t)?: TypeCheck.constantValue(t, as: .duration).map { ($0, t.location) }
+                default: nil
+                }
+                guard let (value, location) = known,
                       let seconds = ParameterConstraint.durationSeconds(value), seconds <= 0 else { continue }
                 out.append(.error("out-of-range", "parameter '\(name)' of '\(action.id)' must be longer than 0s: "
                                   + "nothing finishes in no time", at: location))
@@ -440,7 +449,13 @@ public enum TypeCheck {
     /// it ("parameter 'env' of 'exec'", then "…: 'PATH'" for a value in a mapping).
     static func checkSystemText(_ value: TemplateValue, what: String, into out: inout [Diagnostic]) {
         switch value {
-        case .template: return  // known at run time: the action refuses it then
+        case .template(let t):
+            // The value is known at run time (the action refuses it then), but a NUL in the
+            // template's own text is in every value it gives.
+            if t.template.segments.contains(where: { if case .text(let s) = $0 { s.utf8.contains(0) } else { false } }) {
+                out.append(.error("parameter-type", "\(what): the text holds a NUL character; "
+                                  + "the operating system would cut the text there and run something else", at: t.location))
+            }
         case .literal(let v, let location):
             if let problem = ParameterConstraint.systemTextProblem(in: v) {
                 out.append(.error("parameter-type", "\(what): \(problem); "

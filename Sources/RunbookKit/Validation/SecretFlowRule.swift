@@ -12,7 +12,7 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
             guard t.template.mentions("secrets") else { return }
             // An expression whose result is a bool or a number (`secrets.x != null`,
             // `starts_with(secrets.hook, 'https://')`, `len(secrets.x)`) shows no secret text.
-            for expression in t.template.expressions where !Self.givesNoText(expression.root) {
+            for expression in t.template.expressions where Self.showsSecret(expression.root) {
                 for path in expression.references where path.first == "secrets" {
                     let name = path.count > 1 ? "secrets.\(path[1])" : "secrets"
                     out.append(.error("secret-in-message", "secret '\(name)' flows into \(what()); secrets must never appear in messages",
@@ -55,18 +55,25 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
         }
     }
 
-    /// Whether an expression's result is never text: a comparison, a logical operator, `!`, or a
-    /// function that gives a bool or a number. Such a result shows no part of a secret it read.
-    static func givesNoText(_ node: ExprNode) -> Bool {
+    /// Whether a secret's value (or a value computed straight from it, such as a number read
+    /// from it) can reach the result: not through a comparison, `!`, `&&`/`||`, or `len`,
+    /// `contains`, `starts_with`, `ends_with`, which give a bool or a length whatever they read.
+    static func showsSecret(_ node: ExprNode) -> Bool {
         switch node.kind {
-        case .binary(let op, _, _):
+        case .literal: return false
+        case .context(let name): return name == "secrets"
+        case .member(let base, _, _): return showsSecret(base)
+        case .index(let base, let index): return showsSecret(base) || showsSecret(index)
+        case .unary(.not, _): return false
+        case .unary(_, let operand): return showsSecret(operand)
+        case .binary(let op, let lhs, let rhs):
             switch op {
-            case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual, .and, .or: return true
-            case .add, .subtract, .multiply, .divide: return false
+            case .equal, .notEqual, .less, .lessOrEqual, .greater, .greaterOrEqual, .and, .or: return false
+            case .add, .subtract, .multiply, .divide: return showsSecret(lhs) || showsSecret(rhs)
             }
-        case .unary(.not, _): return true
-        case .call(let name, _, _): return ["contains", "starts_with", "ends_with", "len"].contains(name)
-        default: return false
+        case .call(let name, _, let arguments):
+            if ["len", "contains", "starts_with", "ends_with"].contains(name) { return false }
+            return arguments.contains(where: showsSecret)
         }
     }
 }
