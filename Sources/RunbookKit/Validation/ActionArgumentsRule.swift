@@ -139,7 +139,8 @@ enum ParameterConstraintCheck {
 
     static func check(_ step: Step, _ action: ActionDescriptor, into out: inout [Diagnostic]) {
         let whole = step.withLocation ?? step.action.location
-        let what = "step '\(step.id.value)'"
+        // Worded only when there is a finding: this runs for nearly every step.
+        var what: String { "step '\(step.id.value)'" }
         func quoted(_ names: [String]) -> String {
             let q = names.map { "'\($0)'" }
             return q.count <= 2 ? q.joined(separator: " and ") : q.dropLast().joined(separator: ", ") + " and " + q.last!
