@@ -53,15 +53,6 @@ enum RunbookSummary {
         return out
     }
 
-    /// An argument as written: a literal's text, a template's source.
-    static func argumentText(_ value: TemplateValue) -> String {
-        switch value {
-        case .literal(let v, _): v.interpolationText
-        case .template(let t): t.template.source
-        default: value.staticValue?.interpolationText ?? "…"
-        }
-    }
-
     /// A condition as written: a bare one (`when: x == 1`) is kept wrapped as `${{x == 1}}`.
     static func condition(_ c: LocatedTemplate) -> String {
         let source = c.template.source
@@ -79,30 +70,15 @@ enum RunbookSummary {
         out += "\n"
         let indent = "       "
         if let w = s.when { out += indent + "when: \(t(condition(w)))\n" }
-        if let c = s.confirm {
-            out += indent + "confirm: \"\(t(c.message.template.source))\""
-            out += c.timeout.map { " (declined after \($0.value) without an answer)" } ?? ""
-            out += "\n"
-        } else if s.action.value == "confirm" {
-            // The `confirm` action: its question and expiry are arguments (the expiry falls back
-            // to the step's timeout, as the run does).
-            let question = s.argument("message").map { Self.argumentText($0.value) } ?? s.title
-            out += indent + "confirm: \"\(t(question))\""
-            if let expiry = s.argument("timeout").map({ Self.argumentText($0.value) }) ?? s.timeout.map({ $0.value.description }) {
-                out += " (declined after \(t(expiry)) without an answer)"
-            }
+        // A `confirm:` gate, or the `confirm` action's own question.
+        if let q = s.question {
+            out += indent + "confirm: \"\(t(q.text))\""
+            out += q.expiry.map { " (declined after \(t($0)) without an answer)" } ?? ""
             out += "\n"
         }
         var tries: [String] = []
         if let timeout = s.timeout { tries.append("timeout \(timeout.value) per try") }
-        if let r = s.retry, r.attempts.value > 1 {
-            var text = "up to \(r.attempts.value) tries"
-            if let d = r.delay { text += ", \(d.value) apart" }
-            if let b = r.backoff, b.value != 1 { text += " (×\(Value.double(b.value).interpolationText) each time)" }
-            tries.append(text)
-        } else if s.retry != nil {
-            tries.append("1 try")
-        }
+        if let r = s.retry { tries.append(r.summary) }
         if let u = s.until { tries.append("until \(t(condition(u)))") }
         if !tries.isEmpty { out += indent + tries.joined(separator: ", ") + "\n" }
         if s.failureMode != .rollback { out += indent + "on_failure: \(s.failureMode.rawValue)\n" }

@@ -260,7 +260,7 @@ struct RunbookDocsRenderingTests {
         #expect(md.contains("| `tick` | string | ``it`s`` |"))
         #expect(md.contains("| `empty` | string | `\"\"` |"))
         #expect(md.contains("string (one of `staging`, `production`)"))
-        #expect(md.contains("timeout 20s per try; up to 4 tries 2s apart (×2 each time)"))
+        #expect(md.contains("timeout 20s per try; up to 4 tries, 2s apart (×2 each time)"))
         #expect(md.contains("(`gate`, confirm): asks: “Continue?” (declined after 10m without an answer)"))
         #expect(md.contains("asks first: “Really?” (declined after 5m without an answer)"))
         #expect(md.contains("(2 manual confirmation steps)"))

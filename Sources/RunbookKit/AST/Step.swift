@@ -195,6 +195,17 @@ public struct Step: Sendable {
     /// The `with:` argument of that name.
     public func argument(_ name: String) -> WithArgument? { with.first { $0.name.value == name } }
 
+    /// What the step asks a person before it acts, as written, and after how long an
+    /// unanswered question counts as declined: a `confirm:` gate's message and timeout, or the
+    /// `confirm` action's `message` and `timeout` (else the step's timeout, else the action's
+    /// 30m, as the run does). Nil when the step asks nothing.
+    public var question: (text: String, expiry: String?)? {
+        if let c = confirm { return (c.message.template.source, c.timeout.map { $0.value.description }) }
+        guard action.value == "confirm" else { return nil }
+        let expiry = argument("timeout")?.value.writtenText ?? (timeout?.value ?? RunbookDuration(seconds: 1800)).description
+        return (argument("message")?.value.writtenText ?? title, expiry)
+    }
+
     /// A display title: the name, else the id.
     public var title: String { name ?? id.value }
 }
@@ -242,6 +253,15 @@ public indirect enum TemplateValue: Sendable {
         case .template(let t): body(t)
         case .list(let items, _): for item in items { item.forEachTemplate(body) }
         case .map(let pairs, _): for pair in pairs { pair.value.forEachTemplate(body) }
+        }
+    }
+
+    /// The value as written, for people: a literal's text, a template's source.
+    public var writtenText: String {
+        switch self {
+        case .literal(let v, _): v.interpolationText
+        case .template(let t): t.template.source
+        default: staticValue?.interpolationText ?? "…"
         }
     }
 
@@ -357,6 +377,15 @@ public struct Retry: Sendable {
         self.delay = delay
         self.backoff = backoff
         self.location = location
+    }
+
+    /// For people (`show`, `docs`): "up to 4 tries, 2s apart (×2 each time)", or "1 try".
+    public var summary: String {
+        guard attempts.value > 1 else { return "1 try" }
+        var text = "up to \(attempts.value) tries"
+        if let d = delay { text += ", \(d.value) apart" }
+        if let b = backoff, b.value != 1 { text += " (×\(Value.formatDouble(b.value)) each time)" }
+        return text
     }
 
     /// The delay before try number `attempt` (2-based: the first retry), with backoff applied.

@@ -48,35 +48,13 @@ public enum MarkdownDocs {
         var line = "\(n). **\(oneLine(s.title))** (`\(s.id.value)`, \(s.action.value))"
         var notes: [String] = []
         if let w = s.when { notes.append("only when \(code(w.template.source.trimmingCharacters(in: .whitespaces)))") }
-        if let c = s.confirm {
-            notes.append("asks first: “\(c.message.template.source)”"
-                         + (c.timeout.map { " (declined after \($0.value) without an answer)" } ?? ""))
-        }
-        // The `confirm` action asks its `message` (a manual confirmation step, as the header counts).
-        if s.action.value == "confirm", let message = s.argument("message") {
-            let text: String = switch message.value {
-            case .literal(let v, _): v.interpolationText
-            case .template(let t): t.template.source
-            default: ""
-            }
-            var asks = "asks: “\(text)”"
-            // Its `timeout`, else the step's, else the action's default: unanswered, it is declined.
-            if case .literal(let v, _)? = s.argument("timeout")?.value, let d = v.stringValue.flatMap(RunbookDuration.parse) {
-                asks += " (declined after \(d) without an answer)"
-            } else if s.argument("timeout") == nil {
-                asks += " (declined after \(s.timeout?.value ?? RunbookDuration(seconds: 1800)) without an answer)"
-            }
-            notes.append(asks)
+        // A gate asks before the step's action; the `confirm` action's question is the step.
+        if let q = s.question {
+            notes.append((s.confirm != nil ? "asks first: “" : "asks: “") + q.text + "”"
+                         + (q.expiry.map { " (declined after \($0) without an answer)" } ?? ""))
         }
         if let t = s.timeout { notes.append("timeout \(t.value)\(s.retry != nil ? " per try" : "")") }
-        if let r = s.retry {
-            var tries = "up to \(r.attempts.value) tries"
-            if let d = r.delay {
-                tries += " \(d.value) apart"
-                if let b = r.backoff?.value, b != 1 { tries += " (×\(Value.formatDouble(b)) each time)" }
-            }
-            notes.append(tries)
-        }
+        if let r = s.retry { notes.append(r.summary) }
         if let u = s.until { notes.append("until \(code(u.template.source.trimmingCharacters(in: .whitespaces)))") }
         if s.failureMode != .rollback { notes.append("on failure: \(s.failureMode.rawValue)") }
         if !s.undoes.isEmpty { notes.append("undoes \(s.undoes.map { "`\($0.value)`" }.joined(separator: ", "))") }

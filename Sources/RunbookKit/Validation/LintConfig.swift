@@ -251,7 +251,7 @@ public struct LintConfig: Sendable {
     /// one path segment; `**` matches any number of segments (`legacy/**`, `**/old-*.yaml`).
     public static func matches(_ pattern: String, _ path: String) -> Bool {
         if !pattern.contains("/") {
-            let name = path.split(separator: "/").last.map(String.init) ?? path
+            let name = String(Linter.fileName(path))
             return glob(Array(pattern.utf8)[...], Array(name.utf8)[...])
         }
         let p = pattern.hasPrefix("./") ? String(pattern.dropFirst(2)) : pattern

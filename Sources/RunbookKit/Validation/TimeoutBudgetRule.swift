@@ -42,8 +42,7 @@ public struct TimeoutBudgetRule: LintRule {
     /// A duration known before the run: a literal, or `${{ params.x }}` with a default.
     static func staticDuration(_ value: TemplateValue, runbook: Runbook?) -> Double? {
         switch value {
-        case .literal(.string(let s), _): return RunbookDuration.parse(s)?.seconds
-        case .literal(let v, _): return v.numberValue
+        case .literal(let v, _): return ParameterConstraint.durationSeconds(v)
         case .template(let t):
             guard t.template.isSingleExpression, let path = t.template.references.first,
                   t.template.references.count == 1, path.count == 2, path[0] == "params",
