@@ -4,7 +4,8 @@
 #
 #   bash bench/stages.sh              # after bench/run.sh generated bench/out/
 #   bash bench/stages.sh PATH...      # any files or directories; STAGES_RUNS=N rounds (default 5),
-#                                     # STAGES_ONLY=tree (one stage and the floor, e.g. for perf)
+#                                     # STAGES_ONLY=tree (one stage and the floor, e.g. for perf),
+#                                     # STAGES_SWIFTFLAGS="..." (extra swiftc flags for an experiment)
 #
 # The harness is one binary compiled from RunbookKit's sources plus bench/stages/Stages.swift
 # (no SwiftPM, like scripts/fuzz.sh), so it can time the front end's internal stages.
@@ -21,7 +22,7 @@ sources=(
 root=$(pwd)
 sources=("${sources[@]/#/$root/}")
 # Compiled from inside $out: swiftc leaves module files in the working directory.
-(cd "$out" && swiftc -O -wmo -g -suppress-warnings -parse-as-library -swift-version 6 \
+(cd "$out" && swiftc -O -wmo -g ${STAGES_SWIFTFLAGS:-} -suppress-warnings -parse-as-library -swift-version 6 \
     -enable-upcoming-feature ExistentialAny -module-name RunbookKit -I "$root/Sources/CYAML" \
     $(pkg-config --cflags yaml-0.1) "${sources[@]}" $(pkg-config --libs yaml-0.1) -o stages)
 if [ "$#" -eq 0 ]; then
