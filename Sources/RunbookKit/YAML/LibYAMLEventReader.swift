@@ -12,9 +12,10 @@ struct YAMLEvent {
         case documentEnd
         case alias(anchor: String)
         case scalar(YAMLNode.Scalar, anchor: String?)
-        case sequenceStart(anchor: String?)
+        /// `tag` is the collection's explicit tag, if any (`!!seq`, `!vault`, ...).
+        case sequenceStart(anchor: String?, tag: String?)
         case sequenceEnd
-        case mappingStart(anchor: String?)
+        case mappingStart(anchor: String?, tag: String?)
         case mappingEnd
     }
 
@@ -142,10 +143,12 @@ final class LibYAMLEventReader {
             kind = .scalar(YAMLNode.Scalar(text: text, style: style, tag: Self.string(data.tag)),
                            anchor: Self.string(data.anchor))
         case YAML_SEQUENCE_START_EVENT:
-            kind = .sequenceStart(anchor: Self.string(event.data.sequence_start.anchor))
+            kind = .sequenceStart(anchor: Self.string(event.data.sequence_start.anchor),
+                                  tag: Self.string(event.data.sequence_start.tag))
         case YAML_SEQUENCE_END_EVENT: kind = .sequenceEnd
         case YAML_MAPPING_START_EVENT:
-            kind = .mappingStart(anchor: Self.string(event.data.mapping_start.anchor))
+            kind = .mappingStart(anchor: Self.string(event.data.mapping_start.anchor),
+                                 tag: Self.string(event.data.mapping_start.tag))
         case YAML_MAPPING_END_EVENT: kind = .mappingEnd
         default:
             // YAML_NO_EVENT: libyaml has nothing more to say; treat it as the end.

@@ -86,9 +86,15 @@ struct NodeTreeBuilder {
             let bytes = scalar.text.utf8.count
             let node = YAMLNode(content: .scalar(scalar), location: start, endLocation: end)
             finish(BuiltNode(node: node, height: 0, size: 1, scalarBytes: bytes), anchor: anchor)
-        case let .sequenceStart(anchor):
+        case let .sequenceStart(anchor, tag):
+            if let tag, let problem = YAMLNode.tagProblem(collectionTag: tag, isMapping: false) {
+                diagnostics.append(.error("invalid-tag", problem, at: start))
+            }
             try open(isMapping: false, anchor: anchor, at: start)
-        case let .mappingStart(anchor):
+        case let .mappingStart(anchor, tag):
+            if let tag, let problem = YAMLNode.tagProblem(collectionTag: tag, isMapping: true) {
+                diagnostics.append(.error("invalid-tag", problem, at: start))
+            }
             try open(isMapping: true, anchor: anchor, at: start)
         case .sequenceEnd, .mappingEnd:
             guard var frame = stack.popLast() else { return }

@@ -134,14 +134,37 @@ public struct YAMLNode: Sendable {
         case string(String)
     }
 
-    /// Resolves a scalar with the YAML 1.2 core schema, restricted to `true`/`false` for booleans.
-    /// Quoted and block scalars, and scalars tagged `!!str`, are always strings.
+    private static let coreTagPrefix = "tag:yaml.org,2002:"
+    private static let supportedTags =
+        "runbooks hold plain YAML values (the tags !!str, !!int, !!float, !!bool, !!null, !!map and !!seq are read)"
+
+    /// A tag as its author most likely wrote it: `!!int` rather than `tag:yaml.org,2002:int`.
+    private static func shownTag(_ tag: String) -> String {
+        tag.hasPrefix(coreTagPrefix) ? "!!" + tag.dropFirst(coreTagPrefix.count) : tag
+    }
+
+    /// Why a mapping's or sequence's explicit tag cannot be read (nil when it fits): only
+    /// `!!map`/`!!seq` on their own kind and the non-specific `!` are understood, so a custom
+    /// tag (`!vault {path: ...}`) is never silently read as a plain mapping.
+    static func tagProblem(collectionTag tag: String, isMapping: Bool) -> String? {
+        let kind = isMapping ? "a mapping" : "a sequence"
+        switch tag {
+        case "!": return nil
+        case coreTagPrefix + "map": return isMapping ? nil : "'!!map' on \(kind), which is not a mapping"
+        case coreTagPrefix + "seq": return isMapping ? "'!!seq' on \(kind), which is not a sequence" : nil
+        case coreTagPrefix + "str", coreTagPrefix + "int", coreTagPrefix + "float", coreTagPrefix + "bool",
+             coreTagPrefix + "null", coreTagPrefix + "merge":
+            return "'\(shownTag(tag))' on \(kind), which is not a scalar"
+        default: return "tag '\(shownTag(tag))' on \(kind) is not supported: \(supportedTags)"
+        }
+    }
+
     /// Why a scalar's explicit tag cannot be read (nil when it has none, or one that fits):
     /// runbooks hold plain values, so only the core schema's tags are understood.
     static func tagProblem(_ s: Scalar) -> String? {
         guard let tag = s.tag else { return nil }
-        let core = "tag:yaml.org,2002:"
-        let shown = tag.hasPrefix(core) ? "!!" + tag.dropFirst(core.count) : tag
+        let core = coreTagPrefix
+        let shown = shownTag(tag)
         let value = resolvePlain(Scalar(text: s.text, style: .plain))
         let preview = s.text.count > 40 ? String(s.text.prefix(40)) + "…" : s.text
         switch tag.hasPrefix(core) ? String(tag.dropFirst(core.count)) : "" {
@@ -154,11 +177,15 @@ public struct YAMLNode: Sendable {
             }
         case "bool": if case .bool = value { return nil }; return "'\(shown)' on '\(preview)', which is not true or false"
         case "null": if case .null = value { return nil }; return "'\(shown)' on '\(preview)', which is not null"
+        case "map", "seq": return "'\(shown)' on '\(preview)', which is a scalar"
         default:
             if tag == "!" { return nil }
-            return "tag '\(shown)' is not supported: runbooks hold plain YAML values (the tags !!str, !!int, !!float, !!bool and !!null are read)"
+            return "tag '\(shown)' is not supported: \(supportedTags)"
         }
     }
+
+    /// Resolves a scalar with the YAML 1.2 core schema, restricted to `true`/`false` for booleans.
+    /// Quoted and block scalars, and scalars tagged `!!str`, are always strings.
 
     public static func resolvePlain(_ s: Scalar) -> ResolvedScalar {
         if let tag = s.tag {
