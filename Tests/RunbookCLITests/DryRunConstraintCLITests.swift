@@ -36,8 +36,8 @@ struct DryRunConstraintCLITests {
         #expect(!on.stdout.contains("parameter rule"), "\(on.stdout)")
     }
 
-    @Test("a null inside a list or map argument fails the run; the plan warns and still shows the arguments that resolved")
-    func nullItemFailsTheRunAndThePlanKeepsTheRest() async throws {
+    @Test("a null inside a list or map argument fails the run, and the plan the same way (env is the run's own)")
+    func nullItemFailsTheRunAndThePlan() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("nulls.yaml", """
             version: 1
@@ -54,18 +54,28 @@ struct DryRunConstraintCLITests {
                 rollback: none
             """)
         let state = ["--state-dir", dir.path + "/st"]
+        let why = "parameter 'argv' of 'exec': item 2 is null (an unset env variable or a missing output?)"
         let run = try await CLI.run(["run", "nulls.yaml"] + state, in: dir.path)
         #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
-        #expect(run.stdout.contains("parameter 'argv' of 'exec': item 2 is null (an unset env variable or a missing output?)"), "\(run.stdout)")
+        #expect(run.stdout.contains(why), "\(run.stdout)")
         let plan = try await CLI.run(["run", "nulls.yaml", "--dry-run"] + state, in: dir.path)
-        #expect(plan.status == 0, "\(plan.stdout)\(plan.stderr)")
-        #expect(plan.stdout.contains("item 2 is null (an unset env variable or a missing output?) (the real run would fail here)"), "\(plan.stdout)")
-        #expect(plan.stdout.contains("    timeout: 5s\n"), "the argument that resolved is still in the plan: \(plan.stdout)")
+        #expect(plan.status == 1, "\(plan.stdout)\(plan.stderr)")
+        #expect(plan.stdout.contains("✗ failed in"), "\(plan.stdout)")
+        #expect(plan.stdout.contains(why), "\(plan.stdout)")
+        #expect(plan.stdout.contains("(dry-run: nothing was changed)"), "\(plan.stdout)")
+        let drill = try await CLI.run(["drill", dir.path], in: dir.path)
+        #expect(drill.status == 1, "drill is the CI gate for this: \(drill.stdout)\(drill.stderr)")
     }
 
-    @Test("an argument that a param makes unusable is a warning that says the real run would fail, not 'simulated outputs'")
-    func paramValueWarningSaysSo() async throws {
-        let r = try await Self.dryRun("pause", title: "A pause whose length comes from a string param", body: """
+    @Test("an argument that a param makes unusable fails the plan as it will fail the run")
+    func paramValueFailsThePlan() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("pause.yaml", """
+            version: 1
+            id: pause
+            title: A pause whose length comes from a string param
+            severity: sev4
+            automation: automatic
             params:
               seconds: {type: string, default: "15"}
             steps:
@@ -73,8 +83,22 @@ struct DryRunConstraintCLITests {
                 action: wait
                 with: {duration: "${{ params.seconds }}"}
             """)
-        #expect(r.stdout.contains("(the real run would fail here)"), "\(r.stdout)")
-        #expect(!r.stdout.contains("simulated outputs"), "\(r.stdout)")
+        let r = try await CLI.run(["run", "pause.yaml", "--dry-run", "--state-dir", dir.path + "/st"], in: dir.path)
+        #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("✗ failed in"), "\(r.stdout)")
+        #expect(r.stdout.contains("parameter 'duration' of 'wait'"), "\(r.stdout)")
+    }
+
+    @Test("an argument read from a secret the dry run lacks is a warning: the real run has the secret")
+    func missingSecretIsSimulated() async throws {
+        let r = try await Self.dryRun("from_secret", title: "A pause whose length is kept secret", body: """
+            steps:
+              - id: pause
+                action: wait
+                with: {duration: "${{ secrets.pause_length }}"}
+            """)
+        #expect(r.stdout.contains("secret 'pause_length' is not set"), "\(r.stdout)")
+        #expect(r.stdout.contains("✓ succeeded"), "\(r.stdout)")
     }
 
     @Test("a value read from another step's (simulated) outputs says nothing about the real run: no warning")
@@ -89,8 +113,14 @@ struct DryRunConstraintCLITests {
                 action: process.stop
                 with: {pattern: "${{ steps.find.outputs.stdout }}"}
                 rollback: none
+              - id: pause
+                action: wait
+                with: {duration: "${{ from_json(steps.find.outputs.stdout).wait }}"}
             """)
         #expect(!r.stdout.contains("parameter rule"), "\(r.stdout)")
+        #expect(r.stdout.contains(
+            "warning: parameter 'duration': 'steps.find.outputs.stdout' is null (the dry run simulates what this value reads)"),
+                "a value the dry run cannot resolve from simulated outputs is a warning, and the plan goes on: \(r.stdout)")
     }
 
     /// Writes runbook `id` (a sev4 automatic header, then `body`) to a temporary directory,

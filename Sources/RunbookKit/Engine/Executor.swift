@@ -416,7 +416,7 @@ public struct Executor: Sendable {
                 let v = try when.template.evaluate(in: evaluationContext(state))
                 conditionValue = v.isTruthy
             } catch {
-                if options.dryRun, whenDependsOnSimulation(when.template) {
+                if options.dryRun, dependsOnSimulation(when.template.references) {
                     conditionValue = true
                     emit(.log(step: id, level: "warning", message: masker.mask("when: \(error.message) (simulated outputs; assuming true)")))
                 } else {
@@ -519,11 +519,12 @@ public struct Executor: Sendable {
             do {
                 arguments = try resolveArguments(step, descriptor, state)
             } catch {
-                if options.dryRun && (error as? ArgumentError)?.literal != true {
-                    // Say why the plan goes on: simulated outputs may be what broke it; params
-                    // and env are this run's own, so the real run would fail the same way.
-                    let why = Self.readsOutputs(step) ? "simulated outputs" : "the real run would fail here"
-                    emit(.log(step: id, level: "warning", message: masker.mask("\(error) (\(why))")))
+                if options.dryRun && (error as? ArgumentError)?.literal != true && argumentsDependOnSimulation(step) {
+                    // Say why the plan goes on: what the dry run simulates (another step's
+                    // outputs, a secret it lacks) may be what broke it. Else params and env are
+                    // this run's own, the real run would fail the same way, and so does the plan.
+                    emit(.log(step: id, level: "warning",
+                              message: masker.mask("\(error) (the dry run simulates what this value reads)")))
                     // The plan still shows every argument that did resolve (which deployment,
                     // which namespace): only the broken one is missing.
                     arguments = resolvableArguments(step, descriptor, state)
@@ -676,20 +677,22 @@ public struct Executor: Sendable {
         return result
     }
 
-    /// Whether a step's `with:` reads other steps (their outputs are simulated in a dry run).
-    /// Whether a `when` that failed in a dry run may have failed only because the dry run
-    /// simulates: it reads a step's outputs (null unless a scenario gives them) or a secret
-    /// that is not set (a dry run does not need secrets). Else the real run fails the same way.
-    func whenDependsOnSimulation(_ template: Template) -> Bool {
-        template.references.contains { path in
-            (path.count > 2 && path[0] == "steps" && path[2] == "outputs")
+    /// Whether values read by these references may differ in the real run, so that a dry run
+    /// that failed on them may have failed only because it simulates: they read another step
+    /// (whose outputs and status a dry run simulates, null outputs unless a scenario gives them)
+    /// or a secret that is not set (a dry run does not need secrets). Else the real run, with
+    /// the same params and environment, fails the same way.
+    func dependsOnSimulation(_ references: [[String]]) -> Bool {
+        references.contains { path in
+            path.first == "steps"
                 || (path.count > 1 && path[0] == "secrets" && options.secrets.values[path[1].lowercased()] == nil)
         }
     }
 
-    static func readsOutputs(_ step: Step) -> Bool {
+    /// `dependsOnSimulation` for any of a step's `with:` values.
+    func argumentsDependOnSimulation(_ step: Step) -> Bool {
         step.with.contains { argument in
-            argument.value.templates.contains { $0.template.references.contains { $0.first == "steps" } }
+            argument.value.templates.contains { dependsOnSimulation($0.template.references) }
         }
     }
 
@@ -714,16 +717,20 @@ public struct Executor: Sendable {
         }
         // Outputs are simulated (null) in a dry run unless the scenario gives them: values read
         // from other steps say nothing about the real run's.
-        if options.dryRun, !Self.readsOutputs(step) || options.scenario != nil {
+        if options.dryRun {
             // Lint judged the parameter rules on what was written; with the values known, a rule an
             // expression broke (`shell: ${{ params.flag }}` false beside `command`) would fail the
-            // real run, so the plan says so. The real run leaves it to the action's own check.
+            // real run, so the plan says so. A rule on one value fails the real run before its
+            // action starts (below), so it fails the plan too when the values are this run's own.
+            let simulated = argumentsDependOnSimulation(step)
+            guard !simulated || options.scenario != nil else { return out }
             for constraint in descriptor.constraints where !constraint.holds(for: out, of: descriptor) {
-                emit(.log(step: step.id.value, level: "warning",
-                          message: masker.mask("the values this run would use break a parameter rule of '\(descriptor.id)': "
-                                               + constraint.quoted(with: "'"))))
+                let broken = "the values this run would use break a parameter rule of '\(descriptor.id)': "
+                    + constraint.quoted(with: "'")
+                if constraint.isValueRule && !simulated { throw ArgumentError(masker.mask(broken)) }
+                emit(.log(step: step.id.value, level: "warning", message: masker.mask(broken)))
             }
-        } else if !options.dryRun {
+        } else {
             // Rules on one value (a timeout of 0s, a NUL, a bad regex, reversed bounds) fail the
             // step before its action starts, whatever the action would make of the value.
             for constraint in descriptor.constraints where constraint.isValueRule && !constraint.holds(for: out, of: descriptor) {

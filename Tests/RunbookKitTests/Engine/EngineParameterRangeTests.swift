@@ -44,15 +44,14 @@ struct EngineParameterRangeTests {
         #expect(await h.probe.count(key) == 0)
     }
 
-    @Test("dry-run says the real run would fail on a param outside the range")
-    func dryRunWarns() async throws {
+    @Test("a dry run fails the step as the real run will on a param outside the range")
+    func dryRunFails() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
         let rb = try EngineHarness.runbook(Self.yaml)
         let reporter = RecordingReporter()
-        _ = try await h.run(rb, options: engineOptions(dryRun: true, params: ["b": .int(11)]), reporter: reporter)
-        #expect(reporter.output.contains(
-            "parameter 'bounded' of 'test.count' must be between 0 and 10, got 11 (the real run would fail here)"),
-                "\(reporter.output)")
+        let outcome = try await h.run(rb, options: engineOptions(dryRun: true, params: ["b": .int(11)]), reporter: reporter)
+        #expect(outcome.failed == ["use"])
+        #expect(reporter.finished("use")?.error == "parameter 'bounded' of 'test.count' must be between 0 and 10, got 11")
     }
 
     @Test("a literal outside the range whose lint finding was silenced fails a dry-run too")
