@@ -221,6 +221,30 @@ struct ScenarioMismatchTests {
         #expect(problems.contains { $0.hasPrefix("scenario names step 'nope'") })
         #expect(Scenario(steps: ["note": .init()]).problems(for: rb, catalog: BuiltinActions.catalog).isEmpty)
     }
+
+    @Test("an output of another type than the action declares is a problem; null and int-for-number are not")
+    func outputOfTheWrongType() throws {
+        let yaml = """
+            version: 1
+            id: s
+            title: T
+            severity: sev4
+            automation: automatic
+            steps:
+              - id: probe
+                action: http.check
+                with: {url: "http://127.0.0.1:9/health"}
+            """
+        let rb = try #require(Linter(catalog: BuiltinActions.catalog).lint(bytes: Array(yaml.utf8), file: "s.yaml").runbook)
+        let wrong = Scenario(steps: ["probe": .init(outputs: ["status": .string("200"), "timed_out": .string("no")])])
+        #expect(wrong.problems(for: rb, catalog: BuiltinActions.catalog) == [
+            "step 'probe' ('http.check') output 'status' must be an integer, found '200'",
+            "step 'probe' ('http.check') output 'timed_out' must be true or false, found 'no'",
+        ])
+        let right = Scenario(steps: ["probe": .init(outputs: ["status": .int(200), "latency_ms": .int(12),
+                                                              "body": .null, "json": .map(["ok": .bool(true)])])])
+        #expect(right.problems(for: rb, catalog: BuiltinActions.catalog).isEmpty)
+    }
 }
 
 /// `runbook docs ID`: what the on-call reads must carry the facts `show` has, as valid Markdown.

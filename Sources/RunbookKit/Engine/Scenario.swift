@@ -73,10 +73,19 @@ public struct Scenario: Sendable {
                            + "outputs or make it fail; script the steps it reads instead")
             } else {
                 let declared = action.outputs.map(\.name)
-                for name in outcome.outputs.keys.sorted() where !declared.contains(name) {
-                    out.append("step '\(id)' ('\(action.id)') has no output '\(name)'"
-                               + Suggestions.hint(for: name, in: declared) + "; it declares "
-                               + (declared.isEmpty ? "none" : declared.map { "'\($0)'" }.joined(separator: ", ")))
+                for name in outcome.outputs.keys.sorted() {
+                    guard let output = action.outputs.first(where: { $0.name == name }) else {
+                        out.append("step '\(id)' ('\(action.id)') has no output '\(name)'"
+                                   + Suggestions.hint(for: name, in: declared) + "; it declares "
+                                   + (declared.isEmpty ? "none" : declared.map { "'\($0)'" }.joined(separator: ", ")))
+                        continue
+                    }
+                    // The real action never gives another type: a test on such a value proves
+                    // nothing about the run (null stands for "no value", as a dry run simulates).
+                    if let value = outcome.outputs[name], !Self.couldBeOutput(value, of: output.type) {
+                        out.append("step '\(id)' ('\(action.id)') output '\(name)' must be \(TypeCheck.describe(output.type)), found "
+                                   + RunbookLowering.describe(value))
+                    }
                 }
             }
             if outcome.confirm != nil, step.confirm == nil, action.id != "confirm" {
@@ -84,6 +93,22 @@ public struct Scenario: Sendable {
             }
         }
         return out
+    }
+
+    /// Whether an action that declares `type` could give `value`. Stricter than `with:` values
+    /// (where `"8"` is converted to an int): outputs are not converted, and `"200" == 200` is
+    /// false in an expression. Null stands for "no value", as a dry run simulates.
+    static func couldBeOutput(_ value: Value, of type: ValueType) -> Bool {
+        switch (type, value) {
+        case (_, .null), (.any, _), (.string, .string), (.url, .string), (.duration, .string),
+             (.int, .int), (.number, .int), (.number, .double), (.bool, .bool):
+            return true
+        case (.enumeration(let allowed), .string(let text)): return allowed.contains(text)
+        case (.list(let item), .list(let values)): return values.allSatisfy { couldBeOutput($0, of: item) }
+        case (.map(let item), .map(let values)): return values.values.allSatisfy { couldBeOutput($0, of: item) }
+        case (.oneOf(let types), _): return types.contains { couldBeOutput(value, of: $0) }
+        default: return false
+        }
     }
 
     /// Reads a scenario file; problems come back as located diagnostics.
