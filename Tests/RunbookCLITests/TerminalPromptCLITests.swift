@@ -160,6 +160,41 @@ struct TerminalPromptCLITests {
         }
     }
 
+    @Test("keys typed before the question was shown do not answer it")
+    func typeAheadIsDiscarded() async throws {
+        let slow = Self.runbook
+            .replacingOccurrences(of: "action: log\n    with: {message: \"before the gate\"}",
+                                  with: "action: wait\n    with: {duration: 2s}")
+            .replacingOccurrences(of: "timeout: 10m", with: "timeout: 2s")
+        #expect(slow.contains("duration: 2s") && slow.contains("timeout: 2s"))
+        try await withRunbook(slow) { dir, args in
+            let tty = try TerminalSession(args, in: dir.path)
+            try await tty.waitFor("▶ before")
+            tty.type("y\n")
+            try await tty.waitFor("Proceed? [y/N] (expires in 2s)")
+            #expect(await tty.wait() == 1, "\(tty.screen)")
+            #expect(!tty.screen.contains("past the gate"), "\(tty.screen)")
+            #expect(tty.screen.contains("confirmation expired: declined"))
+            let answered = try journal(dir).first { $0["type"] == .string("confirmation_answered") }
+            #expect(answered?["approved"] == .bool(false))
+            #expect(answered?["how"] == .string("expired"))
+        }
+    }
+
+    @Test("end of input (Ctrl-D) at the question is no answer: the run pauses, no rollback starts")
+    func endOfInputPauses() async throws {
+        try await withRunbook { dir, args in
+            let tty = try TerminalSession(args, in: dir.path)
+            try await tty.waitFor("Proceed? [y/N]")
+            tty.type("\u{04}")
+            #expect(await tty.wait() == 3, "\(tty.screen)")
+            #expect(tty.screen.contains("no answer (end of input): pausing"))
+            #expect(!tty.screen.contains("past the gate"))
+            #expect(!tty.screen.contains("undoing the switch"))
+            #expect(try journal(dir).contains { $0["type"] == .string("run_paused") })
+        }
+    }
+
     @Test func anUnansweredQuestionExpiresAsDeclined() async throws {
         try await withRunbook(Self.runbook.replacingOccurrences(of: "timeout: 10m", with: "timeout: 1s")) { dir, args in
             let tty = try TerminalSession(args, in: dir.path)

@@ -11,6 +11,13 @@ public enum ConfirmationAnswer: Sendable, Equatable {
 /// Asks a human (or a policy) whether a step may go ahead.
 public protocol Confirmer: Sendable {
     func confirm(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer
+    /// Whether the operator declined `step` before it was asked (`--decline STEP`): on resume
+    /// this wins over an approval the journal holds from before the pause or crash.
+    func declinesUpFront(step: String) -> Bool
+}
+
+extension Confirmer {
+    public func declinesUpFront(step: String) -> Bool { false }
 }
 
 /// Answers from flags, a scenario or a terminal, in that order; otherwise pending.
@@ -45,6 +52,8 @@ public struct ConfirmationPolicy: Confirmer {
         if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return String(cString: name) }
         return "uid \(getuid())"
     }
+
+    public func declinesUpFront(step: String) -> Bool { declined.contains(step) }
 
     public func confirm(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
         if declined.contains(step) { return .declined(by: operatorName, how: "--decline \(step)") }
@@ -94,6 +103,9 @@ enum TerminalPrompt {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return .pending }
         defer { close(fd) }
+        // Keys typed before the question was shown (a `y⏎` during an earlier step, a `y` left
+        // from a prompt that expired, a double Enter) must not answer it: they are discarded.
+        _ = tcflush(fd, TCIFLUSH)
         let expiry = timeout.map { " (expires in \(RunbookDuration(seconds: $0)))" } ?? ""
         // The question comes from the runbook: a `\r` or an escape sequence in it must not rewrite
         // what the on-call is approving.
@@ -117,7 +129,12 @@ enum TerminalPrompt {
             if ready < 0 { if errno == EINTR { continue }; return .pending }
             var byte: UInt8 = 0
             let n = read(fd, &byte, 1)
-            if n <= 0 { return .declined(by: operatorName, how: "terminal closed") }
+            // End of input (Ctrl-D, a closed terminal) is no answer: the run pauses, and a decline
+            // (which would start the rollback) is never assumed either.
+            if n <= 0 {
+                _ = "\nno answer (end of input): pausing\n".withCString { write(fd, $0, strlen($0)) }
+                return .pending
+            }
             if byte == UInt8(ascii: "\n") { break }
             line.append(byte)
         }

@@ -105,6 +105,8 @@ public struct ResumePoint: Sendable {
         if case .map(let p)? = start["params"] { point.params = p }
         // The kind of the last question asked per step: a `rerun` answer is not an answer to the step's gate.
         var lastAsked: [String: String] = [:]
+        // The step whose gate was asked and not answered yet: stopped there, its action never started.
+        var gateUnanswered: String?
         for record in records {
             let step = record["step"]?.stringValue
             switch record["type"]?.stringValue {
@@ -122,6 +124,7 @@ public struct ResumePoint: Sendable {
                 if let step {
                     let kind = record["kind"]?.stringValue ?? "confirm"
                     lastAsked[step] = kind
+                    if kind == "confirm" { gateUnanswered = step }
                     if kind == "confirm", point.askedAt[step] == nil, let time = record["time"]?.stringValue,
                        let date = Journal.parseTimestamp(time) {
                         point.askedAt[step] = date
@@ -129,6 +132,7 @@ public struct ResumePoint: Sendable {
                 }
             case "confirmation_answered":
                 if let step, lastAsked[step] != "rerun" { point.answers[step] = record["approved"] == .bool(true) }
+                gateUnanswered = nil
             case "run_paused":
                 // Paused at the step's confirmation gate: its action never started, so the step is not
                 // "in flight" (a crash mid-action) but simply waiting for its answer.
@@ -141,6 +145,9 @@ public struct ResumePoint: Sendable {
             default: break
             }
         }
+        // Killed while its question was on screen: the action never started, so the step is
+        // asked its question again, not the "may or may not have taken effect" re-run question.
+        if let step = point.inFlight, step == gateUnanswered { point.inFlight = nil }
         return point
     }
 }
@@ -467,8 +474,9 @@ public struct Executor: Sendable {
         if let text = confirmText {
             let shown = masker.mask(text)
             let answer: ConfirmationAnswer
-            // The gate was answered before the pause or crash (the journal says so): not asked again.
-            if let earlierAnswer {
+            // The gate was answered before the pause or crash (the journal says so): not asked
+            // again, unless the operator now declines it (`resume --decline STEP` wins).
+            if let earlierAnswer, !(earlierAnswer && options.confirmer.declinesUpFront(step: id)) {
                 answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
             } else if let askedAt, let confirmTimeout, !options.dryRun, Date() > askedAt.addingTimeInterval(confirmTimeout) {
                 // Asked before a pause and not answered in time: expired, whatever answer comes now.

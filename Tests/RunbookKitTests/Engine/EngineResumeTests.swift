@@ -399,6 +399,42 @@ extension EngineResumeTests {
         #expect(try h.records().of("confirmation_asked", step: "risky").last?["kind"] == .string("rerun"))
     }
 
+    @Test("crash after a gate was approved: resume --decline wins over the journal's approval; the step is not re-run")
+    func declineOnResumeWinsOverEarlierApproval() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        try Self.writeCrashAfterApproval(h, step: "gated_idem", action: "test.count_idempotent", finishedBefore: ["risky"])
+        let point = try ResumePoint.from(records: try h.records())
+        let rb = try EngineHarness.runbook(Self.gatedRisky, automation: "semi_automatic")
+        let policy = ConfirmationPolicy(declined: ["gated_idem"], operatorName: "erin")
+        let outcome = try await h.run(rb, options: engineOptions(confirmer: policy), journal: true, resume: point)
+        #expect(outcome.status == .failed)
+        #expect(outcome.failed == ["gated_idem"])
+        #expect(await h.probe.count("gated_idem") == 0, "the operator said no: the change is not made again")
+        let answer = try h.records().of("confirmation_answered", step: "gated_idem").last
+        #expect(answer?["approved"] == .bool(false))
+        #expect(answer?["how"] == .string("--decline gated_idem"))
+    }
+
+    @Test("killed while the gate's question was on screen: resume asks that question again, not the re-run question")
+    func killedAtTheQuestion() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let journal = try Journal(path: h.journalPath)
+        journal.append(.runStarted(runID: "run-1", runbook: "enginetest", file: "enginetest.yaml", dryRun: false,
+                                   params: [:], resumed: false))
+        journal.append(.stepStarted(step: "risky", title: "risky", action: "test.count", phase: .main))
+        journal.append(.confirmationAsked(step: "risky", message: "Do the risky thing?", kind: "confirm"))
+        let point = try ResumePoint.from(records: try h.records())
+        #expect(point.inFlight == nil, "the action never started")
+        let rb = try EngineHarness.runbook(Self.gatedRisky, automation: "semi_automatic")
+        let outcome = try await h.run(rb, options: engineOptions(), journal: true, resume: point)
+        #expect(outcome.status == .paused)
+        #expect(outcome.pausedAt == "risky")
+        let asked = try h.records().of("confirmation_asked", step: "risky")
+        #expect(asked.last?["kind"] == .string("confirm"))
+        #expect(asked.last?["message"] == .string("Do the risky thing?"))
+        #expect(await h.probe.count("risky") == 0)
+    }
+
     @Test("crash after a gate was approved: an idempotent step re-runs without asking again")
     func crashAfterApprovalIdempotent() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
