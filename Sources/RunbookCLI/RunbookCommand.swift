@@ -20,6 +20,10 @@ public struct RunbookCommand: AsyncParsableCommand {
 
     /// Runs the CLI with the documented exit codes: usage errors exit 2 (not ArgumentParser's 64).
     public static func runMain(_ arguments: [String]? = nil) async -> Never {
+        // A reader that goes away (`| head`, quitting `| less`, a dying log shipper) must not kill
+        // a run halfway through its remediation: writes to a closed pipe fail (EPIPE, ignored by
+        // `output`) and the run goes on. Children get the default disposition back (spawn resets it).
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -37,7 +41,7 @@ public struct RunbookCommand: AsyncParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+            printError(fullMessage(for: error))
             Foundation.exit(Exit.usage)
         }
     }
@@ -58,7 +62,9 @@ public enum Exit {
 
 /// Prints to standard error.
 func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    var text = text.hasSuffix("\n") ? text : text + "\n"
+    // Straight to the descriptor: FileHandle traps on a closed pipe.
+    _ = text.withUTF8 { writeFully(STDERR_FILENO, UnsafeRawBufferPointer($0)) }
 }
 
 /// Writes to standard output at once (no buffering surprises), straight from the string's bytes.

@@ -34,10 +34,24 @@ enum CLI {
         }
     }
 
+    /// Runs another program (a shell around `runbook`, say) the same way as `run`.
+    static func runProgram(_ program: String, _ args: [String], in directory: String? = nil,
+                           timeout: TimeInterval = 60) async throws -> CLIResult {
+        await slots.acquire()
+        defer { Task { await slots.release() } }
+        return try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result {
+                    try runBlocking(args, in: directory, env: [:], timeout: timeout, program: program)
+                })
+            }
+        }
+    }
+
     static func runBlocking(_ args: [String], in directory: String?, env: [String: String],
-                            timeout: TimeInterval, stdinFile: String? = nil) throws -> CLIResult {
+                            timeout: TimeInterval, stdinFile: String? = nil, program: String? = nil) throws -> CLIResult {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
+        process.executableURL = URL(fileURLWithPath: program ?? executable)
         process.arguments = args
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var environment = ProcessInfo.processInfo.environment
