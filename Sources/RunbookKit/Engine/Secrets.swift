@@ -25,21 +25,62 @@ public struct SecretStore: Sendable {
                 throw SecretsError("secrets file \(file): cannot read it")
             }
             let text = String(decoding: data, as: UTF8.self)
-            for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let line = raw.trimmingCharacters(in: .whitespaces)
-                if line.isEmpty || line.hasPrefix("#") { continue }
-                guard let eq = line.firstIndex(of: "=") else {
-                    throw SecretsError("secrets file \(file):\(n + 1): expected NAME=value")
-                }
-                let name = line[..<eq].trimmingCharacters(in: .whitespaces).lowercased()
-                var value = String(line[line.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
-                if value.count >= 2, (value.hasPrefix("\"") && value.hasSuffix("\"")) || (value.hasPrefix("'") && value.hasSuffix("'")) {
-                    value = String(value.dropFirst().dropLast())
-                }
-                values[name] = value
-            }
+            for (name, value) in try parseFile(text, name: file) { values[name] = value }
         }
         return SecretStore(values: values)
+    }
+
+    /// The `NAME=value` pairs of a secrets file, in order (names lower-cased). Lines end in LF
+    /// or CRLF; `export NAME=value` is read as `NAME=value` (files written for a shell); a
+    /// value may be quoted (`'...'` or `"..."`, taken as written between the quotes); a `#`
+    /// after blanks starts a comment, outside quotes. A line that is not `NAME=value` with a
+    /// name of letters, digits and `_` is an error naming the line, never its text.
+    static func parseFile(_ text: String, name file: String) throws(SecretsError) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        // Split on the bytes: in a Swift String "\r\n" is one Character, not a "\n".
+        let lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        for (n, bytes) in lines.enumerated() {
+            func problem(_ what: String) -> SecretsError { SecretsError("secrets file \(file):\(n + 1): \(what)") }
+            var line = Substring(String(decoding: bytes, as: UTF8.self))
+            if line.hasSuffix("\r") { line = line.dropLast() }
+            line = line.drop { $0 == " " || $0 == "\t" }
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            if line.hasPrefix("export "), line.contains("=") { line = line.dropFirst("export ".count).drop { $0 == " " } }
+            guard let eq = line.firstIndex(of: "=") else { throw problem("expected NAME=value") }
+            let name = line[..<eq].trimmingCharacters(in: .whitespaces)
+            guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic),
+                  name.unicodeScalars.allSatisfy({ $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic)
+                                                    || ("0"..."9").contains($0) }) else {
+                throw problem("expected NAME=value, with a NAME of letters, digits and _")
+            }
+            let afterEquals = line[line.index(after: eq)...]
+            var rest = afterEquals.drop { $0 == " " || $0 == "\t" }
+            let value: Substring
+            if let quote = rest.first, quote == "\"" || quote == "'" {
+                rest = rest.dropFirst()
+                guard let close = rest.firstIndex(of: quote) else { throw problem("the value's \(quote) is not closed") }
+                value = rest[..<close]
+                let after = rest[rest.index(after: close)...].trimmingCharacters(in: .whitespaces)
+                guard after.isEmpty || after.hasPrefix("#") else {
+                    throw problem("only a # comment may follow the quoted value")
+                }
+            } else {
+                // A `#` after a blank starts a comment; `pass#word` and `=#start` keep theirs.
+                var end = afterEquals.endIndex
+                var i = afterEquals.startIndex
+                while i < afterEquals.endIndex {
+                    if afterEquals[i] == "#", i > afterEquals.startIndex,
+                       [" ", "\t"].contains(afterEquals[afterEquals.index(before: i)]) {
+                        end = i
+                        break
+                    }
+                    i = afterEquals.index(after: i)
+                }
+                value = Substring(afterEquals[..<end].trimmingCharacters(in: .whitespaces))
+            }
+            pairs.append((name.lowercased(), String(value)))
+        }
+        return pairs
     }
 
     public var masker: SecretMasker { SecretMasker(secrets: Array(values.values)) }
