@@ -93,6 +93,12 @@ public struct PostgresDSN: Sendable, Equatable {
         var authority = rest
         if let slash = rest.firstIndex(of: "/") {
             authority = rest[..<slash]
+            // `user:pa/ss@host` or `user:p@ss/w0rd@host`: a password with a raw `/` splits there, and
+            // its pieces would show as the host and database of every message. Refused instead.
+            if rest[slash...].contains("@") {
+                throw Invalid(description: "the dsn has an '@' after its first '/': percent-encode '/' (%2F) "
+                              + "and '@' (%40) in the user name and password")
+            }
             guard let db = decode(rest[rest.index(after: slash)...]) else {
                 throw Invalid(description: "the dsn's database name is malformed")
             }

@@ -182,6 +182,11 @@ struct PostgresCheckActionTests {
         ("postgres://u@h/db?sslmode=always", "unknown sslmode 'always' (use one of disable, allow, prefer, require, "
             + "verify-ca, verify-full)"),
         ("user=u password='unterminated", "the dsn has an unterminated quoted value"),
+        // A raw '/' in the password: its pieces must not become the host and database of messages.
+        ("postgres://app:Pa@ssw0rd/2024@127.0.0.1:1/app", "the dsn has an '@' after its first '/': percent-encode '/' (%2F) "
+            + "and '@' (%40) in the user name and password"),
+        ("postgres://app:p@ss w0rd/+&x@127.0.0.1:1/db", "the dsn has an '@' after its first '/': percent-encode '/' (%2F) "
+            + "and '@' (%40) in the user name and password"),
     ])
     func rejectsMalformedDSNs(text: String, message: String) {
         #expect(throws: PostgresDSN.Invalid(description: message)) { try PostgresDSN(text) }
