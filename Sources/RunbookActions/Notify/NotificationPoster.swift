@@ -146,12 +146,7 @@ struct NotificationRedactor: Sendable {
 
     /// `https://hooks.slack.com/***`: only scheme, host and port of a URL.
     static func origin(of url: String) -> String {
-        guard let parts = URLComponents(string: url), let scheme = parts.scheme, let host = parts.host else {
-            return "the configured url"
-        }
-        let port = parts.port.map { ":\($0)" } ?? ""
-        let hasPath = parts.path.count > 1 || parts.query != nil
-        return "\(scheme)://\(host)\(port)" + (hasPath ? "/***" : "")
+        SecretMasker.origin(ofURL: url) ?? "the configured url"
     }
 
     /// A response body cut to one short line, secrets removed.

@@ -156,6 +156,27 @@ public struct SecretMasker: Sendable {
     public var isEmpty: Bool { secrets.isEmpty }
 }
 
+extension SecretMasker {
+    /// `https://hooks.slack.com/***`: a URL's scheme, host and port, its path and query hidden
+    /// (a Slack webhook's path is its credential); nil when `text` is not a URL with a host.
+    public static func origin(ofURL text: String) -> String? {
+        guard let parts = URLComponents(string: text), let scheme = parts.scheme, let host = parts.host else { return nil }
+        let port = parts.port.map { ":\($0)" } ?? ""
+        let hasPath = parts.path.count > 1 || parts.query != nil
+        return "\(scheme)://\(host)\(port)" + (hasPath ? "/***" : "")
+    }
+
+    /// How the value of a parameter declared secret (`routing_key`, `webhook_url`, `dsn`) shows in
+    /// a plan, whatever it came from (a literal, a param, `env`): a URL as its origin, else `***`.
+    public static func shownSecretParameter(_ value: Value) -> Value {
+        switch value {
+        case .null: return .null
+        case .string(let text): return .string(origin(ofURL: text) ?? "***")
+        default: return .string("***")
+        }
+    }
+}
+
 /// Implementations by action id, over a catalog of descriptors.
 public struct ActionRegistry: Sendable {
     public let catalog: ActionCatalog

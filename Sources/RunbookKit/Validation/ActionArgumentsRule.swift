@@ -66,6 +66,10 @@ public struct ActionArgumentsRule: StepLintRule {
             if parameter.secret, let location = Self.clearTextSecret(argument.value, parameter: parameter.name) {
                 out.append(.warning("secret-literal", "parameter '\(parameter.name)' is a secret; pass it as '${{ secrets.NAME }}' instead of clear text",
                                     at: location))
+            } else if parameter.secret, let location = Self.secretFromParam(argument.value, parameter: parameter.name) {
+                out.append(.warning("secret-literal", "parameter '\(parameter.name)' is a secret, but its value comes from a param, "
+                                    + "which the run's header, its journal and 'runbook history' show; pass it as '${{ secrets.NAME }}'",
+                                    at: location))
             }
         }
         for parameter in action.parameters where parameter.required && step.argument(parameter.name) == nil {
@@ -93,6 +97,15 @@ extension ActionArgumentsRule {
         default:
             return nil
         }
+    }
+
+    /// Where a secret parameter's value is read from a param (params are shown everywhere) and
+    /// not from `secrets`. A DSN counts only when a param gives all of it: `postgres://app@${{
+    /// params.host }}/db` has no password to show.
+    static func secretFromParam(_ value: TemplateValue, parameter: String) -> SourceLocation? {
+        guard case .template(let t) = value, !t.template.mentions("secrets"), t.template.mentions("params") else { return nil }
+        if parameter == "dsn", t.template.segments.contains(where: { if case .text = $0 { true } else { false } }) { return nil }
+        return t.location
     }
 
     /// `scheme://user:password@host` or `password=...` (a libpq keyword DSN).
