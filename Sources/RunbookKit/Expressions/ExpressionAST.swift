@@ -119,6 +119,10 @@ public struct Expression: Sendable, Hashable {
     public static let maximumLength = 4096
     /// The deepest nesting accepted (parentheses, operators, member chains); deeper is `expression-syntax`.
     public static let maximumNesting = 64
+    /// Most `${{ }}` in one string value: no runbook needs more, and each is parsed and checked
+    /// (and again at every alias of the value), so a hostile file cannot make lint's work and
+    /// findings grow with the number of expressions it packs into a value.
+    public static let maximumPerValue = 100
 
     /// Parses a bare expression (written without `${{ }}`, e.g. a `when:` given as plain text).
     ///

@@ -71,6 +71,7 @@ public struct Template: Sendable, Hashable {
         var issues: [ExpressionIssue] = []
         var textStart = 0
         var i = 0
+        var count = 0
 
         func appendText(_ range: Range<Int>) {
             guard !range.isEmpty else { return }
@@ -89,6 +90,14 @@ public struct Template: Sendable, Hashable {
             }
             let open = i
             let start = i + 3
+            count += 1
+            if count > Expression.maximumPerValue {
+                issues = [ExpressionIssue(ruleID: ExpressionIssue.Rule.expressionTooLong,
+                                          message: "a value holds more than \(Expression.maximumPerValue) expressions; "
+                                            + "the limit is \(Expression.maximumPerValue) ('${{ }}') per value",
+                                          offset: open)]
+                break scanning
+            }
             // Find the closing `}}` outside quoted strings, so `'}}'` inside the expression does not end it.
             var j = start
             var inString = false

@@ -197,10 +197,10 @@ struct NodeTreeBuilder {
         }
         // Scalar text is shared, not copied, but later stages (duplicate-key checks, lowering)
         // read every copy: bound the total like the file size is bounded.
-        guard aliasExpandedBytes <= limits.maxFileBytes else {
+        guard aliasExpandedBytes <= limits.maxAliasExpandedBytes else {
             throw FatalBuildError(diagnostic: .error(
                 "alias-expansion-limit",
-                "alias '*\(Self.short(name))' expands the document past the limit of \(limits.maxFileBytes) bytes of text copied through aliases",
+                "alias '*\(Self.short(name))' expands the document past the limit of \(limits.maxAliasExpandedBytes / 1024) KiB of text copied through aliases",
                 at: location))
         }
         let origin = YAMLNode.AliasOrigin(anchor: name, aliasLocation: location, anchorLocation: target.node.location)

@@ -11,6 +11,11 @@ public struct YAMLLimits: Sendable {
     /// Most nodes copied in through aliases, in total per document (default 100 000).
     /// Over it: `alias-expansion-limit`.
     public var maxAliasExpandedNodes: Int
+    /// Most bytes of scalar text copied in through aliases, in total per document (default
+    /// 4 MiB: a step template aliased a hundred times is a few hundred KiB). Later stages read
+    /// every copy, so this bounds their work as the file size bounds it.
+    /// Over it: `alias-expansion-limit`.
+    public var maxAliasExpandedBytes: Int
 
     /// The limits used when none are given.
     public static let `default` = YAMLLimits()
@@ -19,10 +24,12 @@ public struct YAMLLimits: Sendable {
     public init(maxFileBytes: Int = 128 * 1024 * 1024,
                 maxScalarBytes: Int = 1024 * 1024,
                 maxDepth: Int = 128,
-                maxAliasExpandedNodes: Int = 100_000) {
+                maxAliasExpandedNodes: Int = 100_000,
+                maxAliasExpandedBytes: Int = 4 * 1024 * 1024) {
         self.maxFileBytes = maxFileBytes
         self.maxScalarBytes = maxScalarBytes
         self.maxDepth = maxDepth
         self.maxAliasExpandedNodes = maxAliasExpandedNodes
+        self.maxAliasExpandedBytes = maxAliasExpandedBytes
     }
 }

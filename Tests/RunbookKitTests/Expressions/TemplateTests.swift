@@ -93,6 +93,17 @@ struct TemplateTests {
         #expect(issues.first?.offset == 4)
     }
 
+    @Test("a value holds at most 100 expressions: the 101st is one finding, at its opening braces")
+    func tooManyExpressions() {
+        let hundred = String(repeating: "${{ x }}", count: 100)
+        #expect(Template.parse(hundred).issues.isEmpty)
+        let (template, issues) = Template.parse(hundred + " ${{ x }}" + String(repeating: "${{ (", count: 10_000))
+        #expect(template == nil)
+        #expect(issues.map(\.ruleID) == ["expression-too-long"])
+        #expect(issues.first?.offset == 801)
+        #expect(issues.first?.message == "a value holds more than 100 expressions; the limit is 100 ('${{ }}') per value")
+    }
+
     @Test("deeply nested template gives a syntax error, not a crash")
     func deepTemplate() {
         let source = "${{ " + String(repeating: "(", count: 2000) + "1" + String(repeating: ")", count: 2000) + " }}"

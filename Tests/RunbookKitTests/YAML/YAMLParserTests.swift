@@ -293,6 +293,7 @@ struct YAMLParserTests {
         #expect(YAMLLimits.default.maxScalarBytes == 1 << 20)
         #expect(YAMLLimits.default.maxDepth == 128)
         #expect(YAMLLimits.default.maxAliasExpandedNodes == 100_000)
+        #expect(YAMLLimits.default.maxAliasExpandedBytes == 4 << 20)
     }
 
     @Test func scalarTooLarge() throws {
@@ -337,6 +338,19 @@ struct YAMLParserTests {
         let diagnostic = try #require(result.diagnostics.first)
         #expect(diagnostic.ruleID == "alias-expansion-limit")
         #expect(diagnostic.location.line == 5)
+    }
+
+    @Test("a large scalar aliased a few times stops at the alias that copies past 4 MiB of text")
+    func aliasedTextIsBounded() throws {
+        let big = String(repeating: "${{ x }}", count: 100_000)  // 800 KB
+        var text = "a: &big \"\(big)\"\n"
+        for i in 1...6 { text += "b\(i): *big\n" }
+        let result = parse(text)
+        #expect(result.root == nil)
+        #expect(summary(result) == ["alias-expansion-limit@7:5"], "the sixth copy is 4.8 MB")
+        #expect(result.diagnostics.first?.message == "alias '*big' expands the document past the limit of 4096 KiB of text copied through aliases")
+        let five = parse("a: &big \"\(big)\"\n" + (1...5).map { "b\($0): *big\n" }.joined())
+        #expect(five.diagnostics.isEmpty)
     }
 
     // MARK: - Anchors and aliases
