@@ -110,6 +110,8 @@ public enum BuiltinRules {
         RuleDescription("multiple-documents", .error, "a runbook file holds exactly one YAML document"),
         RuleDescription("empty-file", .error, "the file holds no runbook"),
         RuleDescription("invalid-utf8", .error, "the file is not valid UTF-8"),
+        RuleDescription("unicode-line-break", .error,
+                        "a U+0085, U+2028 or U+2029 character, which YAML 1.1 parsers read as a line break and editors do not"),
         RuleDescription("binary-file", .error, "the file is binary"),
         RuleDescription("byte-order-mark", .warning, "the file starts with a byte order mark"),
         RuleDescription("tab-indentation", .error, "tabs are not allowed in YAML indentation"),

@@ -88,6 +88,16 @@ enum InputScreening {
                 i = j
                 continue
             }
+            if b >= 0x80, let name = unicodeLineBreak(buffer, at: i) {
+                // libyaml ends a line here, editors, grep, git and GitHub do not: every position
+                // after it would be a line off (and a comment could end early). Refused, at the
+                // line every tool agrees on.
+                result.fatal = .error("unicode-line-break",
+                                      "\(name) is a line break to YAML 1.1 parsers such as libyaml, but not to editors or "
+                                        + "YAML 1.2; remove it, or write it as an escape in a double-quoted string",
+                                      at: SourceLocation(file: file, line: line, column: column, offset: i))
+                return
+            }
             let breakLength = LineBreaks.length(in: buffer, at: i)
             if breakLength > 0 {
                 if inLeadingWhitespace, let tab = firstTab {
@@ -129,6 +139,21 @@ enum InputScreening {
             result.tabSites.append(TabSite(location: tab))
         }
         result.endOfInput = SourceLocation(file: file, line: line, column: column, offset: count)
+    }
+
+    /// `U+2028 (line separator)` when one of NEL, LS or PS starts at `i`.
+    @inline(__always)
+    private static func unicodeLineBreak(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> String? {
+        switch bytes[i] {
+        case 0xC2 where i + 1 < bytes.count && bytes[i + 1] == 0x85:
+            return "U+0085 (next line)"
+        case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && bytes[i + 2] == 0xA8:
+            return "U+2028 (line separator)"
+        case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && bytes[i + 2] == 0xA9:
+            return "U+2029 (paragraph separator)"
+        default:
+            return nil
+        }
     }
 
     /// The length of the well-formed UTF-8 sequence at `i`, or 0 when it is malformed
