@@ -91,7 +91,7 @@ struct RunbookDirectoryOptions: ParsableArguments {
             path = try Self.resolve(id: idOrPath, in: files, directory: runbooks, linter: linter)
         }
         guard FileManager.default.fileExists(atPath: path) else {
-            printError("error: \(path): no such file")
+            printError("error: \(path): " + (YAMLParser.isUndecodableName(path) ? YAMLParser.undecodableName : "no such file"))
             throw ExitCode(Exit.usage)
         }
         let linted = linter.lint(fileAt: path, regularFilesOnly: foundInDirectory)

@@ -47,6 +47,32 @@ import Testing
         #expect(two.stdout.contains("runbooks.d/copy.yaml:2:5: error: runbook id 'clean' is already used by runbooks.d/clean.yaml [duplicate-runbook-id]"))
     }
 
+    @Test("a symlink to nothing named on the command line is an io-error among the other files' findings")
+    func danglingSymlinkNamed() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/dangle.yaml", withDestinationPath: "nothing")
+        let good = Repo.path("examples/confirm.yaml")
+        let r = try await CLI.run(["lint", "dangle.yaml", good, "--format", "json"], in: dir.path)
+        #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("cannot open 'dangle.yaml': it is a symbolic link to a file that does not exist"), "\(r.stdout)")
+        #expect(r.stdout.contains("\"files\": 2"), "the other file is checked too: \(r.stdout)")
+    }
+
+    @Test("a file whose name is not valid UTF-8 is reported as such, not as missing")
+    func undecodableFileName() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        let name: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".yaml".utf8)
+        let path = Array(dir.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+        let fd = path.withUnsafeBufferPointer { open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                                     O_WRONLY | O_CREAT, 0o644) }
+        #expect(fd >= 0)
+        close(fd)
+        let r = try await CLI.run(["lint", dir.path])
+        #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("its name is not valid UTF-8, which runbook cannot open; rename the file"), "\(r.stdout)")
+        #expect(!r.stdout.contains("no such file"), "\(r.stdout)")
+    }
+
     @Test("'-' lints standard input, reported as <stdin>")
     func standardInput() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
@@ -158,7 +184,7 @@ import Testing
         let r = try await CLI.run(["lint", "runbooks.d"], in: dir.path)
         #expect(r.status == 2)
         #expect(r.stdout.contains("runbooks.d/broken.yaml:4:11: error: invalid severity"))
-        #expect(r.stdout.contains("runbooks.d/gone.yaml:1:1: error: cannot open 'runbooks.d/gone.yaml': no such file or directory [io-error]"))
+        #expect(r.stdout.contains("runbooks.d/gone.yaml:1:1: error: cannot open 'runbooks.d/gone.yaml': it is a symbolic link to a file that does not exist [io-error]"))
         let json = try await CLI.run(["lint", "--format", "json", "runbooks.d"], in: dir.path)
         #expect(json.status == 2)
         #expect(json.stdout.contains("\"rule\": \"io-error\""))

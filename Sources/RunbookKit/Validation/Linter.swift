@@ -90,6 +90,12 @@ public struct Linter: Sendable {
             }
             var info = stat()
             guard stat(path, &info) == 0 else {
+                // A symlink to nothing, or a name runbook cannot open, is an unreadable file
+                // (an io-error among the other files' findings), not a missing path.
+                if lstat(path, &info) == 0 || YAMLParser.isUndecodableName(path) {
+                    files.append(LintInput(path: path, foundInDirectory: false))
+                    continue
+                }
                 throw LintInputError(message: "\(path): no such file or directory")
             }
             if (info.st_mode & S_IFMT) != S_IFDIR { files.append(LintInput(path: path, foundInDirectory: false)); continue }

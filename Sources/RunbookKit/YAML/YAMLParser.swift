@@ -97,10 +97,22 @@ public enum YAMLParser {
     /// refused without being opened. Otherwise (a path the user named: `<(generate)`,
     /// `/dev/stdin`) a FIFO or pipe is read to its end once a writer shows up, waiting at most
     /// `fifoWriterWait` for one; a character device is read like a file.
+    /// Whether a path holds U+FFFD: how a name that is not valid UTF-8 (a Latin-1 `café.yaml`)
+    /// reaches us from the command line or a directory, so that opening it cannot work.
+    public static func isUndecodableName(_ path: String) -> Bool { path.unicodeScalars.contains("\u{FFFD}") }
+
+    /// Why such a name cannot be opened, instead of a misleading "no such file".
+    public static let undecodableName = "its name is not valid UTF-8, which runbook cannot open; rename the file"
+
     static func readFile(_ path: String, limits: YAMLLimits, regularFilesOnly: Bool = false) -> Result<[UInt8], ReadFailure> {
         let start = SourceLocation(file: path, line: 1, column: 1, offset: 0)
         func ioError(_ what: String) -> ReadFailure {
-            ReadFailure(diagnostic: .error("io-error", "cannot \(what) '\(path)': \(systemErrorText())", at: start))
+            var reason = Self.isUndecodableName(path) ? Self.undecodableName : systemErrorText()
+            var link = stat()
+            if errno == ENOENT, lstat(path, &link) == 0, link.st_mode & S_IFMT == S_IFLNK {
+                reason = "it is a symbolic link to a file that does not exist"
+            }
+            return ReadFailure(diagnostic: .error("io-error", "cannot \(what) '\(path)': \(reason)", at: start))
         }
         func notRegular(_ mode: mode_t) -> ReadFailure {
             let kind: String
