@@ -73,6 +73,14 @@ import Testing
         #expect(!r.stdout.contains("no such file"), "\(r.stdout)")
     }
 
+    @Test("lint <(generate): a pipe's /dev/fd name is not held against the runbook id")
+    func processSubstitution() async throws {
+        let script = #"exec "$0" lint --strict <(cat "$1")"#
+        let r = try await CLI.runProgram("/bin/bash", ["-c", script, CLI.executable, Repo.path("examples/confirm.yaml")])
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(!r.stdout.contains("file-name-mismatch"), "\(r.stdout)")
+    }
+
     @Test("'-' lints standard input, reported as <stdin>")
     func standardInput() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }

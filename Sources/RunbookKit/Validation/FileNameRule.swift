@@ -9,7 +9,10 @@ public struct FileNameRule: LintRule {
         let runbook = context.runbook
         let name = String(Linter.fileName(runbook.file))
         let stem = Linter.runbookStem(name) ?? name
-        guard stem != runbook.id.value, !runbook.file.hasPrefix("<"), NodeReader.idPattern(runbook.id.value) else { return [] }
+        // `<stdin>`, and `/dev/fd/63` (`runbook lint <(generate)`), `/dev/stdin`, `/proc/self/fd/0`:
+        // names the user never chose.
+        let chosen = !runbook.file.hasPrefix("<") && !runbook.file.hasPrefix("/dev/") && !runbook.file.hasPrefix("/proc/")
+        guard stem != runbook.id.value, chosen, NodeReader.idPattern(runbook.id.value) else { return [] }
         return [.warning("file-name-mismatch", "runbook id '\(runbook.id.value)' differs from file name '\(name)'; name the file '\(runbook.id.value).yaml'",
                          at: runbook.id.location)]
     }
