@@ -84,8 +84,7 @@ enum RunDriver {
         let id = runID ?? stateDir.newRunID(runbook: runbook.id.value)
         let journal: Journal
         do {
-            try FileManager.default.createDirectory(atPath: stateDir.runPath(id), withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try createDirectories(stateDir.runPath(id), mode: 0o700)
             let copy = stateDir.runbookCopyPath(id)
             if let source, !FileManager.default.fileExists(atPath: copy) {
                 // The runbook as it ran, so resume uses the same definition even if the file changes.

@@ -79,13 +79,9 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
 
     /// Opens (creating and migrating) `<stateDirectory>/state.sqlite`.
     public init(stateDirectory: String) throws {
-        let fm = FileManager.default
-        for dir in [stateDirectory, stateDirectory + "/locks"] where !fm.fileExists(atPath: dir) {
-            do {
-                try fm.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                       attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw StateStoreError("cannot create state directory \(dir): \(error.localizedDescription)")
+        for dir in [stateDirectory, stateDirectory + "/locks"] {
+            do { try createDirectories(dir, mode: 0o700) } catch {
+                throw StateStoreError("cannot create state directory \(dir): \(error.reason)")
             }
         }
         let path = stateDirectory + "/" + Self.fileName

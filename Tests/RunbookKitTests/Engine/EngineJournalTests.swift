@@ -69,6 +69,24 @@ struct EngineJournalTests {
         #expect(records.map { $0["reason"] } == [.string("a"), .string("b")])
     }
 
+    @Test("a state directory that cannot be created says why in the OS's words; missing parents are created 700")
+    func stateDirectoryErrors() throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let file = h.directory + "/a-file"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        let error = #expect(throws: JournalError.self) { try StateDirectory(path: file + "/state").prepare() }
+        #expect(error?.description == "cannot create state directory \(file)/state: not a directory")
+        let deep = h.directory + "/x/y/state"
+        try StateDirectory(path: deep).prepare()
+        for dir in [h.directory + "/x", h.directory + "/x/y", deep, deep + "/runs", deep + "/locks"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: dir)[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o700, "\(dir)")
+        }
+        let failure = #expect(throws: DirectoryCreationError.self) { try createDirectories(file + "/d") }
+        #expect(failure?.reason == "not a directory")
+        #expect(failure?.path == file + "/d")
+    }
+
     @Test("a record is in the file as soon as append returns (a killed process loses nothing), in both durability modes")
     func writtenBeforeAppendReturns() throws {
         for durability in Journal.Durability.allCases {
