@@ -15,7 +15,8 @@ import RunbookKit
 /// commands in different processes may change the store at the same time without losing a change
 /// or allocating an incident id twice. The schema is created and upgraded by GRDB migrations
 /// (table `grdb_migrations`); opening and migrating are serialized across processes by `flock` on
-/// `locks/state-migration.lock`.
+/// `locks/state-migration.lock`. The file, and so its `-wal` and `-shm`, is owner-only (600; see
+/// `makeOwnerOnly`).
 ///
 /// ## Tables
 /// Times are RFC 3339 UTC text with milliseconds (`2025-01-31T12:00:00.000Z`), so they sort as text.
@@ -86,6 +87,7 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
         }
         let path = stateDirectory + "/" + Self.fileName
         self.path = path
+        try Self.makeOwnerOnly(path)
         var config = Configuration()
         config.journalMode = .wal
         config.busyMode = .timeout(10)
@@ -164,6 +166,26 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
                 """)
         }
         return migrator
+    }
+
+    /// The database file, created owner-only (mode 600) before SQLite opens it: SQLite creates
+    /// the `-wal` and `-shm` files with the database file's mode, so they are owner-only too. (Left
+    /// to SQLite, the file gets 0644 less the umask, and incidents are readable by everyone.) An
+    /// existing file, and `-wal`/`-shm` beside it, lose any group and other permission bits: earlier
+    /// versions created them 0644. A file of another owner, which cannot be changed, is left as it is.
+    static func makeOwnerOnly(_ path: String) throws {
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            _ = fchmod(fd, 0o600)  // exactly 600, whatever the umask
+            close(fd)
+            return
+        }
+        guard errno == EEXIST else { throw StateStoreError("cannot create state store \(path): \(systemErrorText())") }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard lstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_mode & 0o077 != 0 else { continue }
+            _ = chmod(file, info.st_mode & 0o700)
+        }
     }
 
     /// Opening and migrating take turns across processes: GRDB's migrator reads the applied
