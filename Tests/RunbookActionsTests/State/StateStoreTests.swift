@@ -168,6 +168,30 @@ struct StateStoreTests {
         #expect(try store.breakers().count == writers)
     }
 
+    @Test("a reason with a NUL is stored and read back whole, as TEXT: breakers, flags, restore points, history")
+    func reasonWithNULIsKeptWhole() throws {
+        let dir = try TempStateDir()
+        let store = try dir.newStore()
+        let reason = "before\u{0}after"
+        let origin = ChangeOrigin.run("rb-1", step: "s", reason: reason)
+        _ = try store.setBreaker("b", to: .open, operation: "open", origin: origin)
+        _ = try store.setFlag("f", to: .string("x\u{0}y"), operation: "set", restorePoint: .keepFirst, origin: origin)
+        let other = try dir.newStore()
+        #expect(try other.breaker(named: "b").lastChange?.reason == reason)
+        #expect(try other.breakers().first?.lastChange?.reason == reason)
+        #expect(try other.flag(named: "f")?.lastChange.reason == reason)
+        #expect(try other.flag(named: "f")?.value == .string("x\u{0}y"))
+        #expect(try other.flags().first?.lastChange.reason == reason)
+        #expect(try other.restorePoint(flag: "f")?.origin.reason == reason)
+        #expect(try other.restorePoints().first?.origin.reason == reason)
+        #expect(try other.history(name: nil, limit: nil).map(\.origin.reason) == [reason, reason])
+        // Other texts are unchanged, and NULL stays NULL.
+        _ = try store.setBreaker("b", to: .closed, operation: "close", origin: .run("rb-2", step: nil, reason: nil))
+        _ = try store.setBreaker("c", to: .open, operation: "open", origin: .run("rb-2", step: nil, reason: ""))
+        #expect(try other.breaker(named: "b").lastChange?.reason == nil)
+        #expect(try other.breaker(named: "c").lastChange?.reason == "")
+    }
+
     /// The permission bits of `path`, nil when it does not exist.
     static func mode(_ path: String) -> Int? {
         (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
