@@ -240,7 +240,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let stateDir = execution.stateDirectory
         let records: [[String: Value]]
-        do { records = try Journal.read(path: stateDir.journalPath(runID)) } catch {
+        do { records = try Journal.read(path: stateDir.journalPath(runID), damaged: warnDamaged) } catch {
             printError("error: no run '\(runID)' in \(stateDir.path)")
             throw ExitCode(Exit.usage)
         }
