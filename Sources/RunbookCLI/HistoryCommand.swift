@@ -21,14 +21,15 @@ struct HistoryCommand: AsyncParsableCommand {
         if let runID {
             let records: [[String: Value]]
             do { records = try Journal.read(path: dir.journalPath(runID), damaged: warnDamaged) } catch {
-                printError("error: no run '\(runID)' in \(dir.path)")
+                printError("error: no run '\(TerminalText.escaped(runID))' in \(TerminalText.escaped(dir.path))")
                 throw ExitCode(Exit.usage)
             }
             if format == .json {
                 for r in records { output(Value.map(r).jsonText() + "\n") }
                 return
             }
-            for r in records { output(Self.timelineLine(r) + "\n") }
+            // Journals hold remote data (command output, error texts): one escaped line per record.
+            for r in records { output(TerminalText.escaped(Self.timelineLine(r)) + "\n") }
             return
         }
         var rows: [[String]] = [["RUN", "RUNBOOK", "STARTED", "STATUS", "DRY-RUN"]]
@@ -70,6 +71,7 @@ struct HistoryCommand: AsyncParsableCommand {
         .map(["run_id": .string(id), "runbook": .null, "started_at": .null, "status": .string(status), "dry_run": .null])
     }
 
+    /// The raw text of one timeline line; the caller escapes it for the terminal.
     static func timelineLine(_ r: [String: Value]) -> String {
         let time = r["time"]?.stringValue ?? ""
         let type = r["type"]?.stringValue ?? "?"

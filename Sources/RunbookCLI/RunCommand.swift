@@ -111,7 +111,7 @@ enum RunDriver {
             let path = stateDir.path
             reporters.append(IncidentTimelineRecorder(opening: { try SQLiteStore.open(stateDirectory: path) },
                                                       catalog: BuiltinActions.catalog,
-                                                      warn: { printError("warning: \($0)") }))
+                                                      warn: { printError("warning: \(TerminalText.escaped($0, keepingNewlines: true))") }))
         }
         let executor = Executor(runbook: runbook, registry: BuiltinActions.registry, options: options, runID: id,
                                 journal: journal, reporters: reporters, stateDirectory: stateDir.path)
