@@ -17,7 +17,7 @@ struct IncidentCommand: AsyncParsableCommand {
 /// An id argument that names an existing incident, or exit 2.
 func existingIncident(_ raw: String, in db: SQLiteStore?) throws -> Incident {
     guard let id = IncidentID.normalize(raw) else {
-        printError("error: '\(raw)' is not an incident id (INC-0001, INC-0002, ...)")
+        printError("error: '\(TerminalText.escaped(raw))' is not an incident id (INC-0001, INC-0002, ...)")
         throw ExitCode(Exit.usage)
     }
     guard let incident = try storeCommand({ try db?.incident(id: id) }) else {
@@ -163,25 +163,30 @@ struct IncidentShowCommand: AsyncParsableCommand {
             output(Value.map(m).jsonText(pretty: true) + "\n")
             return
         }
-        var lines = ["\(incident.id)  \(incident.title)",
-                     "severity:    \(incident.severity)",
+        // Titles, notes and timeline texts come from runs (command output, remote errors): every
+        // stored text is escaped for the terminal; the description and timeline texts keep their lines.
+        let t = { (text: String) in TerminalText.escaped(text) }
+        let multiline = { (text: String) in TerminalText.escaped(text, keepingNewlines: true) }
+        var lines = ["\(incident.id)  \(t(incident.title))",
+                     "severity:    \(t(incident.severity))",
                      "status:      \(incident.status.rawValue)",
-                     "created:     \(Journal.timestamp(incident.createdAt)) by \(incident.createdBy)"]
-        if !incident.components.isEmpty { lines.append("components:  \(incident.components.joined(separator: ", "))") }
+                     "created:     \(Journal.timestamp(incident.createdAt)) by \(t(incident.createdBy))"]
+        if !incident.components.isEmpty { lines.append("components:  \(t(incident.components.joined(separator: ", ")))") }
         if let at = incident.resolvedAt {
-            lines.append("resolved:    \(Journal.timestamp(at)) by \(incident.resolvedBy ?? "?")")
-            lines.append("resolution:  \(incident.resolution ?? "")")
+            lines.append("resolved:    \(Journal.timestamp(at)) by \(t(incident.resolvedBy ?? "?"))")
+            lines.append("resolution:  \(t(incident.resolution ?? ""))")
         }
-        if !runs.isEmpty { lines.append("runs:        \(runs.joined(separator: ", "))") }
+        if !runs.isEmpty { lines.append("runs:        \(t(runs.joined(separator: ", ")))") }
         if !incident.description.isEmpty {
             lines.append("")
-            lines.append(contentsOf: incident.description.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 })
+            lines.append(contentsOf: multiline(incident.description).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { "  " + $0 })
         }
         lines.append("")
         lines.append("timeline:")
         for e in timeline {
-            let step = e.step.map { " [\($0)]" } ?? ""
-            lines.append("  \(Journal.timestamp(e.at))  \(e.kind)\(step)  \(e.text.replacingOccurrences(of: "\n", with: "\n      "))")
+            let step = e.step.map { " [\(t($0))]" } ?? ""
+            lines.append("  \(Journal.timestamp(e.at))  \(t(e.kind))\(step)  \(multiline(e.text).replacingOccurrences(of: "\n", with: "\n      "))")
         }
         output(lines.joined(separator: "\n") + "\n")
     }

@@ -24,7 +24,7 @@ struct ListCommand: AsyncParsableCommand {
         for r in results {
             guard let rb = r.runbook, !r.hasErrors else { broken.append(r.path); continue }
             rows.append([rb.id.value, rb.severity.value.displayName, rb.automation.value.rawValue,
-                         rb.expectedRecovery.map { $0.value.description } ?? "-", String(rb.steps.count), TerminalText.escaped(rb.title.value)])
+                         rb.expectedRecovery.map { $0.value.description } ?? "-", String(rb.steps.count), rb.title.value])
         }
         output(Table.render(rows))
         for (id, paths) in declared.sorted(by: { $0.key < $1.key })
@@ -42,7 +42,10 @@ struct ListCommand: AsyncParsableCommand {
 
 /// Left-aligned columns separated by two spaces.
 enum Table {
+    /// Every cell is escaped for the terminal (`TerminalText`): tables show stored and remote text
+    /// (incident titles, reasons, runbook titles), and a cell is one line.
     static func render(_ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map { TerminalText.escaped($0) } }
         guard let first = rows.first else { return "" }
         var widths = [Int](repeating: 0, count: first.count)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }

@@ -84,8 +84,7 @@ enum RunDriver {
         let id = runID ?? stateDir.newRunID(runbook: runbook.id.value)
         let journal: Journal
         do {
-            try FileManager.default.createDirectory(atPath: stateDir.runPath(id), withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try createDirectories(stateDir.runPath(id), mode: 0o700)
             let copy = stateDir.runbookCopyPath(id)
             if let source, !FileManager.default.fileExists(atPath: copy) {
                 // The runbook as it ran, so resume uses the same definition even if the file changes.
@@ -112,7 +111,7 @@ enum RunDriver {
             let path = stateDir.path
             reporters.append(IncidentTimelineRecorder(opening: { try SQLiteStore.open(stateDirectory: path) },
                                                       catalog: BuiltinActions.catalog,
-                                                      warn: { printError("warning: \($0)") }))
+                                                      warn: { printError("warning: \(TerminalText.escaped($0, keepingNewlines: true))") }))
         }
         let executor = Executor(runbook: runbook, registry: BuiltinActions.registry, options: options, runID: id,
                                 journal: journal, reporters: reporters, stateDirectory: stateDir.path)
@@ -241,7 +240,7 @@ struct ResumeCommand: AsyncParsableCommand {
     func run() async throws {
         let stateDir = execution.stateDirectory
         let records: [[String: Value]]
-        do { records = try Journal.read(path: stateDir.journalPath(runID)) } catch {
+        do { records = try Journal.read(path: stateDir.journalPath(runID), damaged: warnDamaged) } catch {
             printError("error: no run '\(runID)' in \(stateDir.path)")
             throw ExitCode(Exit.usage)
         }

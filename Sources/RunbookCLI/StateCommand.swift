@@ -13,7 +13,7 @@ struct StateStoreOptions: ParsableArguments {
     /// The store, created when missing (commands that change something).
     func open() throws -> SQLiteStore {
         do { return try SQLiteStore.open(stateDirectory: directory.path) } catch {
-            printError("error: \(error)")
+            printError("error: \(TerminalText.escaped("\(error)", keepingNewlines: true))")
             throw ExitCode(Exit.usage)
         }
     }
@@ -21,7 +21,7 @@ struct StateStoreOptions: ParsableArguments {
     /// The store when it exists (commands that only read create nothing).
     func openExisting() throws -> SQLiteStore? {
         do { return try SQLiteStore.openExisting(stateDirectory: directory.path) } catch {
-            printError("error: \(error)")
+            printError("error: \(TerminalText.escaped("\(error)", keepingNewlines: true))")
             throw ExitCode(Exit.usage)
         }
     }
@@ -32,12 +32,12 @@ struct StateStoreOptions: ParsableArguments {
     }
 }
 
-/// Runs a store call; its errors become exit 2 with a message.
+/// Runs a store call; its errors become exit 2 with a message (escaped: it may quote stored text).
 func storeCommand<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let exit as ExitCode {
         throw exit
     } catch {
-        printError("error: \(error)")
+        printError("error: \(TerminalText.escaped("\(error)", keepingNewlines: true))")
         throw ExitCode(Exit.usage)
     }
 }
@@ -164,8 +164,8 @@ struct StateBreakerCommand: AsyncParsableCommand {
         let update = try storeCommand {
             try db.setBreaker(name, to: target, operation: "manual", origin: StateStoreOptions.manual(reason: reason))
         }
-        output(update.changed ? "breaker '\(name)' \(target.rawValue) (was \(update.previous.interpolationText))\n"
-                              : "breaker '\(name)' already \(target.rawValue)\n")
+        output(TerminalText.escaped(update.changed ? "breaker '\(name)' \(target.rawValue) (was \(update.previous.interpolationText))"
+                                                   : "breaker '\(name)' already \(target.rawValue)") + "\n")
     }
 }
 
@@ -203,8 +203,9 @@ struct StateFlagCommand: AsyncParsableCommand {
             try db.setFlag(name, to: Self.parse(value), operation: "manual", restorePoint: .none,
                            origin: StateStoreOptions.manual(reason: reason))
         }
-        output(update.changed ? "\(name): \(StateShowCommand.show(update.previous)) → \(StateShowCommand.show(update.value))\n"
-                              : "\(name) already \(StateShowCommand.show(update.value))\n")
+        // The previous value is stored data (a run may have set it from remote text).
+        output(TerminalText.escaped(update.changed ? "\(name): \(StateShowCommand.show(update.previous)) → \(StateShowCommand.show(update.value))"
+                                                   : "\(name) already \(StateShowCommand.show(update.value))") + "\n")
     }
 }
 

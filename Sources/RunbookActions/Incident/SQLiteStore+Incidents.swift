@@ -5,6 +5,12 @@ import GRDB
 import RunbookKit
 
 extension SQLiteStore {
+    /// The columns of `incidents`, the free texts read whole (see `SQLiteStore.text`).
+    private static let incidentColumns = """
+        number, id, \(fullText("title")), \(fullText("description")), severity, components, status, created_at,
+        created_by, run_id, resolved_at, resolved_by, \(fullText("resolution"))
+        """
+
     private static func incident(_ row: Row) -> Incident {
         let components: [String]
         if case .list(let items)? = Value.parseJSON(row["components"] as String? ?? "[]") {
@@ -22,14 +28,15 @@ extension SQLiteStore {
 
     private static func incident(_ db: Database, _ id: String) throws -> Incident? {
         guard let normalized = IncidentID.normalize(id) else { return nil }
-        return try Row.fetchOne(db, sql: "SELECT * FROM incidents WHERE id = ?", arguments: [normalized]).map(incident)
+        return try Row.fetchOne(db, sql: "SELECT \(Self.incidentColumns) FROM incidents WHERE id = ?", arguments: [normalized]).map(incident)
     }
 
     private static func insert(_ entries: [TimelineEntry], into id: String, _ db: Database) throws {
         for e in entries {
             try db.execute(sql: """
-                INSERT INTO incident_timeline (incident_id, at, kind, text, run_id, step, actor) VALUES (?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [id, timestamp(e.at), e.kind, e.text, e.runID, e.step, e.actor])
+                INSERT INTO incident_timeline (incident_id, at, kind, text, run_id, step, actor)
+                VALUES (?, ?, ?, CAST(? AS TEXT), ?, ?, ?)
+                """, arguments: [id, timestamp(e.at), e.kind, text(e.text), e.runID, e.step, e.actor])
         }
     }
 
@@ -53,8 +60,8 @@ extension SQLiteStore {
             try db.execute(sql: """
                 INSERT INTO incidents (number, id, title, description, severity, components, status, created_at,
                                        created_by, run_id)
-                VALUES (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)
-                """, arguments: [number, id, title, draft.description, severity, components,
+                VALUES (?, ?, CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, 'open', ?, ?, ?)
+                """, arguments: [number, id, Self.text(title), Self.text(draft.description), severity, components,
                                  Self.timestamp(origin.at), origin.actor, origin.runID])
             var text = "Incident opened: \(title) (\(severity)"
             if !draft.components.isEmpty { text += "; components: \(draft.components.joined(separator: ", "))" }
@@ -77,9 +84,9 @@ extension SQLiteStore {
     public func incidents(_ filter: IncidentFilter) throws -> [Incident] {
         try read { db in
             switch filter {
-            case .all: try Row.fetchAll(db, sql: "SELECT * FROM incidents ORDER BY number").map(Self.incident)
+            case .all: try Row.fetchAll(db, sql: "SELECT \(Self.incidentColumns) FROM incidents ORDER BY number").map(Self.incident)
             case .open, .resolved:
-                try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE status = ? ORDER BY number",
+                try Row.fetchAll(db, sql: "SELECT \(Self.incidentColumns) FROM incidents WHERE status = ? ORDER BY number",
                                  arguments: [filter.rawValue]).map(Self.incident)
             }
         }
@@ -89,7 +96,10 @@ extension SQLiteStore {
     public func timeline(id: String) throws -> [TimelineEntry] {
         try read { db in
             guard let incident = try Self.incident(db, id) else { throw IncidentStoreError.unknown(id) }
-            return try Row.fetchAll(db, sql: "SELECT * FROM incident_timeline WHERE incident_id = ? ORDER BY at, seq",
+            return try Row.fetchAll(db, sql: """
+                SELECT seq, incident_id, at, kind, \(Self.fullText("text")), run_id, step, actor FROM incident_timeline
+                WHERE incident_id = ? ORDER BY at, seq
+                """,
                                     arguments: [incident.id]).map { row in
                 TimelineEntry(at: Self.date(row["at"]) ?? Date(timeIntervalSince1970: 0), kind: row["kind"],
                               text: row["text"], runID: row["run_id"], step: row["step"], actor: row["actor"])
@@ -111,8 +121,9 @@ extension SQLiteStore {
             guard var incident = try Self.incident(db, id) else { throw IncidentStoreError.unknown(id) }
             guard incident.status == .open else { throw IncidentStoreError.alreadyResolved(incident) }
             try db.execute(sql: """
-                UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = ? WHERE id = ?
-                """, arguments: [Self.timestamp(origin.at), origin.actor, resolution, incident.id])
+                UPDATE incidents SET status = 'resolved', resolved_at = ?, resolved_by = ?, resolution = CAST(? AS TEXT)
+                WHERE id = ?
+                """, arguments: [Self.timestamp(origin.at), origin.actor, Self.text(resolution), incident.id])
             try Self.insert([TimelineEntry(at: origin.at, kind: "resolved", text: "Resolved: \(resolution)",
                                            runID: origin.runID, step: origin.step, actor: origin.actor)],
                             into: incident.id, db)

@@ -15,7 +15,9 @@ import RunbookKit
 /// commands in different processes may change the store at the same time without losing a change
 /// or allocating an incident id twice. The schema is created and upgraded by GRDB migrations
 /// (table `grdb_migrations`); opening and migrating are serialized across processes by `flock` on
-/// `locks/state-migration.lock`.
+/// `locks/state-migration.lock`. The file, and so its `-wal` and `-shm`, is owner-only (600; see
+/// `makeOwnerOnly`). Free texts (titles, descriptions, notes, resolutions, reasons) go through
+/// `text`/`fullText`, which keep a NUL and what follows it.
 ///
 /// ## Tables
 /// Times are RFC 3339 UTC text with milliseconds (`2025-01-31T12:00:00.000Z`), so they sort as text.
@@ -79,17 +81,14 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
 
     /// Opens (creating and migrating) `<stateDirectory>/state.sqlite`.
     public init(stateDirectory: String) throws {
-        let fm = FileManager.default
-        for dir in [stateDirectory, stateDirectory + "/locks"] where !fm.fileExists(atPath: dir) {
-            do {
-                try fm.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                       attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw StateStoreError("cannot create state directory \(dir): \(error.localizedDescription)")
+        for dir in [stateDirectory, stateDirectory + "/locks"] {
+            do { try createDirectories(dir, mode: 0o700) } catch {
+                throw StateStoreError("cannot create state directory \(dir): \(error.reason)")
             }
         }
         let path = stateDirectory + "/" + Self.fileName
         self.path = path
+        try Self.makeOwnerOnly(path)
         var config = Configuration()
         config.journalMode = .wal
         config.busyMode = .timeout(10)
@@ -170,6 +169,26 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
         return migrator
     }
 
+    /// The database file, created owner-only (mode 600) before SQLite opens it: SQLite creates
+    /// the `-wal` and `-shm` files with the database file's mode, so they are owner-only too. (Left
+    /// to SQLite, the file gets 0644 less the umask, and incidents are readable by everyone.) An
+    /// existing file, and `-wal`/`-shm` beside it, lose any group and other permission bits: earlier
+    /// versions created them 0644. A file of another owner, which cannot be changed, is left as it is.
+    static func makeOwnerOnly(_ path: String) throws {
+        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd >= 0 {
+            _ = fchmod(fd, 0o600)  // exactly 600, whatever the umask
+            close(fd)
+            return
+        }
+        guard errno == EEXIST else { throw StateStoreError("cannot create state store \(path): \(systemErrorText())") }
+        for file in [path, path + "-wal", path + "-shm"] {
+            var info = stat()
+            guard lstat(file, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_mode & 0o077 != 0 else { continue }
+            _ = chmod(file, info.st_mode & 0o700)
+        }
+    }
+
     /// Opening and migrating take turns across processes: GRDB's migrator reads the applied
     /// migrations outside its transactions, and a connection that looked at the schema before
     /// another process created it can see a stale schema; so both happen under an exclusive lock.
@@ -227,6 +246,23 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
         return f.date(from: text)
     }
 
+    /// Text for a `CAST(? AS TEXT)` placeholder, kept whole. GRDB binds a Swift string as a C
+    /// string (`sqlite3_bind_text` with length -1), which ends at the first NUL: `"a\u{0}b"` would
+    /// be stored as `"a"`. A text with a NUL goes as the blob of its UTF-8 bytes, which the CAST
+    /// stores as TEXT with every byte; any other text is bound as it is. Read such a column back
+    /// with `CAST(column AS BLOB)` (see `fullText`): GRDB reads TEXT as a C string too.
+    static func text(_ string: String?) -> DatabaseValue {
+        guard let string else { return .null }
+        return string.utf8.contains(0) ? Data(string.utf8).databaseValue : string.databaseValue
+    }
+
+    /// `CAST(column AS BLOB) AS column`: a TEXT column read with every byte, NULs included (see
+    /// `text`); GRDB turns the blob back into a String.
+    static func fullText(_ column: String) -> String { "CAST(\(column) AS BLOB) AS \(column)" }
+
+    /// The columns of `breakers`, `flags` and `state_changes` that say who changed them and why.
+    static let whoColumns = "changed_at, actor, run_id, step, \(fullText("reason"))"
+
     /// JSON text of a value, SQL NULL for `.null`.
     static func json(_ value: Value) -> String? { value == .null ? nil : value.jsonText() }
 
@@ -251,9 +287,9 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
                                      previous: Value, value: Value, origin: ChangeOrigin) throws -> StateChange {
         try db.execute(sql: """
             INSERT INTO state_changes (kind, name, operation, previous, value, changed_at, actor, run_id, step, reason)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, CAST(? AS TEXT))
             """, arguments: [kind.rawValue, name, operation, json(previous), json(value), timestamp(origin.at),
-                             origin.actor, origin.runID, origin.step, origin.reason])
+                             origin.actor, origin.runID, origin.step, text(origin.reason)])
         return StateChange(id: db.lastInsertedRowID, kind: kind, name: name, operation: operation,
                            previous: previous, value: value, origin: origin)
     }
@@ -263,7 +299,7 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
     /// Every breaker that was ever set, by name.
     public func breakers() throws -> [BreakerRecord] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM breakers ORDER BY name").map(Self.breaker)
+            try Row.fetchAll(db, sql: "SELECT name, state, \(Self.whoColumns) FROM breakers ORDER BY name").map(Self.breaker)
         }
     }
 
@@ -272,7 +308,8 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
     }
 
     private static func breaker(_ db: Database, _ name: String) throws -> BreakerRecord {
-        if let row = try Row.fetchOne(db, sql: "SELECT * FROM breakers WHERE name = ?", arguments: [name]) {
+        if let row = try Row.fetchOne(db, sql: "SELECT name, state, \(Self.whoColumns) FROM breakers WHERE name = ?",
+                                     arguments: [name]) {
             return breaker(row)
         }
         return BreakerRecord(name: name, state: .closed, lastChange: nil)
@@ -291,11 +328,12 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
             let previous = Value.string(current.state.rawValue)
             guard current.state != state else { return StateUpdate(previous: previous, value: previous, change: nil) }
             try db.execute(sql: """
-                INSERT INTO breakers (name, state, changed_at, actor, run_id, step, reason) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO breakers (name, state, changed_at, actor, run_id, step, reason)
+                VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT))
                 ON CONFLICT(name) DO UPDATE SET state = excluded.state, changed_at = excluded.changed_at,
                     actor = excluded.actor, run_id = excluded.run_id, step = excluded.step, reason = excluded.reason
                 """, arguments: [name, state.rawValue, Self.timestamp(origin.at), origin.actor, origin.runID,
-                                 origin.step, origin.reason])
+                                 origin.step, Self.text(origin.reason)])
             let change = try Self.recordChange(db, kind: .breaker, name: name, operation: operation, previous: previous,
                                                value: .string(state.rawValue), origin: origin)
             return StateUpdate(previous: previous, value: .string(state.rawValue), change: change)
@@ -309,12 +347,13 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
     }
 
     private static func flag(_ db: Database, _ name: String) throws -> FlagRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM flags WHERE name = ?", arguments: [name]).map(flag)
+        try Row.fetchOne(db, sql: "SELECT name, value, \(Self.whoColumns) FROM flags WHERE name = ?", arguments: [name])
+            .map(flag)
     }
 
     /// Every flag that has a value, by name.
     public func flags() throws -> [FlagRecord] {
-        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM flags ORDER BY name").map(Self.flag) }
+        try read { db in try Row.fetchAll(db, sql: "SELECT name, value, \(Self.whoColumns) FROM flags ORDER BY name").map(Self.flag) }
     }
 
     /// One flag; nil when unset.
@@ -330,19 +369,20 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
         if case .keepFirst = restorePoint {
             try db.execute(sql: """
                 INSERT OR IGNORE INTO flag_restore_points (name, value, recorded_at, actor, run_id, step, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT))
                 """, arguments: [name, json(previous), timestamp(origin.at), origin.actor, origin.runID, origin.step,
-                                 origin.reason])
+                                 text(origin.reason)])
         }
         if value == .null {
             try db.execute(sql: "DELETE FROM flags WHERE name = ?", arguments: [name])
         } else {
             try db.execute(sql: """
-                INSERT INTO flags (name, value, changed_at, actor, run_id, step, reason) VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO flags (name, value, changed_at, actor, run_id, step, reason)
+                VALUES (?, ?, ?, ?, ?, ?, CAST(? AS TEXT))
                 ON CONFLICT(name) DO UPDATE SET value = excluded.value, changed_at = excluded.changed_at,
                     actor = excluded.actor, run_id = excluded.run_id, step = excluded.step, reason = excluded.reason
                 """, arguments: [name, json(value), timestamp(origin.at), origin.actor, origin.runID, origin.step,
-                                 origin.reason])
+                                 text(origin.reason)])
         }
         let change = try recordChange(db, kind: .flag, name: name, operation: operation, previous: previous,
                                       value: value, origin: origin)
@@ -376,12 +416,15 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
         }
     }
 
+    private static let restorePointColumns = "name, value, recorded_at, actor, run_id, step, \(fullText("reason"))"
+
     private static func restorePoint(_ row: Row) -> RestorePoint {
         RestorePoint(flag: row["name"], value: value(row["value"]), origin: origin(row, time: "recorded_at"))
     }
 
     private static func restorePoint(_ db: Database, _ name: String) throws -> RestorePoint? {
-        try Row.fetchOne(db, sql: "SELECT * FROM flag_restore_points WHERE name = ?", arguments: [name]).map(restorePoint)
+        try Row.fetchOne(db, sql: "SELECT \(Self.restorePointColumns) FROM flag_restore_points WHERE name = ?",
+                         arguments: [name]).map(restorePoint)
     }
 
     /// The pending restore point of a flag.
@@ -392,14 +435,15 @@ public final class SQLiteStore: StateStore, IncidentStore, Sendable {
     /// Every pending restore point.
     public func restorePoints() throws -> [RestorePoint] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM flag_restore_points ORDER BY name").map(Self.restorePoint)
+            try Row.fetchAll(db, sql: "SELECT \(Self.restorePointColumns) FROM flag_restore_points ORDER BY name")
+                .map(Self.restorePoint)
         }
     }
 
     /// Changes, newest first.
     public func history(name: String?, limit: Int?) throws -> [StateChange] {
         try read { db in
-            var sql = "SELECT * FROM state_changes"
+            var sql = "SELECT id, kind, name, operation, previous, value, \(Self.whoColumns) FROM state_changes"
             var arguments: StatementArguments = []
             if let name { sql += " WHERE name = ?"; arguments += [name] }
             sql += " ORDER BY id DESC"

@@ -221,18 +221,54 @@ public final class Journal: @unchecked Sendable {
         return errno == EWOULDBLOCK
     }
 
-    /// Reads every complete record; a torn last line (crash mid-write) is ignored.
-    public static func read(path: String) throws -> [[String: Value]] {
+    /// Reads every complete record. A torn last line (a crash mid-write) is ignored, silently: it
+    /// is expected, and the run goes on from the record before it. Any other line that is not a
+    /// record is skipped too, and reported to `damaged` with its line number: a record lost in
+    /// the middle of a journal is damage someone should know about.
+    public static func read(path: String, damaged: (JournalDamage) -> Void = { _ in }) throws -> [[String: Value]] {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw JournalError("cannot read journal \(path)")
         }
         var records: [[String: Value]] = []
-        for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-            guard case .map(let m)? = Value.parseJSON(data: Data(line)) else { continue }
-            records.append(m)
+        let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        let last = lines.lastIndex(where: { !$0.isEmpty })
+        for (index, line) in lines.enumerated() where !line.isEmpty {
+            let value = Value.parseJSON(data: Data(line))
+            if case .map(let m)? = value {
+                records.append(m)
+                continue
+            }
+            guard index != last else { continue }
+            let problem: String
+            if value != nil {
+                problem = "a JSON value that is not a record (object)"
+            } else if line.first == UInt8(ascii: "{"), line.last != UInt8(ascii: "}") {
+                problem = "a record cut short (torn by a crash before the run was resumed?)"
+            } else {
+                problem = "not valid JSON"
+            }
+            damaged(JournalDamage(path: path, line: index + 1, problem: problem))
         }
         return records
     }
+}
+
+/// A line in a journal that is not a record, and not its torn last line; `Journal.read` skips it.
+public struct JournalDamage: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    /// 1-based.
+    public var line: Int
+    /// What is wrong with it, e.g. "not valid JSON".
+    public var problem: String
+
+    public init(path: String, line: Int, problem: String) {
+        self.path = path
+        self.line = line
+        self.problem = problem
+    }
+
+    /// `runs/x/journal.jsonl:3: not valid JSON; the line is skipped`.
+    public var description: String { "\(path):\(line): \(problem); the line is skipped" }
 }
 
 /// A journal that could not be opened or read.

@@ -20,11 +20,8 @@ public struct StateDirectory: Sendable {
     /// Creates the directories (owner-only: journals describe incidents).
     public func prepare() throws {
         for dir in [path, runsPath, path + "/locks"] {
-            do {
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw JournalError("cannot create state directory \(dir): \(error.localizedDescription)")
+            do { try createDirectories(dir, mode: 0o700) } catch {
+                throw JournalError("cannot create state directory \(dir): \(error.reason)")
             }
         }
     }

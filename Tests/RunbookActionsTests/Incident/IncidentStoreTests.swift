@@ -83,4 +83,30 @@ struct IncidentStoreTests {
         #expect(ids.count == 60)
         #expect(Set(ids) == Set((1...60).map(IncidentID.format)))
     }
+
+    @Test("titles, descriptions, notes and resolutions with a NUL are stored and read back whole")
+    func textsWithNULAreKeptWhole() throws {
+        let dir = try TempStateDir()
+        let store = try dir.newStore()
+        let text = "before\u{0}after"
+        let incident = try store.createIncident(IncidentDraft(title: "T " + text, description: "D " + text, severity: "sev2"),
+                                                origin: Self.manual)
+        #expect(incident.title == "T " + text)
+        try store.append([TimelineEntry(at: Date(), kind: "note", text: "N " + text, runID: nil, step: nil, actor: "manual:alice")],
+                         to: incident.id)
+        _ = try store.resolveIncident(id: incident.id, resolution: "R " + text, origin: Self.manual)
+        let other = try dir.newStore()
+        let read = try #require(try other.incident(id: incident.id))
+        #expect(read.title == "T " + text)
+        #expect(read.description == "D " + text)
+        #expect(read.resolution == "R " + text)
+        #expect(try other.incidents(.all).map(\.title) == ["T " + text])
+        let texts = try other.timeline(id: incident.id).map(\.text)
+        #expect(texts.contains("N " + text))
+        #expect(texts.contains("Resolved: R " + text))
+        #expect(texts.contains { $0.hasPrefix("Incident opened: T " + text) })
+        // An empty description stays an empty text (NOT NULL), not NULL.
+        let plain = try store.createIncident(IncidentDraft(title: "P", severity: "sev3"), origin: Self.manual)
+        #expect(try other.incident(id: plain.id)?.description == "")
+    }
 }

@@ -167,4 +167,63 @@ struct StateStoreTests {
         #expect(try store.restorePoint(flag: "counter")?.value == .null)
         #expect(try store.breakers().count == writers)
     }
+
+    @Test("a reason with a NUL is stored and read back whole, as TEXT: breakers, flags, restore points, history")
+    func reasonWithNULIsKeptWhole() throws {
+        let dir = try TempStateDir()
+        let store = try dir.newStore()
+        let reason = "before\u{0}after"
+        let origin = ChangeOrigin.run("rb-1", step: "s", reason: reason)
+        _ = try store.setBreaker("b", to: .open, operation: "open", origin: origin)
+        _ = try store.setFlag("f", to: .string("x\u{0}y"), operation: "set", restorePoint: .keepFirst, origin: origin)
+        let other = try dir.newStore()
+        #expect(try other.breaker(named: "b").lastChange?.reason == reason)
+        #expect(try other.breakers().first?.lastChange?.reason == reason)
+        #expect(try other.flag(named: "f")?.lastChange.reason == reason)
+        #expect(try other.flag(named: "f")?.value == .string("x\u{0}y"))
+        #expect(try other.flags().first?.lastChange.reason == reason)
+        #expect(try other.restorePoint(flag: "f")?.origin.reason == reason)
+        #expect(try other.restorePoints().first?.origin.reason == reason)
+        #expect(try other.history(name: nil, limit: nil).map(\.origin.reason) == [reason, reason])
+        // Other texts are unchanged, and NULL stays NULL.
+        _ = try store.setBreaker("b", to: .closed, operation: "close", origin: .run("rb-2", step: nil, reason: nil))
+        _ = try store.setBreaker("c", to: .open, operation: "open", origin: .run("rb-2", step: nil, reason: ""))
+        #expect(try other.breaker(named: "b").lastChange?.reason == nil)
+        #expect(try other.breaker(named: "c").lastChange?.reason == "")
+    }
+
+    /// The permission bits of `path`, nil when it does not exist.
+    static func mode(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber)?.intValue
+    }
+
+    @Test("in a directory of mode 755, state.sqlite and its -wal and -shm files are created 600")
+    func newFilesAreOwnerOnly() throws {
+        let dir = try TempStateDir()
+        #expect(chmod(dir.path, 0o755) == 0)
+        let store = try dir.newStore()
+        _ = try store.setBreaker("b", to: .open, operation: "open", origin: Self.run1)
+        for file in [store.path, store.path + "-wal", store.path + "-shm"] {
+            #expect(Self.mode(file) == 0o600, "\(file)")
+        }
+        #expect(Self.mode(dir.path) == 0o755, "an existing directory is left as it is")
+    }
+
+    @Test("an existing state.sqlite that others may read (as earlier versions created it) is made owner-only")
+    func existingFilesAreTightened() throws {
+        let dir = try TempStateDir()
+        let path = dir.path + "/" + SQLiteStore.fileName
+        // Kept open, so that its -wal and -shm files stay.
+        let first = try dir.newStore()
+        _ = try first.setBreaker("b", to: .open, operation: "open", origin: Self.run1)
+        for file in [path, path + "-wal", path + "-shm"] {
+            #expect(chmod(file, 0o644) == 0, "\(file)")
+        }
+        let store = try dir.newStore()
+        _ = try store.setBreaker("b", to: .closed, operation: "close", origin: Self.run1)
+        #expect(try store.breaker(named: "b").state == .closed)
+        for file in [path, path + "-wal", path + "-shm"] {
+            #expect(Self.mode(file) == 0o600, "\(file)")
+        }
+    }
 }

@@ -69,6 +69,45 @@ struct EngineJournalTests {
         #expect(records.map { $0["reason"] } == [.string("a"), .string("b")])
     }
 
+    @Test("a damaged line in the middle is skipped and reported with its line number and what is wrong; a torn last line is not")
+    func damagedMiddleLines() throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let journal = try Journal(path: h.journalPath)
+        journal.append(.rollbackStarted(reason: "a"))
+        let handle = try #require(FileHandle(forWritingAtPath: h.journalPath))
+        handle.seekToEndOfFile()
+        handle.write(Data("not json\n[1]\n\n{\"reason\":\"cut\",\"se\n".utf8))
+        journal.append(.rollbackStarted(reason: "b"))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"reason":"torn","seq":3,"ti"#.utf8))
+        try handle.close()
+        var damage: [JournalDamage] = []
+        let records = try Journal.read(path: h.journalPath, damaged: { damage.append($0) })
+        #expect(records.map { $0["reason"] } == [.string("a"), .string("b")])
+        #expect(damage.map(\.line) == [2, 3, 5])
+        #expect(damage.map(\.problem) == ["not valid JSON", "a JSON value that is not a record (object)",
+                                          "a record cut short (torn by a crash before the run was resumed?)"])
+        #expect(damage.first?.description == "\(h.journalPath):2: not valid JSON; the line is skipped")
+    }
+
+    @Test("a state directory that cannot be created says why in the OS's words; missing parents are created 700")
+    func stateDirectoryErrors() throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let file = h.directory + "/a-file"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        let error = #expect(throws: JournalError.self) { try StateDirectory(path: file + "/state").prepare() }
+        #expect(error?.description == "cannot create state directory \(file)/state: not a directory")
+        let deep = h.directory + "/x/y/state"
+        try StateDirectory(path: deep).prepare()
+        for dir in [h.directory + "/x", h.directory + "/x/y", deep, deep + "/runs", deep + "/locks"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: dir)[.posixPermissions] as? NSNumber
+            #expect(mode?.intValue == 0o700, "\(dir)")
+        }
+        let failure = #expect(throws: DirectoryCreationError.self) { try createDirectories(file + "/d") }
+        #expect(failure?.reason == "not a directory")
+        #expect(failure?.path == file + "/d")
+    }
+
     @Test("a record is in the file as soon as append returns (a killed process loses nothing), in both durability modes")
     func writtenBeforeAppendReturns() throws {
         for durability in Journal.Durability.allCases {
