@@ -9,7 +9,7 @@ import Testing
 struct SecretsFileTests {
     func load(_ text: String) throws(SecretsError) -> [String: String] {
         let path = NSTemporaryDirectory() + "secrets-\(UUID().uuidString).env"
-        FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         defer { try? FileManager.default.removeItem(atPath: path) }
         return try SecretStore.load(environment: [:], file: path).values
     }
