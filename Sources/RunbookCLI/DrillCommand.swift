@@ -109,8 +109,21 @@ struct TestCommand: AsyncParsableCommand {
             }
             if !isDir.boolValue { files.append(root); continue }
             let entries = FileManager.default.enumerator(atPath: root)?.allObjects.compactMap { $0 as? String } ?? []
-            files += entries.filter(Linter.isScenarioFile).sorted().map { root + "/" + $0 }
+            let found = entries.filter(Linter.isScenarioFile).sorted().map { root + "/" + $0 }
+            // A CI gate must not pass on a misspelt directory or misnamed files (`a_test.yaml`).
+            if found.isEmpty {
+                printError("error: \(root): no scenario files (*.test.yaml, *.test.yml) found")
+                throw ExitCode(Exit.usage)
+            }
+            files += found
         }
+        if roots.isEmpty {
+            printError("error: no scenario files: neither \(directory.runbooks) nor tests exists; name the files or directories to run")
+            throw ExitCode(Exit.usage)
+        }
+        // A scenario named twice (`a.test.yaml ./a.test.yaml`, a file inside a directory also named) runs once.
+        var seen: Set<String> = []
+        files = files.filter { seen.insert(Linter.realPath($0) ?? $0).inserted }
         var passed = 0, failed = 0
         for file in files {
             let problems = await runOne(file)

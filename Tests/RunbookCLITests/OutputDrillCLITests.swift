@@ -148,6 +148,23 @@ struct DrillTestCLITests {
         let one = try await CLI.run(["test", Fixture.scenarios("mixed") + "/passes.test.yaml"])
         #expect(one.status == 0, "\(one.stdout)")
         #expect(one.stdout.contains("1 passed, 0 failed"))
+
+        // Named twice (as a file and inside its directory): run once.
+        let twice = try await CLI.run(["test", Fixture.scenarios("mixed") + "/passes.test.yaml", Fixture.scenarios("mixed")])
+        #expect(twice.stdout.contains("1 passed, 1 failed"), "\(twice.stdout)")
+    }
+
+    @Test("runbook test with nothing to run is exit 2, not a green gate")
+    func noScenariosIsAnError() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        let none = try await CLI.run(["test"], in: dir.path)
+        #expect(none.status == 2, "\(none.stdout)\(none.stderr)")
+        #expect(none.stderr.contains("no scenario files: neither runbooks.d nor tests exists"), "\(none.stderr)")
+        try dir.write("tests/a_test.yaml", "runbook: x\n")
+        let misnamed = try await CLI.run(["test"], in: dir.path)
+        #expect(misnamed.status == 2, "\(misnamed.stdout)\(misnamed.stderr)")
+        #expect(misnamed.stderr.contains("tests: no scenario files (*.test.yaml, *.test.yml) found"), "\(misnamed.stderr)")
+        #expect(misnamed.stdout.isEmpty)
     }
 
     @Test("a scenario that cannot apply (an undeclared output, an answer for a step that asks nothing) fails with the reason; run --scenario refuses it")

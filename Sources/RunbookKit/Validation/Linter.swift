@@ -114,7 +114,7 @@ public struct Linter: Sendable {
     }
 
     /// The canonical absolute path (symlinks resolved), or nil (a dangling symlink).
-    static func realPath(_ path: String) -> String? {
+    public static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
