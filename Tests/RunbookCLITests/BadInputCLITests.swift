@@ -16,6 +16,8 @@ struct BadInputCLITests {
         .init(params: ["name=x", "count=three"], message: "param 'count' (int): expected an integer, got 'three'"),
         .init(params: ["name=x", "count=1.5"], message: "param 'count' (int)"),
         .init(params: ["name=x", "ratio=half"], message: "param 'ratio' (number): expected a number, got 'half'"),
+        .init(params: ["name=x", "ratio=0x1p3"], message: "param 'ratio' (number): expected a number, got '0x1p3'"),
+        .init(params: ["name=x", "ratio=nan"], message: "param 'ratio' (number): expected a number, got 'nan'"),
         .init(params: ["name=x", "enabled=yes"], message: "param 'enabled' (bool): expected 'true' or 'false', got 'yes'"),
         .init(params: ["name=x", "endpoint=not a url"], message: "param 'endpoint' (url)"),
         .init(params: ["name=x", "endpoint=ftp://example.com"], message: "param 'endpoint' (url)"),

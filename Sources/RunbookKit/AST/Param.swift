@@ -53,7 +53,7 @@ public enum ParamType: String, Sendable, CaseIterable {
             }
             return .success(.int(i))
         case .number:
-            guard let d = Double(text.trimmingCharacters(in: .whitespaces)), d.isFinite else {
+            guard let d = Value.decimalNumber(text) else {
                 return .failure(ParamConversionError("expected a number, got '\(text)'"))
             }
             return .success(.double(d))

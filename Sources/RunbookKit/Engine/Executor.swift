@@ -847,7 +847,7 @@ public enum ArgumentConversion {
         case (.number, .int(let i)): return .double(Double(i))
         case (.int, .double(let d)) where d == d.rounded() && abs(d) < 1e15: return .int(Int(d))
         case (.int, .string(let s)): if let i = Int(s.trimmingCharacters(in: .whitespaces)) { return .int(i) }; throw fail()
-        case (.number, .string(let s)): if let d = Double(s.trimmingCharacters(in: .whitespaces)) { return .double(d) }; throw fail()
+        case (.number, .string(let s)): if let d = Value.decimalNumber(s) { return .double(d) }; throw fail()
         case (.bool, .string(let s)):
             if s == "true" { return .bool(true) }
             if s == "false" { return .bool(false) }

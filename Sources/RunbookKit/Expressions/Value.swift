@@ -37,6 +37,30 @@ public enum Value: Sendable, Hashable {
         }
     }
 
+    /// The number a text holds when it is written in decimal (`42`, ` -1.5 `, `2e3`, `.5`),
+    /// blanks around it allowed, finite; nil otherwise. The one reading of text where a number
+    /// goes (`--param`, a quoted `with:` value), so `0x1p3`, `nan` and `inf`, which Swift's
+    /// `Double(_:)` takes, are refused as the schema refuses them.
+    public static func decimalNumber(_ text: String) -> Double? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var digits = 0, i = trimmed.utf8.startIndex
+        let bytes = trimmed.utf8
+        if i < bytes.endIndex, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") { i = bytes.index(after: i) }
+        func skipDigits() { while i < bytes.endIndex, (48...57).contains(bytes[i]) { digits += 1; i = bytes.index(after: i) } }
+        skipDigits()
+        if i < bytes.endIndex, bytes[i] == UInt8(ascii: ".") { i = bytes.index(after: i); skipDigits() }
+        guard digits > 0 else { return nil }
+        if i < bytes.endIndex, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
+            i = bytes.index(after: i)
+            if i < bytes.endIndex, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") { i = bytes.index(after: i) }
+            digits = 0
+            skipDigits()
+            guard digits > 0 else { return nil }
+        }
+        guard i == bytes.endIndex, let number = Double(trimmed), number.isFinite else { return nil }
+        return number
+    }
+
     /// A number as Double (ints widen), or nil.
     public var numberValue: Double? {
         switch self {

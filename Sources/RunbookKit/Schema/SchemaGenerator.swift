@@ -68,7 +68,9 @@ public struct SchemaGenerator: Sendable {
         case .number:
             base = .map(["anyOf": .list([.map(bounds.merging(["type": .string("number")]) { $1 }),
                                          .map(["type": .string("string"), "pattern": .string(Self.quotedNumber)])])])
-        case .bool: base = .map(["type": .string("boolean")])
+        // `"true"`/`"false"` quoted: lint and the run take them as the bool.
+        case .bool: base = .map(["anyOf": .list([.map(["type": .string("boolean")]),
+                                                 .map(["enum": .list([.string("true"), .string("false")])])])])
         case .enumeration(let values): base = .map(["enum": .list(values.map(Value.string))])
         case .list(let element): base = .map(["type": .string("array"), "items": schema(for: element, bounds: bounds)])
         case .map(let element):
@@ -167,7 +169,7 @@ public struct SchemaGenerator: Sendable {
         var defs: [String: Value] = [:]
         defs["duration"] = .map(["type": .string("string"), "pattern": .string(Self.durationPattern),
                                  "description": .string("a duration such as 90s, 5m, 1h30m, 500ms")])
-        defs["expression"] = .map(["type": .string("string"), "pattern": .string("\\$\\{\\{.*\\}\\}"),
+        defs["expression"] = .map(["type": .string("string"), "pattern": .string("\\$\\{\\{[\\s\\S]*\\}\\}"),
                                    "description": .string("a ${{ }} expression evaluated at run time")])
         // As lint: text that starts with `${{` is one `${{ }}` with nothing around it (its end is
         // the first `}}` outside a 'string'); other text is a bare expression, where `$` and `}`

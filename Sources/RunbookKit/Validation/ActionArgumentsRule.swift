@@ -195,7 +195,7 @@ enum ParameterConstraintCheck {
                 }
             case .ordered(let low, let high):
                 // A quoted number counts as the run converts it (`"20.5"`).
-                func number(_ v: Value) -> Double? { v.numberValue ?? v.stringValue.flatMap { Double($0.trimmingCharacters(in: .whitespaces)) } }
+                func number(_ v: Value) -> Double? { v.numberValue ?? v.stringValue.flatMap(Value.decimalNumber) }
                 guard case .literal(let a, _)? = step.argument(low)?.value, let lowValue = number(a),
                       case .literal(let b, let location)? = step.argument(high)?.value, let highValue = number(b),
                       lowValue > highValue else { continue }
@@ -252,7 +252,7 @@ enum RangeCheck {
             switch value {
             case .literal(let v, let at):
                 // A quoted number (`port: "70000"`) is converted by the run, so its range counts too.
-                if case .string(let s) = v, let d = Double(s.trimmingCharacters(in: .whitespaces)), d.isFinite {
+                if case .string(let s) = v, let d = Value.decimalNumber(s) {
                     (found, location) = (.double(d), at)
                 } else {
                     (found, location) = (v, at)
@@ -426,7 +426,7 @@ public enum TypeCheck {
             return nil // a `${{` that did not parse: reported as expression-syntax, not twice
         case (.int, .string(let s)) where Int(s.trimmingCharacters(in: .whitespaces)) != nil:
             return nil // `port: "6379"`: a quoted number the run converts
-        case (.number, .string(let s)) where Double(s.trimmingCharacters(in: .whitespaces))?.isFinite == true:
+        case (.number, .string(let s)) where Value.decimalNumber(s) != nil:
             return nil
         case (.bool, .string("true")), (.bool, .string("false")):
             return nil

@@ -142,3 +142,19 @@ struct TemplateTests {
         }
     }
 }
+
+/// `Value.decimalNumber`: the one reading of text where a number goes.
+@Suite("decimal numbers in text")
+struct DecimalNumberTests {
+    @Test("decimal text is a number; hex floats, nan, inf and the like are not")
+    func decimalOnly() {
+        #expect(Value.decimalNumber("42") == 42)
+        #expect(Value.decimalNumber(" -1.5 ") == -1.5)
+        #expect(Value.decimalNumber("+2e3") == 2000)
+        #expect(Value.decimalNumber(".5") == 0.5)
+        #expect(Value.decimalNumber("5.") == 5)
+        for text in ["0x1p3", "0x10", "nan", "inf", "-infinity", "1e400", "", ".", "1e", "e5", "1.2.3", "1 2"] {
+            #expect(Value.decimalNumber(text) == nil, "\(text)")
+        }
+    }
+}
