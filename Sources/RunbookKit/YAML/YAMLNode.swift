@@ -191,7 +191,12 @@ public struct YAMLNode: Sendable {
         if let tag = s.tag {
             switch tag {
             case "tag:yaml.org,2002:str", "!!str", "!": return .string(s.text)
-            case "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null":
+            case "tag:yaml.org,2002:float":
+                // `!!float 3` is the float 3.0, as `3.0` is: not an integer where one is required.
+                let value = resolvePlain(Scalar(text: s.text, style: .plain))
+                if case .int(let i) = value { return .double(Double(i)) }
+                return value
+            case "tag:yaml.org,2002:int", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null":
                 // `!!int "3"`: the core schema's reading of the text, whatever its quotes (a
                 // text that does not fit the tag is an `invalid-tag` finding of the front end).
                 return resolvePlain(Scalar(text: s.text, style: .plain))
