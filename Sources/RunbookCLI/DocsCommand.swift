@@ -26,6 +26,11 @@ struct DocsCommand: AsyncParsableCommand {
             output(MarkdownDocs.actions(BuiltinActions.catalog))
             return
         }
+        if all, let runbook {
+            printError("error: give a runbook id or --all, not both ('\(TerminalText.escaped(runbook))' with --all); "
+                       + "--all reads the directory of --runbooks")
+            throw ExitCode(Exit.usage)
+        }
         if all {
             let files: [LintInput]
             do { files = try Linter.inputs([directory.runbooks]) } catch {
@@ -33,7 +38,7 @@ struct DocsCommand: AsyncParsableCommand {
                 throw ExitCode(Exit.usage)
             }
             let runbooks = Linter.builtin.lint(inputs: files).compactMap { $0.hasErrors ? nil : $0.runbook }
-            output("# Runbooks\n\n" + runbooks.map(MarkdownDocs.runbook).joined(separator: "\n"))
+            output(Self.shown("# Runbooks\n\n" + runbooks.map(MarkdownDocs.runbook).joined(separator: "\n")))
             return
         }
         guard let runbook else {
@@ -41,6 +46,15 @@ struct DocsCommand: AsyncParsableCommand {
             throw ExitCode(Exit.usage)
         }
         let (rb, _) = try directory.load(runbook, linter: .builtin)
-        output(MarkdownDocs.runbook(rb))
+        output(Self.shown(MarkdownDocs.runbook(rb)))
+    }
+
+    /// The Markdown with the runbook's control characters escaped (`\u{1B}`), as `show` prints
+    /// them: an escape sequence in a title must not clear the terminal or hide text. Line
+    /// breaks and tabs (code blocks) stay as written.
+    static func shown(_ markdown: String) -> String {
+        markdown.split(separator: "\t", omittingEmptySubsequences: false)
+            .map { TerminalText.escaped(String($0), keepingNewlines: true) }
+            .joined(separator: "\t")
     }
 }

@@ -75,6 +75,21 @@ private func hasRawControl(_ text: String) -> Bool {
         #expect(r.stdout.contains(#"1. wipe [log] \r  1. wipe [log] print a message"#))
     }
 
+    @Test("docs escapes the runbook's control characters (one runbook and --all); --all with an id is a usage error")
+    func docsEscapesEveryValue() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("runbooks.d/disguised.yaml", disguisedRunbook)
+        for args in [["docs", "disguised"], ["docs", "--all"]] {
+            let r = try await CLI.run(args, in: dir.path)
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            #expect(!hasRawControl(r.stdout.replacingOccurrences(of: "\t", with: "")), "\(args)")
+            #expect(r.stdout.contains(#"Restart \u{1B}[31mAPI\u{1B}[0m"#), "\(r.stdout)")
+        }
+        let both = try await CLI.run(["docs", "--all", "disguised"], in: dir.path)
+        #expect(both.status == 2)
+        #expect(both.stderr.contains("give a runbook id or --all, not both"))
+    }
+
     @Test func listEscapesTitles() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("runbooks.d/disguised.yaml", disguisedRunbook)
