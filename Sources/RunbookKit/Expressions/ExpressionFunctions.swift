@@ -112,7 +112,9 @@ extension ExpressionEvaluator {
         case "from_json":
             let text = try string(0)
             guard let value = Value.parseJSON(text) else {
-                throw error("'\(source(nodes[0]))' is not valid JSON", at: nodes[0])
+                // A literal shows with its own quotes: `'1e4OO' is not valid JSON`.
+                let shown = source(nodes[0])
+                throw error("\(shown.hasPrefix("'") ? shown : "'\(shown)'") is not valid JSON", at: nodes[0])
             }
             return value
         case "lower":

@@ -41,7 +41,7 @@ struct ExpressionParser {
             let parsed = try parser.parseBinary(minimumPrecedence: 1)
             let rest = parser.current
             if rest.kind != .end {
-                return .failure(Failure("unexpected \(rest.describe(in: scalars)) after the expression", at: rest.range.lowerBound))
+                return .failure(Failure("expected the end of the expression, found \(rest.describe(in: scalars))", at: rest.range.lowerBound))
             }
             return .success(parsed.node)
         } catch {

@@ -4,10 +4,15 @@ public enum Suggestions {
     public static func closest(to name: String, in candidates: [String]) -> String? {
         let limit = max(2, name.count / 3)
         var best: (String, Int)?
+        var tied = false
         for candidate in candidates {
             let d = editDistance(name.lowercased(), candidate.lowercased())
-            if d <= limit, best == nil || d < best!.1 { best = (candidate, d) }
+            guard d <= limit else { continue }
+            if best == nil || d < best!.1 { best = (candidate, d); tied = false }
+            else if d == best!.1, candidate.lowercased() != best!.0.lowercased() { tied = true }
         }
+        // `sev9` is as close to sev1 as to sev4: a hint would only be a guess.
+        if tied { return nil }
         if best == nil {
             // A prefix or suffix match catches `check` for `http.check`.
             best = candidates.first { $0.hasSuffix("." + name) || $0.hasPrefix(name + ".") }.map { ($0, 0) }

@@ -62,7 +62,7 @@ struct ExpressionFunctionTests {
         ("format('{0')", "'format' pattern has a '{' that is not '{N}' (write '{{' for a literal brace)", 7),
         ("format('a } b')", "'format' pattern has a lone '}' (write '}}' for a literal brace)", 7),
         ("format(1)", "'format' expects a string, got number 1", 7),
-        ("from_json('{nope')", "''{nope'' is not valid JSON", 10),
+        ("from_json('{nope')", "'{nope' is not valid JSON", 10),
         ("from_json(steps.verify.outputs.empty)", "'steps.verify.outputs.empty' is not valid JSON", 10),
         ("from_json(null)", "'null' is null", 10),
         ("lower(secrets.token.x)", "'secrets.token' is a secret string, which has no field 'x'", 6),

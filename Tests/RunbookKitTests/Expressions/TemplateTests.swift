@@ -73,7 +73,7 @@ struct TemplateTests {
         ("${{ 'abc }}", "0: '${{' is not closed by '}}' (a quoted string is not closed) [expression-syntax]"),
         ("ok ${{ }}", "6: empty expression [expression-syntax]"),
         ("é ${{ 1 + }}", "10: expected an expression, found end of expression [expression-syntax]"),
-        ("${{ a }} ${{ b c }}", "15: unexpected 'c' after the expression [expression-syntax]"),
+        ("${{ a }} ${{ b c }}", "15: expected the end of the expression, found 'c' [expression-syntax]"),
         ("${{ = }} ${{ ? }}", "4: unexpected '='; use '==' to compare [expression-syntax]; 13: unexpected character '?' [expression-syntax]"),
         ("x ${{ ${{ }}", "6: unexpected '${{' inside an expression: expressions do not nest; read a value directly ('params.x', not '${{ params.x }}') [expression-syntax]"),
         ("${{ a && ${{ b }} }}", "9: unexpected '${{' inside an expression: expressions do not nest; read a value directly ('params.x', not '${{ params.x }}') [expression-syntax]"),
@@ -156,5 +156,15 @@ struct DecimalNumberTests {
         for text in ["0x1p3", "0x10", "nan", "inf", "-infinity", "1e400", "", ".", "1e", "e5", "1.2.3", "1 2"] {
             #expect(Value.decimalNumber(text) == nil, "\(text)")
         }
+    }
+}
+
+/// "Did you mean": a hint only when one candidate is the closest.
+@Suite("did-you-mean hints")
+struct SuggestionTests {
+    @Test func tiesGiveNoHint() {
+        #expect(Suggestions.closest(to: "sev9", in: ["sev1", "sev2", "sev3", "sev4"]) == nil)
+        #expect(Suggestions.closest(to: "sevv1", in: ["sev1", "sev2", "sev3", "sev4"]) == "sev1")
+        #expect(Suggestions.closest(to: "titel", in: ["title", "steps", "severity"]) == "title")
     }
 }
