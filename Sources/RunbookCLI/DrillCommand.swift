@@ -161,7 +161,12 @@ struct TestCommand: AsyncParsableCommand {
         guard let rb = linted.runbook, !linted.hasErrors else { return ["runbook \(path) has lint errors"] }
         let mismatches = scenario.problems(for: rb, catalog: BuiltinActions.catalog)
         if !mismatches.isEmpty { return mismatches }
-        let reporter = TextRunReporter(color: false) { output("    " + $0) }
+        // Every line of the run indented under its test (a write may hold several lines).
+        let reporter = TextRunReporter(color: false) { text in
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            output(lines.enumerated().map { $0.offset == lines.count - 1 && $0.element.isEmpty ? "" : "    " + $0.element }
+                .joined(separator: "\n"))
+        }
         let outcome: RunOutcome
         do { outcome = try await DryRun.outcome(rb, params: scenario.params, scenario: scenario, reporters: verbose ? [reporter] : []) }
         catch { return [error.description] }

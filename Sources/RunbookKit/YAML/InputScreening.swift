@@ -37,6 +37,12 @@ enum InputScreening {
             return result
         }
 
+        if bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) || bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) {
+            result.fatal = .error("invalid-utf8",
+                                  "file starts with a utf-32 byte order mark; runbook files must be utf-8 encoded",
+                                  at: start)
+            return result
+        }
         if bytes.starts(with: [0xFE, 0xFF]) || bytes.starts(with: [0xFF, 0xFE]) {
             result.fatal = .error("invalid-utf8",
                                   "file starts with a utf-16 byte order mark; runbook files must be utf-8 encoded",

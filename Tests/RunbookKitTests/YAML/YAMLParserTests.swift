@@ -212,6 +212,14 @@ struct YAMLParserTests {
         let result = parse(bytes: [0xFF, 0xFE, 0x61, 0x00])
         #expect(summary(result) == ["invalid-utf8@1:1"])
         #expect(result.root == nil)
+        #expect(result.diagnostics.first?.message.contains("utf-16 byte order mark") == true)
+    }
+
+    @Test func utf32IsNamedAsSuch() {
+        for bom: [UInt8] in [[0xFF, 0xFE, 0x00, 0x00], [0x00, 0x00, 0xFE, 0xFF]] {
+            let result = parse(bytes: bom + [0x61, 0, 0, 0])
+            #expect(result.diagnostics.first?.message == "file starts with a utf-32 byte order mark; runbook files must be utf-8 encoded")
+        }
     }
 
     @Test func invalidUTF8AtTheBadByte() throws {
