@@ -8,7 +8,7 @@ public enum HTTPActions {
     public static let check = ActionDescriptor(
         id: "http.check",
         summary: "GET `url`; pass when the status is in `expect_status` (default 200–299), or on a timeout "
-            + "when `accept_timeout` is true, and the latency is under `max_latency`",
+            + "when `accept_timeout` is true, and the latency is under `max_latency`. Follows up to 5 redirects",
         parameters: [
             ParameterDescriptor("url", .url, required: true, "The URL to GET"),
             StandardParameters.expectStatus(),
@@ -57,7 +57,9 @@ public enum HTTPActions {
     public static let request = ActionDescriptor(
         id: "http.request",
         summary: "Send `method` to `url` with `json` (a mapping sent as JSON) or `body` (text); pass when the "
-            + "status is in `expect_status`. Treated as mutating: use http.check for read-only probes",
+            + "status is in `expect_status`. Treated as mutating: use http.check for read-only probes. "
+            + "Only GET and HEAD follow redirects: for other methods the 3xx is the answer (a 302 would "
+            + "turn a POST into a GET without its body)",
         parameters: [
             ParameterDescriptor("method", .enumeration(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]),
                                 default: .string("GET"), "HTTP method"),

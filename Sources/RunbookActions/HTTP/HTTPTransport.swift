@@ -135,7 +135,7 @@ public enum HTTPTransportError: Error, Sendable, Equatable {
 
 /// Sends HTTP requests. Implementations must honour `timeout` and task cancellation.
 public protocol HTTPTransport: Sendable {
-    /// Sends one request and reads its response, following redirects.
+    /// Sends one request and reads its response, following redirects for GET and HEAD.
     func send(_ request: HTTPTransportRequest) async throws -> HTTPTransportResponse
 }
 
@@ -175,8 +175,20 @@ public struct AsyncHTTPTransport: HTTPTransport {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    /// The client, created on first use: a run without HTTP steps starts no event loop threads.
-    private var client: HTTPClient { Self.sharedClient }
+    /// The same without redirects, for requests that change something: a 301/302/303 would turn a
+    /// POST into a GET without its body and report the GET's success, so the 3xx is the answer.
+    static let sharedNonRedirectingClient: HTTPClient = {
+        var configuration = HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            timeout: .init(connect: .seconds(60)),
+            decompression: .enabled(limit: .ratio(25))
+        )
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    /// Whether a request follows redirects: only reads (GET, HEAD) do.
+    static func followsRedirects(_ method: String) -> Bool { method == "GET" || method == "HEAD" }
 
     /// The transport on the process-wide client.
     public init() {}
@@ -205,7 +217,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
         }
         let prepared = outgoing
         let timeout = max(0.001, request.timeout)
-        let client = client
+        let client = Self.followsRedirects(request.method) ? Self.sharedClient : Self.sharedNonRedirectingClient
         let limit = max(0, request.maxBodyBytes)
         do {
             return try await withThrowingTaskGroup(of: HTTPTransportResponse.self) { group in

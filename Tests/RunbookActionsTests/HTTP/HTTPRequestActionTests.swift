@@ -37,6 +37,21 @@ struct HTTPRequestActionTests {
         }
     }
 
+    @Test("a POST does not follow a redirect: the 302 is the answer, never a body-less GET reported as success")
+    func changesDoNotFollowRedirects() async throws {
+        try await withTestHTTPServer { server in
+            server.route("/failover", method: "POST", .redirect(to: "/elsewhere"))
+            server.route("/elsewhere", .text("ok"))
+            let result = try await ActionHarness.run(action, [
+                "method": .string("POST"), "url": .string(server.url("/failover")), "json": .map(["go": .bool(true)]),
+            ])
+            #expect(!result.succeeded)
+            #expect(result.outputs["status"] == .int(302))
+            #expect(result.failureMessage?.contains("302") == true, "\(result.failureMessage ?? "")")
+            #expect(server.requests(path: "/elsewhere").isEmpty, "nothing was sent to the redirect's target")
+        }
+    }
+
     @Test func sendsATextBodyWithMethodAndHeaders() async throws {
         try await withTestHTTPServer { server in
             server.route("/flags/qwen", .text("done"))
