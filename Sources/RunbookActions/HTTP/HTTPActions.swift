@@ -20,7 +20,7 @@ public enum HTTPActions {
         ],
         outputs: [
             OutputDescriptor("status", .int, "HTTP status code (0 when the request timed out or failed to connect)"),
-            OutputDescriptor("latency_ms", .number, "Time to the complete response, in milliseconds"),
+            OutputDescriptor("latency_ms", .number, "Time to the complete response, in milliseconds (to the 1 MiB body cap when the body is longer: the rest is not read)"),
             OutputDescriptor("body", .string, "Response body as text (truncated to 64 KiB)"),
             OutputDescriptor("json", .any, "Response body parsed as JSON; null when it is not JSON (or over 1 MiB)"),
             OutputDescriptor("timed_out", .bool, "Whether the request timed out"),
@@ -76,7 +76,7 @@ public enum HTTPActions {
             OutputDescriptor("body", .string, "Response body as text (truncated to 64 KiB)"),
             OutputDescriptor("json", .any, "Response body parsed as JSON; null when it is not JSON (or over 1 MiB)"),
             OutputDescriptor("headers", .map(.string), "Response headers, names in lower case"),
-            OutputDescriptor("latency_ms", .number, "Time to the complete response, in milliseconds"),
+            OutputDescriptor("latency_ms", .number, "Time to the complete response, in milliseconds (to the 1 MiB body cap when the body is longer: the rest is not read)"),
         ],
         mutating: true, idempotent: false, dryRun: .skipped, defaultTimeout: 60,
         // HTTPRequestAction: "use either 'json' or 'body', not both".
