@@ -352,7 +352,13 @@ public enum TypeCheck {
             switch type {
             case .any: return nil
             case .map(let element):
-                for pair in pairs { if let p = problem(pair.value, against: element, typing: &typing) { return p } }
+                for pair in pairs {
+                    // `headers: {X-Flag: true}`: the entry is named, not only the parameter.
+                    if var p = problem(pair.value, against: element, typing: &typing) {
+                        p.message = "at key '\(pair.key.value)' " + p.message
+                        return p
+                    }
+                }
                 return nil
             case .oneOf(let types):
                 return types.contains { problem(value, against: $0, typing: &typing) == nil } ? nil
