@@ -62,6 +62,11 @@ struct LintCommand: AsyncParsableCommand {
         }
         let known = Set(BuiltinRules.descriptions.map(\.id))
         // `--ignore a,b` as in a comment's `ignore a, b`.
+        // `--ignore ''` (an unset variable in a CI script) silences nothing: say so, as for an unknown id.
+        if let empty = self.ignore.first(where: { LintConfig.ruleIDs(in: $0).isEmpty }) {
+            printError("error: --ignore '\(TerminalText.escaped(empty))': no rule id given")
+            throw ExitCode(Exit.usage)
+        }
         let ignore = ignore.flatMap(LintConfig.ruleIDs(in:))
         for rule in ignore where !known.contains(rule) {
             printError("error: --ignore: unknown rule '\(rule)'" + Suggestions.hint(for: rule, in: Array(known)))

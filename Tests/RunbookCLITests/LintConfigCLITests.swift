@@ -78,6 +78,9 @@ steps:
         let bad = try await CLI.run(["lint", "--ignore", "file-name-mismatch,nope", "legacy"], in: dir.path)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--ignore: unknown rule 'nope'"))
+        let empty = try await CLI.run(["lint", "--ignore", "", "legacy"], in: dir.path)
+        #expect(empty.status == 2)
+        #expect(empty.stderr.contains("--ignore '': no rule id given"))
     }
 
     @Test func aMissingConfigFileIsAUsageError() async throws {
