@@ -49,6 +49,8 @@ struct ExecutionOptions: ParsableArguments {
 
     /// Stdin is a terminal: confirmations can be asked.
     var interactive: Bool { isatty(STDIN_FILENO) == 1 }
+    /// Whether the run's own output shows each question on the terminal (text, not redirected).
+    var questionsOnScreen: Bool { format == .text && isatty(STDOUT_FILENO) == 1 }
 
     /// `--approve`/`--decline` must name steps of `runbook`: a misspelt `--decline` ignored
     /// would let `--yes` approve the very step the operator meant to refuse.
@@ -210,10 +212,11 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(Exit.usage)
         }
         let secrets = try execution.loadSecrets()
-        let confirmer = ConfirmationPolicy(approveAll: execution.yes, approved: Set(execution.approve),
+        var confirmer = ConfirmationPolicy(approveAll: execution.yes, approved: Set(execution.approve),
                                            declined: Set(execution.decline),
                                            scenarioAnswers: loadedScenario?.steps.compactMapValues(\.confirm) ?? [:],
                                            interactive: execution.interactive)
+        confirmer.questionShown = execution.questionsOnScreen
         let options = RunOptions(dryRun: dryRun, params: params, scenario: loadedScenario, confirmer: confirmer,
                                  secrets: secrets, interactive: execution.interactive)
         // The bytes lint read (not a second read, which could see a file changed in between).
@@ -269,8 +272,9 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         try execution.checkStepIDs(in: rb)
         let secrets = try execution.loadSecrets()
-        let confirmer = ConfirmationPolicy(approveAll: execution.yes, approved: Set(execution.approve),
+        var confirmer = ConfirmationPolicy(approveAll: execution.yes, approved: Set(execution.approve),
                                            declined: Set(execution.decline), interactive: execution.interactive)
+        confirmer.questionShown = execution.questionsOnScreen
         let options = RunOptions(dryRun: point.dryRun, params: point.params, confirmer: confirmer, secrets: secrets,
                                  interactive: execution.interactive)
         let code = try await RunDriver.execute(runbook: rb, source: nil, runID: runID, resume: point, options: options,

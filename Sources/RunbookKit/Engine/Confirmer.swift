@@ -34,6 +34,9 @@ public struct ConfirmationPolicy: Confirmer {
     public var interactive: Bool
     /// Who answers: the operator's user name.
     public var operatorName: String
+    /// The run's text output on the terminal already shows each question (`? message`): the
+    /// prompt then only asks `Proceed? [y/N]`, instead of printing the question a second time.
+    public var questionShown = false
 
     public init(approveAll: Bool = false, approved: Set<String> = [], declined: Set<String> = [],
                 scenarioAnswers: [String: Bool] = [:], interactive: Bool = false,
@@ -63,7 +66,7 @@ public struct ConfirmationPolicy: Confirmer {
             return answer ? .approved(by: "scenario", how: "scenario") : .declined(by: "scenario", how: "scenario")
         }
         guard interactive else { return .pending }
-        return await TerminalPrompt.ask(message, timeout: timeout, operatorName: operatorName)
+        return await TerminalPrompt.ask(questionShown ? nil : message, timeout: timeout, operatorName: operatorName)
     }
 }
 
@@ -74,7 +77,8 @@ enum TerminalPrompt {
     /// The `how` of an answer ended by a signal.
     static let interrupted = "interrupted"
 
-    static func ask(_ message: String, timeout: Double?, operatorName: String) async -> ConfirmationAnswer {
+    /// `message` nil: the question is on screen already; only `Proceed? [y/N]` is asked.
+    static func ask(_ message: String?, timeout: Double?, operatorName: String) async -> ConfirmationAnswer {
         // Cancellation wakes the blocked poll(2) through a pipe.
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { return await blocking(message, timeout, operatorName, cancelFD: -1) }
@@ -88,7 +92,7 @@ enum TerminalPrompt {
         }
     }
 
-    private static func blocking(_ message: String, _ timeout: Double?, _ operatorName: String,
+    private static func blocking(_ message: String?, _ timeout: Double?, _ operatorName: String,
                                  cancelFD: Int32) async -> ConfirmationAnswer {
         await withCheckedContinuation { continuation in
             Thread.detachNewThread {
@@ -98,7 +102,7 @@ enum TerminalPrompt {
         }
     }
 
-    private static func askBlocking(_ message: String, timeout: Double?, operatorName: String,
+    private static func askBlocking(_ message: String?, timeout: Double?, operatorName: String,
                                     cancelFD: Int32) -> ConfirmationAnswer {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { return .pending }
@@ -109,7 +113,8 @@ enum TerminalPrompt {
         let expiry = timeout.map { " (expires in \(RunbookDuration(seconds: $0)))" } ?? ""
         // The question comes from the runbook: a `\r` or an escape sequence in it must not rewrite
         // what the on-call is approving.
-        let prompt = "\n\(TerminalText.escaped(message, keepingNewlines: true))\nProceed? [y/N]\(expiry) "
+        let question = message.map { "\n\(TerminalText.escaped($0, keepingNewlines: true))\n" } ?? ""
+        let prompt = "\(question)Proceed? [y/N]\(expiry) "
         _ = prompt.withCString { write(fd, $0, strlen($0)) }
         let deadline = timeout.map { Date().addingTimeInterval($0) }
         var line = [UInt8]()

@@ -131,7 +131,8 @@ public struct ResumePoint: Sendable {
                     }
                 }
             case "confirmation_answered":
-                if let step, lastAsked[step] != "rerun" { point.answers[step] = record["approved"] == .bool(true) }
+                // Only an answer to the step's own gate: not the crash (`rerun`) or interrupt (`rollback`) question.
+                if let step, lastAsked[step] == "confirm" { point.answers[step] = record["approved"] == .bool(true) }
                 gateUnanswered = nil
             case "run_paused":
                 // Paused at the step's confirmation gate: its action never started, so the step is not
@@ -263,9 +264,20 @@ public struct Executor: Sendable {
                         return finish(state, .aborted)
                     case .rollback, .continue:
                         if interrupted, options.interactive {
-                            let answer = await ask(
-                                step: "rollback", message: "Run interrupted during '\(step.id.value)'. Run the rollback steps now?", timeout: nil)
-                            if case .approved = answer {} else { return finish(state, .aborted) }
+                            // Shown and journaled like a step's question (kind `rollback`), so the
+                            // record says who chose to roll back, or not.
+                            let question = "Run interrupted during '\(step.id.value)'. Run the rollback steps now?"
+                            emit(.confirmationAsked(step: step.id.value, message: question, kind: "rollback"))
+                            let answer = await ask(step: "rollback", message: question, timeout: nil)
+                            switch answer {
+                            case .approved(let by, let how):
+                                emit(.confirmationAnswered(step: step.id.value, approved: true, by: by, how: how))
+                            case .declined(let by, let how):
+                                emit(.confirmationAnswered(step: step.id.value, approved: false, by: by, how: how))
+                                return finish(state, .aborted)
+                            case .pending:
+                                return finish(state, .aborted)
+                            }
                         }
                         rollbackReason = "step '\(step.id.value)' failed: \(message)"
                     }
