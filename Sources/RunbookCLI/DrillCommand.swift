@@ -8,8 +8,9 @@ enum DryRun {
     static func outcome(_ runbook: Runbook, params: [String: String], scenario: Scenario?,
                         reporters: [any RunReporter] = []) async throws(ParamBinding.Problem) -> RunOutcome {
         let bound = try ParamBinding.bind(runbook, params)
-        let confirmer = ConfirmationPolicy(scenarioAnswers: scenario?.steps.compactMapValues(\.confirm) ?? [:],
+        var confirmer = ConfirmationPolicy(scenarioAnswers: scenario?.steps.compactMapValues(\.confirm) ?? [:],
                                            interactive: false, operatorName: "drill")
+        confirmer.scenarioPauses = scenario?.pausedSteps ?? []
         let options = RunOptions(dryRun: true, params: bound, scenario: scenario, confirmer: confirmer)
         let executor = Executor(runbook: runbook, registry: BuiltinActions.registry, options: options,
                                 runID: "dry-\(runbook.id.value)", journal: nil, reporters: reporters,
@@ -150,9 +151,17 @@ struct TestCommand: AsyncParsableCommand {
         if Linter.hasRunbookExtension(name) || name.contains("/") {
             if !name.hasPrefix("/") { path = ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(name) }
         } else {
-            let candidates = (try? Linter.inputs([directory.runbooks])) ?? []
-            guard let match = candidates.first(where: { ($0.path as NSString).lastPathComponent.hasPrefix(name + ".") }) else {
-                return ["no runbook '\(name)' in \(directory.runbooks)"]
+            // In --runbooks (default runbooks.d, from the current directory), else beside the
+            // scenario or one level up (runbooks.d/tests/x.test.yaml tests runbooks.d/x.yaml), so
+            // the result does not depend on where the command runs.
+            let scenarioDirectory = (file as NSString).deletingLastPathComponent
+            let places = [directory.runbooks, scenarioDirectory, (scenarioDirectory as NSString).deletingLastPathComponent]
+            let match = places.lazy.compactMap { place in
+                ((try? Linter.inputs([place.isEmpty ? "." : place])) ?? [])
+                    .first { Linter.runbookStem(($0.path as NSString).lastPathComponent) == name }
+            }.first
+            guard let match else {
+                return ["no runbook '\(name)' in \(directory.runbooks), beside the scenario or one directory up"]
             }
             path = match.path
             foundInDirectory = true

@@ -217,6 +217,7 @@ struct RunCommand: AsyncParsableCommand {
                                            scenarioAnswers: loadedScenario?.steps.compactMapValues(\.confirm) ?? [:],
                                            interactive: execution.interactive)
         confirmer.questionShown = execution.questionsOnScreen
+        confirmer.scenarioPauses = loadedScenario?.pausedSteps ?? []
         let options = RunOptions(dryRun: dryRun, params: params, scenario: loadedScenario, confirmer: confirmer,
                                  secrets: secrets, interactive: execution.interactive)
         // The bytes lint read (not a second read, which could see a file changed in between).

@@ -154,6 +154,38 @@ struct DrillTestCLITests {
         #expect(twice.stdout.contains("1 passed, 1 failed"), "\(twice.stdout)")
     }
 
+    @Test("confirm: pause leaves a question unanswered, so the run pauses; a runbook id is found beside the scenario")
+    func scenarioPausesAndFindsItsRunbook() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("book/gated.yaml", """
+            version: 1
+            id: gated
+            title: A gated change
+            severity: sev4
+            automation: semi_automatic
+            steps:
+              - id: change
+                action: feature_flag.set
+                with: {name: f, value: true}
+                confirm: "Flip f?"
+                rollback: none
+              - id: after
+                action: log
+                with: {message: done}
+            """)
+        try dir.write("book/tests/gated_paused.test.yaml", """
+            runbook: gated
+            steps:
+              change: {confirm: pause}
+            expect: {status: paused, executed: []}
+            """)
+        // Run from elsewhere: the id is found one directory up from the scenario.
+        let r = try await CLI.run(["test", dir.path + "/book/tests", "--verbose"], in: "/")
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("1 passed, 0 failed"), "\(r.stdout)")
+        #expect(r.stdout.contains("paused"), "\(r.stdout)")
+    }
+
     @Test("runbook test with nothing to run is exit 2, not a green gate")
     func noScenariosIsAnError() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }

@@ -30,6 +30,8 @@ public struct ConfirmationPolicy: Confirmer {
     public var declined: Set<String>
     /// Answers from a scenario file.
     public var scenarioAnswers: [String: Bool]
+    /// Steps a scenario leaves unanswered (`confirm: pause`): the run pauses there.
+    public var scenarioPauses: Set<String> = []
     /// Ask on the controlling terminal when one is there.
     public var interactive: Bool
     /// Who answers: the operator's user name.
@@ -65,6 +67,7 @@ public struct ConfirmationPolicy: Confirmer {
         if let answer = scenarioAnswers[step] {
             return answer ? .approved(by: "scenario", how: "scenario") : .declined(by: "scenario", how: "scenario")
         }
+        if scenarioPauses.contains(step) { return .pending }
         guard interactive else { return .pending }
         return await TerminalPrompt.ask(questionShown ? nil : message, timeout: timeout, operatorName: operatorName)
     }

@@ -496,7 +496,10 @@ public struct Executor: Sendable {
             } else {
                 emit(.confirmationAsked(step: id, message: shown, kind: "confirm"))
                 var a = await ask(step: id, message: shown, timeout: confirmTimeout)
-                if a == .pending && options.dryRun { a = .approved(by: "dry-run", how: "assumed for the plan") }
+                // Assumed for the plan, unless the scenario says nobody answers (`confirm: pause`).
+                if a == .pending && options.dryRun && options.scenario?.steps[id]?.pauses != true {
+                    a = .approved(by: "dry-run", how: "assumed for the plan")
+                }
                 answer = a
             }
             switch answer {

@@ -23,12 +23,15 @@ public struct Scenario: Sendable {
         public var outputs: [String: Value]
         public var failure: String?
         public var confirm: Bool?
+        /// `confirm: pause`: nobody answers the step's question, so the run pauses there (exit 3).
+        public var pauses = false
 
         /// Simulated outputs, a failure message (the step fails) and a confirmation answer for one step.
-        public init(outputs: [String: Value] = [:], failure: String? = nil, confirm: Bool? = nil) {
+        public init(outputs: [String: Value] = [:], failure: String? = nil, confirm: Bool? = nil, pauses: Bool = false) {
             self.outputs = outputs
             self.failure = failure
             self.confirm = confirm
+            self.pauses = pauses
         }
     }
 
@@ -59,6 +62,9 @@ public struct Scenario: Sendable {
     /// can): a step it does not have, outputs its action does not declare, a failure or
     /// outputs for an action a dry run runs as written (`log`, `assert`, `confirm`), an answer
     /// for a step that asks nothing. Silently dropped, each made a test say something else.
+    /// The steps whose question nobody answers in this scenario (`confirm: pause`).
+    public var pausedSteps: Set<String> { Set(steps.filter { $0.value.pauses }.keys) }
+
     public func problems(for runbook: Runbook, catalog: ActionCatalog) -> [String] {
         var out: [String] = []
         for id in steps.keys.sorted() {
@@ -88,7 +94,7 @@ public struct Scenario: Sendable {
                     }
                 }
             }
-            if outcome.confirm != nil, step.confirm == nil, action.id != "confirm" {
+            if outcome.confirm != nil || outcome.pauses, step.confirm == nil, action.id != "confirm" {
                 out.append("scenario answers step '\(id)', which asks no confirmation")
             }
         }
@@ -146,7 +152,8 @@ public struct Scenario: Sendable {
                         switch text.value {
                         case "approve", "approved", "true": outcome.confirm = true
                         case "decline", "declined", "false": outcome.confirm = false
-                        default: r.error("invalid-enum", "'confirm' must be 'approve' or 'decline'", c)
+                        case "pause", "none": outcome.pauses = true
+                        default: r.error("invalid-enum", "'confirm' must be 'approve', 'decline' or 'pause'", c)
                         }
                     }
                     scenario.steps[id] = outcome
