@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job, live: builds runbook, lints and drills the Artisan runbooks, then runs
+# The main job, live: builds runbook, lints, drills and scenario-tests the Artisan runbooks, then runs
 # qwen_failure_downshift for real against a local sandbox of the Artisan API (127.0.0.1 only):
 # it opens the breaker, downshifts, notifies, opens an incident, pauses for the on-call's
 # confirmation, and is resumed once "Qwen is restarted". No external service is touched.
@@ -28,6 +28,8 @@ step runbook lint --strict runbooks.d
 "$bin" lint --strict runbooks.d
 step runbook drill runbooks.d
 "$bin" drill runbooks.d
+step runbook test runbooks.d
+"$bin" test runbooks.d
 
 step runbook run qwen_failure_downshift "${params[@]}"
 set +e

@@ -124,6 +124,18 @@ struct DrillTestCLITests {
         #expect(rows.allSatisfy { $0.mapValue["result"] == .string("ok") })
     }
 
+    @Test("the scenario tests of runbooks.d pass, at least two per Artisan runbook, from any directory")
+    func repositoryScenariosPass() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        let r = try await CLI.run(["test", Repo.path("runbooks.d")], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(!r.stdout.contains("FAIL"), "\(r.stdout)")
+        for id in ["api_high_latency_scaleup", "cache_service_failure", "database_connection_failure",
+                   "qwen_failure_downshift", "rl_reward_runaway_rollback"] {
+            #expect(r.stdout.components(separatedBy: "PASS \(Repo.path("runbooks.d"))/tests/\(id)_").count >= 3, "\(id): \(r.stdout)")
+        }
+    }
+
     @Test func drillFailsOnABrokenRunbook() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
         try dir.write("rb/clean.yaml", cleanRunbook)
