@@ -350,6 +350,13 @@ public struct PostgresCheckAction: Action {
         return ActionResult(outputs: outputs, summary: "\(figures); query took \(Int(report.latencyMS.rounded())) ms")
     }
 
+    /// A scenario's `usage` above `max_usage` fails as a measured one does.
+    public func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String? {
+        guard let usage = outputs["usage"]?.numberValue, let maxUsage = arguments["max_usage"]?.numberValue,
+              usage > maxUsage else { return nil }
+        return "connection usage \(Self.percent(usage)), above max_usage \(Self.percent(maxUsage))"
+    }
+
     /// `0.853` → "85%"; "85.3%" when a rounding would hide a difference that matters near a limit.
     static func percent(_ fraction: Double) -> String {
         let p = fraction * 100

@@ -42,14 +42,30 @@ public struct HTTPCheckAction: Action {
         outputs["status"] = .int(response.status)
         outputs["body"] = body
         outputs["json"] = json
-        guard expected.accepts(response.status) else {
-            throw ActionFailure("\(exchange.label): expected status \(expected), got \(response.status)", outputs: outputs)
+        if let why = Self.verdict(status: response.status, latencyMS: exchange.latencyMS, expected: expected, maxLatency: maxLatency) {
+            throw ActionFailure("\(exchange.label): \(why)", outputs: outputs)
         }
-        let latency = Int(exchange.latencyMS.rounded())
-        if let maxLatency, exchange.latencyMS > maxLatency * 1000 {
-            throw ActionFailure("\(exchange.label): took \(latency) ms, over max_latency \(RunbookDuration(seconds: maxLatency))",
-                                outputs: outputs)
+        return ActionResult(outputs: outputs, summary: "\(response.status) in \(Int(exchange.latencyMS.rounded())) ms")
+    }
+
+    /// Why an answer fails the check (an unexpected status, too slow), nil when it passes: the
+    /// same judgement for a real answer and a scenario's simulated one.
+    static func verdict(status: Int?, latencyMS: Double?, expected: StatusExpectation, maxLatency: Double?) -> String? {
+        if let status, !expected.accepts(status) { return "expected status \(expected), got \(status)" }
+        if let latencyMS, let maxLatency, latencyMS > maxLatency * 1000 {
+            return "took \(Int(latencyMS.rounded())) ms, over max_latency \(RunbookDuration(seconds: maxLatency))"
         }
-        return ActionResult(outputs: outputs, summary: "\(response.status) in \(latency) ms")
+        return nil
+    }
+
+    public func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String? {
+        if outputs["timed_out"] == .bool(true) {
+            return arguments["accept_timeout"] == .bool(true) ? nil : "timed out"
+        }
+        guard let expected = try? StatusExpectation(arguments: arguments) else { return nil }
+        var status: Int?
+        if case .int(let s)? = outputs["status"] { status = s }
+        return Self.verdict(status: status, latencyMS: outputs["latency_ms"]?.numberValue, expected: expected,
+                            maxLatency: ActionInvocation.duration(arguments["max_latency"]))
     }
 }

@@ -103,8 +103,11 @@ struct StatusExpectation: Sendable, CustomStringConvertible {
     let codes: [Int]?
 
     /// Reads `expect_status` from the arguments.
-    init(_ invocation: ActionInvocation) throws {
-        switch invocation.arguments["expect_status"] {
+    init(_ invocation: ActionInvocation) throws { try self.init(arguments: invocation.arguments) }
+
+    /// Reads `expect_status` from resolved arguments.
+    init(arguments: [String: Value]) throws {
+        switch arguments["expect_status"] {
         case nil, .null?: codes = nil
         case .int(let code)?: codes = [code]
         case .list(let items)?:

@@ -53,4 +53,10 @@ public struct HTTPRequestAction: Action {
         }
         return ActionResult(outputs: outputs, summary: "\(response.status) in \(Int(exchange.latencyMS.rounded())) ms")
     }
+
+    /// A scenario's status outside `expect_status` fails as a real one does.
+    public func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String? {
+        guard case .int(let status)? = outputs["status"], let expected = try? StatusExpectation(arguments: arguments) else { return nil }
+        return HTTPCheckAction.verdict(status: status, latencyMS: nil, expected: expected, maxLatency: nil)
+    }
 }

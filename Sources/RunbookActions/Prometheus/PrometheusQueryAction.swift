@@ -89,6 +89,17 @@ public struct PrometheusQueryAction: Action {
         return ActionResult(outputs: outputs, summary: summary)
     }
 
+    /// With `require_value`, a scenario's empty answer (`empty: true`, or `value: null` beside
+    /// `series`) fails as a real one does.
+    public func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String? {
+        guard arguments["require_value"] == .bool(true) else { return nil }
+        if outputs["empty"] == .bool(true) { return "the query returned no series (require_value)" }
+        if case .list(let series)? = outputs["series"], series.count > 1 {
+            return "the query returned \(series.count) series; require_value needs one"
+        }
+        return nil
+    }
+
     /// `url`, else `RUNBOOK_PROMETHEUS_URL`, without a trailing slash.
     static func baseURL(_ invocation: ActionInvocation) throws -> String {
         var base = invocation.string("url") ?? ""

@@ -657,6 +657,11 @@ public struct Executor: Sendable {
                 var outputs: [String: Value] = [:]
                 for o in descriptor.outputs { outputs[o.name] = .null }
                 for (k, v) in scripted?.outputs ?? [:] { outputs[k] = v }
+                // Outputs a scenario gives are judged as the action judges real ones.
+                if let scripted, !scripted.outputs.isEmpty,
+                   let why = registry.implementation(descriptor.id)?.judge(simulated: outputs, arguments: arguments) {
+                    return .failure(ActionFailure(masker.mask("\(why) (scenario outputs)"), outputs: outputs))
+                }
                 return .success(ActionResult(outputs: outputs, summary: note))
             }
         }

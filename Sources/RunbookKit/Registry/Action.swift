@@ -12,10 +12,15 @@ public protocol Action: Sendable {
     /// would cost more than the action. Default: false.
     var isInstant: Bool { get }
     func run(_ invocation: ActionInvocation) async throws -> ActionResult
+    /// Why the action, had it run with these arguments, would fail on these outputs (a scenario's
+    /// simulated ones): an `http.check` expecting 503 that "gets" 200 fails in a test as in the
+    /// run. nil: they pass, or the action does not judge its outputs. Default: nil.
+    func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String?
 }
 
 extension Action {
     public var isInstant: Bool { false }
+    public func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String? { nil }
 }
 
 /// What an action is asked to do: resolved arguments plus the run's services.
@@ -48,8 +53,11 @@ public struct ActionInvocation: Sendable {
         return nil
     }
     /// A duration argument in seconds (strings like `5m`, or numbers of seconds).
-    public func duration(_ name: String) -> Double? {
-        switch arguments[name] {
+    public func duration(_ name: String) -> Double? { Self.duration(arguments[name]) }
+
+    /// Seconds in a duration argument (`90s`, or a number of seconds); nil when absent or not one.
+    public static func duration(_ value: Value?) -> Double? {
+        switch value {
         case .string(let s)?: RunbookDuration.parse(s)?.seconds
         case .int(let i)?: Double(i)
         case .double(let d)?: d
