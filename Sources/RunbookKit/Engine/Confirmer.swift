@@ -11,13 +11,14 @@ public enum ConfirmationAnswer: Sendable, Equatable {
 /// Asks a human (or a policy) whether a step may go ahead.
 public protocol Confirmer: Sendable {
     func confirm(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer
-    /// Whether the operator declined `step` before it was asked (`--decline STEP`): on resume
-    /// this wins over an approval the journal holds from before the pause or crash.
-    func declinesUpFront(step: String) -> Bool
+    /// The answer the operator gave before `step` was asked (`--decline STEP`, `--approve STEP`,
+    /// `--yes`), if any. On resume, a decline wins over an approval the journal holds from before
+    /// a crash, and any such answer wins over a question's expiry: it is given now.
+    func upFrontAnswer(step: String) -> ConfirmationAnswer?
 }
 
 extension Confirmer {
-    public func declinesUpFront(step: String) -> Bool { false }
+    public func upFrontAnswer(step: String) -> ConfirmationAnswer? { nil }
 }
 
 /// Answers from flags, a scenario or a terminal, in that order; otherwise pending.
@@ -58,12 +59,15 @@ public struct ConfirmationPolicy: Confirmer {
         return "uid \(getuid())"
     }
 
-    public func declinesUpFront(step: String) -> Bool { declined.contains(step) }
-
-    public func confirm(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
+    public func upFrontAnswer(step: String) -> ConfirmationAnswer? {
         if declined.contains(step) { return .declined(by: operatorName, how: "--decline \(step)") }
         if approved.contains(step) { return .approved(by: operatorName, how: "--approve \(step)") }
         if approveAll { return .approved(by: operatorName, how: "--yes") }
+        return nil
+    }
+
+    public func confirm(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
+        if let answer = upFrontAnswer(step: step) { return answer }
         if let answer = scenarioAnswers[step] {
             return answer ? .approved(by: "scenario", how: "scenario") : .declined(by: "scenario", how: "scenario")
         }

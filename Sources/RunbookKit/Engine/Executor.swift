@@ -488,10 +488,15 @@ public struct Executor: Sendable {
             let answer: ConfirmationAnswer
             // The gate was answered before the pause or crash (the journal says so): not asked
             // again, unless the operator now declines it (`resume --decline STEP` wins).
-            if let earlierAnswer, !(earlierAnswer && options.confirmer.declinesUpFront(step: id)) {
+            let upFront = options.confirmer.upFrontAnswer(step: id)
+            var declinedUpFront = false
+            if case .declined? = upFront { declinedUpFront = true }
+            if let earlierAnswer, !(earlierAnswer && declinedUpFront) {
                 answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
-            } else if let askedAt, let confirmTimeout, !options.dryRun, Date() > askedAt.addingTimeInterval(confirmTimeout) {
-                // Asked before a pause and not answered in time: expired, whatever answer comes now.
+            } else if upFront == nil, let askedAt, let confirmTimeout, !options.dryRun,
+                      Date() > askedAt.addingTimeInterval(confirmTimeout) {
+                // Asked before a pause and not answered in time: expired, unless the operator
+                // resuming answers it now (`--approve`, `--decline`, `--yes`): that answer is fresh.
                 answer = .declined(by: "timeout", how: "expired")
             } else {
                 emit(.confirmationAsked(step: id, message: shown, kind: "confirm"))

@@ -435,6 +435,39 @@ extension EngineResumeTests {
         #expect(await h.probe.count("risky") == 0)
     }
 
+    @Test("a question that expired while the run was paused: declined without an answer, approved by a fresh --approve")
+    func expiryAfterPause() async throws {
+        for approveNow in [false, true] {
+            let h = try EngineHarness(); defer { h.cleanUp() }
+            let journal = try Journal(path: h.journalPath)
+            journal.append(.runStarted(runID: "run-1", runbook: "enginetest", file: "enginetest.yaml", dryRun: false,
+                                       params: [:], resumed: false))
+            journal.append(.stepStarted(step: "gate", title: "gate", action: "test.count", phase: .main))
+            journal.append(.confirmationAsked(step: "gate", message: "Go?", kind: "confirm"))
+            journal.append(.runPaused(step: "gate", reason: "waiting for confirmation of step 'gate'"))
+            // The question was asked an hour ago; its timeout is 1s.
+            var records = try h.records()
+            for i in records.indices where records[i]["type"] == .string("confirmation_asked") {
+                records[i]["time"] = .string(Journal.timestamp(Date().addingTimeInterval(-3600)))
+            }
+            let point = try ResumePoint.from(records: records)
+            let rb = try EngineHarness.runbook("""
+            steps:
+              - id: gate
+                action: test.count
+                with: {key: gate}
+                confirm: {message: "Go?", timeout: 1s}
+                rollback: none
+            """, automation: "semi_automatic")
+            let policy = ConfirmationPolicy(approved: approveNow ? ["gate"] : [], operatorName: "erin")
+            let outcome = try await h.run(rb, options: engineOptions(confirmer: policy), journal: true, resume: point)
+            #expect(outcome.status == (approveNow ? .succeeded : .failed), "approve now: \(approveNow)")
+            #expect(await h.probe.count("gate") == (approveNow ? 1 : 0))
+            let how = try h.records().of("confirmation_answered", step: "gate").last?["how"]
+            #expect(how == .string(approveNow ? "--approve gate" : "expired"))
+        }
+    }
+
     @Test("crash after a gate was approved: an idempotent step re-runs without asking again")
     func crashAfterApprovalIdempotent() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
