@@ -51,7 +51,9 @@ struct HistoryCommand: AsyncParsableCommand {
                 continue
             }
             let started = records.first?["time"]?.stringValue ?? "?"
-            let lastStatus = records.last(where: { $0["type"] == .string("run_finished") })?["status"]?.stringValue
+            // The last session's end only: a run paused, resumed, then killed is interrupted, not paused.
+            let lastSession = records.lastIndex { $0["type"] == .string("run_started") }.map { records[$0...] } ?? records[...]
+            let lastStatus = lastSession.last(where: { $0["type"] == .string("run_finished") })?["status"]?.stringValue
             let status = point.endedWith?.rawValue
                 ?? (Journal.isInProgress(path: path) ? "running" : lastStatus == "paused" ? "paused" : "interrupted")
             rows.append([id, point.runbookID, started, status, point.dryRun ? "yes" : "no"])

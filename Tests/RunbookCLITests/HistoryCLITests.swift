@@ -46,6 +46,29 @@ struct HistoryCLITests {
         try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .utf8)
     }
 
+    @Test("a run paused, resumed, then killed mid-step is interrupted, not paused")
+    func resumedThenKilledIsInterrupted() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        let runDir = dir.path + "/state/runs/logger-20261127-000000-abcd"
+        try FileManager.default.createDirectory(atPath: runDir, withIntermediateDirectories: true)
+        // The journal is closed (its lock released) before history reads it, as after a kill.
+        do {
+            let journal = try Journal(path: runDir + "/journal.jsonl")
+            journal.append(.runStarted(runID: "logger-20261127-000000-abcd", runbook: "logger", file: "logger.yaml", dryRun: false,
+                                       params: [:], resumed: false))
+            journal.append(.stepStarted(step: "one", title: "one", action: "log", phase: .main))
+            journal.append(.confirmationAsked(step: "one", message: "Go?", kind: "confirm"))
+            journal.append(.runPaused(step: "one", reason: "waiting"))
+            journal.append(.runFinished(status: .paused, durationMS: 1))
+            journal.append(.runStarted(runID: "logger-20261127-000000-abcd", runbook: "logger", file: "logger.yaml", dryRun: false,
+                                       params: [:], resumed: true))
+            journal.append(.stepStarted(step: "two", title: "two", action: "log", phase: .main))
+        }
+        let r = try await CLI.run(["history", "--state-dir", dir.path + "/state", "--format", "json"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("\"status\" : \"interrupted\"") || r.stdout.contains("\"status\": \"interrupted\""), "\(r.stdout)")
+    }
+
     @Test("a run whose first journal line is corrupt is listed as corrupt, with a warning naming the file and line")
     func corruptFirstLine() async throws {
         let (dir, state, ids) = try await Self.world(runs: 2)
