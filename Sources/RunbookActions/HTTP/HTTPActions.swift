@@ -8,7 +8,8 @@ public enum HTTPActions {
     public static let check = ActionDescriptor(
         id: "http.check",
         summary: "GET `url`; pass when the status is in `expect_status` (default 200–299), or on a timeout "
-            + "when `accept_timeout` is true, and the latency is under `max_latency`. Follows up to 5 redirects",
+            + "when `accept_timeout` is true, and the latency is under `max_latency`. Follows up to 5 redirects; its `headers` go along only to the same origin (scheme, host, port), "
+            + "so an API key never reaches a host the runbook did not name",
         parameters: [
             ParameterDescriptor("url", .url, required: true, "The URL to GET"),
             StandardParameters.expectStatus(),

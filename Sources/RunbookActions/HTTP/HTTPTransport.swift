@@ -162,10 +162,11 @@ public struct AsyncHTTPTransport: HTTPTransport {
     public static let maxRedirects = 5
 
     /// The process-wide client. It lives as long as the process, so it is never shut down; a client per
-    /// request would leak connections and threads.
+    /// request would leak connections and threads. It follows no redirect itself: `send` does, so
+    /// that it can choose what goes along to the next host.
     static let sharedClient: HTTPClient = {
         var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .follow(max: maxRedirects, allowCycles: false),
+            redirectConfiguration: .disallow,
             // Longer than any usual `timeout`, so the request's own timeout is the one that fires.
             timeout: .init(connect: .seconds(60)),
             decompression: .enabled(limit: .ratio(25))
@@ -175,20 +176,29 @@ public struct AsyncHTTPTransport: HTTPTransport {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
-    /// The same without redirects, for requests that change something: a 301/302/303 would turn a
-    /// POST into a GET without its body and report the GET's success, so the 3xx is the answer.
-    static let sharedNonRedirectingClient: HTTPClient = {
-        var configuration = HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(60)),
-            decompression: .enabled(limit: .ratio(25))
-        )
-        configuration.connectionPool.retryConnectionEstablishment = false
-        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
-    }()
-
-    /// Whether a request follows redirects: only reads (GET, HEAD) do.
+    /// Whether a request follows redirects: only reads (GET, HEAD) do. A 301/302/303 would turn a
+    /// POST into a GET without its body and report the GET's success, so for a change the 3xx is
+    /// the answer.
     static func followsRedirects(_ method: String) -> Bool { method == "GET" || method == "HEAD" }
+
+    /// `scheme://host:port`, lower-cased, with the scheme's default port: what a redirect must
+    /// keep for the request's headers to go along.
+    static func origin(_ url: URL) -> String {
+        let scheme = url.scheme?.lowercased() ?? ""
+        let port = url.port ?? (scheme == "https" ? 443 : 80)
+        return "\(scheme)://\(url.host?.lowercased() ?? ""):\(port)"
+    }
+
+    /// Where a redirect answer points, resolved against the URL that answered; nil when it is
+    /// not a redirect or has no usable `Location`.
+    static func redirectTarget(_ response: HTTPClientResponse, from url: String) -> URL? {
+        guard [301, 302, 303, 307, 308].contains(Int(response.status.code)),
+              let location = response.headers.first(name: "location"),
+              let base = URL(string: url), let target = URL(string: location, relativeTo: base)?.absoluteURL,
+              let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https", target.host != nil
+        else { return nil }
+        return target
+    }
 
     /// The transport on the process-wide client.
     public init() {}
@@ -217,14 +227,31 @@ public struct AsyncHTTPTransport: HTTPTransport {
         }
         let prepared = outgoing
         let timeout = max(0.001, request.timeout)
-        let client = Self.followsRedirects(request.method) ? Self.sharedClient : Self.sharedNonRedirectingClient
+        let client = Self.sharedClient
+        let follows = Self.followsRedirects(request.method)
         let limit = max(0, request.maxBodyBytes)
         do {
             return try await withThrowingTaskGroup(of: HTTPTransportResponse.self) { group in
                 group.addTask {
                     // A little slack so that our own timer, not the client's deadline, reports the timeout.
                     let deadline = NIODeadline.now() + .nanoseconds(Int64(RunbookDuration.nanoseconds(timeout + 1)))
-                    let response = try await client.execute(prepared, deadline: deadline)
+                    var outgoing = prepared
+                    var response = try await client.execute(outgoing, deadline: deadline)
+                    var visited: Set<String> = [outgoing.url]
+                    while follows, let target = Self.redirectTarget(response, from: outgoing.url) {
+                        guard visited.count <= Self.maxRedirects, visited.insert(target.absoluteString).inserted else {
+                            throw HTTPTransportError.tooManyRedirects
+                        }
+                        // What the redirect answered with is not read; what the runbook set (an API
+                        // key, a token) goes along only to the origin it named.
+                        for try await _ in response.body {}
+                        if let from = URL(string: outgoing.url), Self.origin(from) != Self.origin(target) {
+                            outgoing.headers = [:]
+                        }
+                        outgoing.url = target.absoluteString
+                        if URLCheck.portProblem(outgoing.url) != nil { throw HTTPTransportError.failed("redirected to a bad port") }
+                        response = try await client.execute(outgoing, deadline: deadline)
+                    }
                     var body: [UInt8] = []
                     var truncated = false
                     for try await chunk in response.body {

@@ -168,6 +168,28 @@ struct HTTPCheckActionTests {
         }
     }
 
+    @Test("a redirect to another origin does not take the runbook's headers along (an API key, a token)")
+    func crossOriginRedirectDropsHeaders() async throws {
+        try await withTestHTTPServer { elsewhere in
+            elsewhere.route("/target", .text("ok"))
+            try await withTestHTTPServer { server in
+                server.route("/same", .redirect(to: "/final"))
+                server.route("/final", .redirect(to: elsewhere.url("/target")))
+                let result = try await ActionHarness.run(action, [
+                    "url": .string(server.url("/same")),
+                    "headers": .map(["X-Api-Key": .string("k3y-secret"), "Authorization": .string("Bearer t0ken")]),
+                ])
+                #expect(result.succeeded, "\(result.failureMessage ?? "")")
+                // Same origin: the headers go along.
+                #expect(server.requests(path: "/final").first?.header("x-api-key") == "k3y-secret")
+                // Another origin (another port): none of them.
+                let there = try #require(elsewhere.requests(path: "/target").first)
+                #expect(there.header("x-api-key") == nil)
+                #expect(there.header("authorization") == nil)
+            }
+        }
+    }
+
     @Test func redirectLoopsAndLongChainsFail() async throws {
         try await withTestHTTPServer { server in
             server.route("/a", .redirect(to: "/b"))
