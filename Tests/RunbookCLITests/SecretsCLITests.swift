@@ -102,6 +102,15 @@ struct SecretsCLITests {
               - id: page
                 action: notify.pagerduty
                 with: {routing_key: R0UT1NGKEYLITERAL000000, summary: hi}  # runbook-lint: ignore secret-literal
+              - id: hook
+                action: notify.webhook
+                with:
+                  url: "https://example.com/hook?token=QUERYT0K9"
+                  json: {a: 1}
+                  headers: {X-Api-Key: L1THDR10, X-Other: plainvisible}
+              - id: probe
+                action: http.check
+                with: {url: "http://user:URLPW11@127.0.0.1:9/x", headers: {Authorization: "Bearer ${{ env.PLAN_DSN }}"}}
             """)
         let env = ["PLAN_SLACK_URL": "https://hooks.slack.com/services/T0/B0/SlackT0kenXYZ",
                    "PLAN_DSN": "postgres://app:PgPassw0rd@db.internal:5432/app"]
@@ -110,7 +119,10 @@ struct SecretsCLITests {
         #expect(r.stdout.contains("webhook_url: https://hooks.slack.com/***"), "\(r.stdout)")
         #expect(r.stdout.contains("dsn: postgres://db.internal:5432/***"), "\(r.stdout)")
         #expect(r.stdout.contains("routing_key: ***"), "\(r.stdout)")
-        for needle in ["SlackT0kenXYZ", "PgPassw0rd", "R0UT1NGKEYLITERAL000000"] {
+        #expect(r.stdout.contains("url: https://example.com/***"), "\(r.stdout)")
+        #expect(r.stdout.contains(#"headers: {"X-Api-Key":"***","X-Other":"plainvisible"}"#), "\(r.stdout)")
+        #expect(r.stdout.contains("url: http://user:***@127.0.0.1:9/x"), "\(r.stdout)")
+        for needle in ["SlackT0kenXYZ", "PgPassw0rd", "R0UT1NGKEYLITERAL000000", "QUERYT0K9", "L1THDR10", "URLPW11"] {
             #expect(!r.stdout.contains(needle) && !r.stderr.contains(needle), "\(needle) in \(r.stdout)")
             // (The run's copy of the runbook holds the literal, as the runbook itself does.)
             #expect(Self.filesContaining(needle, under: dir.path + "/st").filter { !$0.hasSuffix("runbook.yaml") }.isEmpty,

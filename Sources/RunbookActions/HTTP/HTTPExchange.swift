@@ -24,7 +24,8 @@ struct HTTPExchange: Sendable {
     static func perform(method: String, url: String, body: [UInt8]?, contentType: String?,
                         invocation: ActionInvocation, transport: any HTTPTransport,
                         maxBodyBytes: Int = readBodyBytes) async throws -> HTTPExchange {
-        let label = invocation.context.masker.mask("\(method) \(url)")
+        // A `user:password@` URL names its user, never its password.
+        let label = invocation.context.masker.mask("\(method) \(SecretMasker.hidingURLPassword(url))")
         var headers: [(name: String, value: String)] = []
         if case .map(let given)? = invocation.arguments["headers"] {
             for name in given.keys.sorted() {

@@ -215,9 +215,7 @@ public struct WebhookNotifyAction: Action {
             for name in given.keys.sorted() { headers.append((name, given[name]?.interpolationText ?? "")) }
         }
         // Credentials in headers are secrets too, even when they did not come from secrets.*.
-        let credentials = headers.filter { field in
-            ["auth", "token", "key", "secret", "signature"].contains { field.name.lowercased().contains($0) }
-        }
+        let credentials = headers.filter { SecretMasker.isCredentialHeader($0.name) }
         let redactor = NotificationRedactor(masker: invocation.context.masker, url: url,
                                             secrets: credentials.map(\.value))
         let label = "webhook at \(NotificationRedactor.origin(of: url))"

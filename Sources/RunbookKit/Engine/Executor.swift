@@ -644,13 +644,9 @@ public struct Executor: Sendable {
             case .checks: note = options.scenario == nil ? "checked at run time (give --scenario to evaluate it)" : "evaluated against the scenario"
             }
             if attempt == 1 {
-                var shown = masker.mask(Value.map(arguments)).mapValue
-                // A parameter declared secret is hidden whatever gave it (a literal, a param, env),
-                // as the action hides it in the real run.
-                for parameter in descriptor.parameters where parameter.secret {
-                    if let value = shown[parameter.name] { shown[parameter.name] = SecretMasker.shownSecretParameter(value) }
-                }
-                emit(.stepPlanned(step: id, arguments: shown, condition: step.when == nil ? nil : true, note: note))
+                // Hidden as the actions hide them in the real run, whatever gave the values.
+                emit(.stepPlanned(step: id, arguments: masker.planned(arguments, of: descriptor),
+                                  condition: step.when == nil ? nil : true, note: note))
             }
             if descriptor.dryRun == .checks && options.scenario == nil {
                 return .success(ActionResult(outputs: [:], summary: note))

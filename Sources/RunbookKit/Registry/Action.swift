@@ -174,6 +174,42 @@ extension SecretMasker {
         return "\(scheme)://\(host)\(port)" + (hasPath ? "/***" : "")
     }
 
+    /// Whether a header's value is a credential by its name (`Authorization`, `X-Api-Key`,
+    /// `X-Auth-Token`, `X-Hub-Signature`), so it is hidden like a secret wherever it came from.
+    public static func isCredentialHeader(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return ["auth", "token", "key", "secret", "signature", "cookie", "password"].contains { lower.contains($0) }
+    }
+
+    /// A URL with the password of its `user:password@` part replaced by `***`; other text as is.
+    public static func hidingURLPassword(_ text: String) -> String {
+        guard let scheme = text.range(of: "://") else { return text }
+        let rest = text[scheme.upperBound...]
+        guard let at = rest.firstIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":"),
+              !rest[..<at].contains("/") else { return text }
+        return String(text[..<rest.index(after: colon)]) + "***" + String(rest[at...])
+    }
+
+    /// How a step's resolved arguments show in a dry-run plan: secrets masked, parameters declared
+    /// secret hidden whatever gave them, credential headers hidden by name, a URL's password
+    /// hidden, and a notification's URL shown as its origin (a webhook's path or query is its token).
+    public func planned(_ arguments: [String: Value], of descriptor: ActionDescriptor) -> [String: Value] {
+        var shown = mask(Value.map(arguments)).mapValue
+        for parameter in descriptor.parameters {
+            guard let value = shown[parameter.name] else { continue }
+            if parameter.secret || (descriptor.notifies && parameter.type == .url) {
+                shown[parameter.name] = Self.shownSecretParameter(value)
+            } else if parameter.name == "headers", case .map(let fields) = value {
+                shown[parameter.name] = .map(fields.reduce(into: [:]) { out, field in
+                    out[field.key] = Self.isCredentialHeader(field.key) && field.value != .null ? .string("***") : field.value
+                })
+            } else if parameter.type == .url, case .string(let url) = value {
+                shown[parameter.name] = .string(Self.hidingURLPassword(url))
+            }
+        }
+        return shown
+    }
+
     /// How the value of a parameter declared secret (`routing_key`, `webhook_url`, `dsn`) shows in
     /// a plan, whatever it came from (a literal, a param, `env`): a URL as its origin, else `***`.
     public static func shownSecretParameter(_ value: Value) -> Value {

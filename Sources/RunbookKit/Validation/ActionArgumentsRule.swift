@@ -71,6 +71,19 @@ public struct ActionArgumentsRule: StepLintRule {
                                     + "which the run's header, its journal and 'runbook history' show; pass it as '${{ secrets.NAME }}'",
                                     at: location))
             }
+            // A credential header (`Authorization`, `X-Api-Key`) written in clear, or from a param.
+            if parameter.name == "headers", case .map(let fields, _) = argument.value {
+                for field in fields where SecretMasker.isCredentialHeader(field.key.value) {
+                    if case .literal(.string(let text), let location) = field.value, !text.isEmpty {
+                        out.append(.warning("secret-literal", "header '\(field.key.value)' holds a credential; pass it as "
+                                            + "'${{ secrets.NAME }}' instead of clear text", at: location))
+                    } else if let location = Self.secretFromParam(field.value, parameter: "headers") {
+                        out.append(.warning("secret-literal", "header '\(field.key.value)' holds a credential, but its value comes "
+                                            + "from a param, which the run's header, its journal and 'runbook history' show; "
+                                            + "pass it as '${{ secrets.NAME }}'", at: location))
+                    }
+                }
+            }
         }
         for parameter in action.parameters where parameter.required && step.argument(parameter.name) == nil {
             out.append(.error("missing-parameter", "step '\(step.id.value)' does not give required parameter '\(parameter.name)' of '\(action.id)'",
