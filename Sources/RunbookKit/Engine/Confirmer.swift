@@ -144,7 +144,7 @@ enum TerminalPrompt {
             // End of input (Ctrl-D, a closed terminal) is no answer: the run pauses, and a decline
             // (which would start the rollback) is never assumed either.
             if n <= 0 {
-                _ = "\nno answer (end of input): pausing\n".withCString { write(fd, $0, strlen($0)) }
+                _ = "\nno answer (end of input)\n".withCString { write(fd, $0, strlen($0)) }
                 return .pending
             }
             if byte == UInt8(ascii: "\n") { break }

@@ -24,7 +24,9 @@ public struct SecretStore: Sendable {
             guard let data = FileManager.default.contents(atPath: file) else {
                 throw SecretsError("secrets file \(file): cannot read it")
             }
-            let text = String(decoding: data, as: UTF8.self)
+            // A byte order mark (Notepad writes one) is not part of the first name.
+            let bytes = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
+            let text = String(decoding: bytes, as: UTF8.self)
             for (name, value) in try parseFile(text, name: file) { values[name] = value }
         }
         return SecretStore(values: values)
@@ -51,7 +53,7 @@ public struct SecretStore: Sendable {
             guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic),
                   name.unicodeScalars.allSatisfy({ $0 == "_" || ($0.isASCII && $0.properties.isAlphabetic)
                                                     || ("0"..."9").contains($0) }) else {
-                throw problem("expected NAME=value, with a NAME of letters, digits and _")
+                throw problem("expected NAME=value, with a NAME of letters, digits and _ that does not start with a digit")
             }
             let afterEquals = line[line.index(after: eq)...]
             var rest = afterEquals.drop { $0 == " " || $0 == "\t" }

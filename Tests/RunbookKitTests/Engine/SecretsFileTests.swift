@@ -20,6 +20,11 @@ struct SecretsFileTests {
         #expect(try load("ONE=only\r\n") == ["one": "only"])
     }
 
+    @Test("a byte order mark at the start is not part of the first name")
+    func byteOrderMark() throws {
+        #expect(try load("\u{FEFF}A=1\nB=2\n") == ["a": "1", "b": "2"])
+    }
+
     @Test("comments, quotes, export and blanks")
     func formats() throws {
         let values = try load("""
@@ -39,7 +44,8 @@ struct SecretsFileTests {
 
     @Test("a line that is not NAME=value is an error with its line number and without its text", arguments: [
         ("A=1\nnot a pair s3cret\n", 2, "expected NAME=value"),
-        ("export A B=s3cret\n", 1, "expected NAME=value, with a NAME of letters, digits and _"),
+        ("export A B=s3cret\n", 1, "expected NAME=value, with a NAME of letters, digits and _ that does not start with a digit"),
+        ("1abc=s3cret\n", 1, "expected NAME=value, with a NAME of letters, digits and _ that does not start with a digit"),
         ("A=\"s3cret\n", 1, "the value's \" is not closed"),
         ("A='s3cret' trailing\n", 1, "only a # comment may follow the quoted value"),
     ])
