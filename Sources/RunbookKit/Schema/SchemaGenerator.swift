@@ -78,7 +78,11 @@ public struct SchemaGenerator: Sendable {
         case .oneOf(let types): base = .map(["anyOf": .list(types.map { schema(for: $0, bounds: bounds) })])
         case .any: return .map([:])
         }
-        return .map(["anyOf": .list([base, ref("expression")])])
+        // A number or a bool comes from one whole `${{ }}`: text around it could never convert.
+        switch type {
+        case .int, .number, .bool: return .map(["anyOf": .list([base, ref("wholeExpression")])])
+        default: return .map(["anyOf": .list([base, ref("expression")])])
+        }
     }
 
     private func withSchema(_ action: ActionDescriptor) -> Value {
@@ -169,6 +173,8 @@ public struct SchemaGenerator: Sendable {
         var defs: [String: Value] = [:]
         defs["duration"] = .map(["type": .string("string"), "pattern": .string(Self.durationPattern),
                                  "description": .string("a duration such as 90s, 5m, 1h30m, 500ms")])
+        defs["wholeExpression"] = .map(["type": .string("string"), "pattern": .string("^\\s*\\$\\{\\{[\\s\\S]*\\}\\}\\s*$"),
+                                        "description": .string("one ${{ }} expression and nothing else, evaluated at run time")])
         defs["expression"] = .map(["type": .string("string"), "pattern": .string("\\$\\{\\{[\\s\\S]*\\}\\}"),
                                    "description": .string("a ${{ }} expression evaluated at run time")])
         // As lint: text that starts with `${{` is one `${{ }}` with nothing around it (its end is
