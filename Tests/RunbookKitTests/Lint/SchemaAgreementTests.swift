@@ -141,7 +141,7 @@ import Testing
         #expect(try schema("process.stop", "signal").contains(#"{"maximum":64,"minimum":1,"type":"integer"}"#))
         // Parameters without a range, and expressions, are as before.
         #expect(try !schema("checkpoint.find_stable", "kl_max").contains("minimum"))
-        #expect(try schema("tcp.check", "port").contains(##"{"$ref":"#/$defs/expression"}"##))
+        #expect(try schema("tcp.check", "port").contains(##"{"$ref":"#/$defs/wholeExpression"}"##))
     }
 
     @Test("a quoted number fits an int or number parameter in the schema exactly when the run converts it",
