@@ -23,7 +23,7 @@ public func fuzz(_ start: UnsafeRawPointer, _ count: Int) -> CInt {
                          "bad message: \(diagnostic.message)")
         }
         let fatal = result.diagnostics.contains {
-            ["yaml-syntax", "empty-file", "binary-file", "invalid-utf8", "file-too-large", "scalar-too-large",
+            ["yaml-syntax", "empty-file", "binary-file", "invalid-utf8", "unicode-line-break", "file-too-large", "scalar-too-large",
              "nesting-too-deep", "alias-expansion-limit"].contains($0.ruleID)
         }
         if result.root == nil {

@@ -22,6 +22,10 @@ struct DocsCommand: AsyncParsableCommand {
     @OptionGroup var directory: RunbookDirectoryOptions
 
     func run() async throws {
+        if actions, all || runbook != nil {
+            printError("error: --actions prints the action reference alone; give it without a runbook id or --all")
+            throw ExitCode(Exit.usage)
+        }
         if actions {
             output(MarkdownDocs.actions(BuiltinActions.catalog))
             return

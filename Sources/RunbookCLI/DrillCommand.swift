@@ -61,7 +61,7 @@ struct DrillCommand: AsyncParsableCommand {
                     time = "\(outcome.durationMS) ms"
                     if outcome.status != .succeeded {
                         result = "FAIL"
-                        detail = "\(outcome.status.rawValue): " + (outcome.failed.first.map { "step '\($0)' failed" } ?? outcome.pauseReason ?? "")
+                        detail = "\(outcome.status.rawValue): " + (outcome.firstFailure ?? outcome.pauseReason ?? "")
                     }
                 } catch {
                     result = "FAIL"; detail = error.description
@@ -142,6 +142,10 @@ struct TestCommand: AsyncParsableCommand {
 
     private func runOne(_ file: String) async -> [String] {
         let (loaded, diagnostics) = Scenario.load(path: file)
+        if loaded == nil, diagnostics.contains(where: { $0.message.contains("unknown key 'version'") || $0.message.contains("unknown key 'id'") }) {
+            return ["\(file) looks like a runbook, not a scenario: scenario files are named *.test.yaml and hold "
+                    + "'runbook', 'steps' (outcomes per step id) and 'expect' (see docs/cli.md)"]
+        }
         guard let scenario = loaded else {
             return diagnostics.filter { $0.severity == .error }.map { "\($0.location): \($0.message) [\($0.ruleID)]" }
         }
@@ -179,7 +183,10 @@ struct TestCommand: AsyncParsableCommand {
         let outcome: RunOutcome
         do { outcome = try await DryRun.outcome(rb, params: scenario.params, scenario: scenario, reporters: verbose ? [reporter] : []) }
         catch { return [error.description] }
-        guard let expect = scenario.expect else { return outcome.status == .succeeded ? [] : ["run \(outcome.status.rawValue)"] }
+        guard let expect = scenario.expect else {
+            return outcome.status == .succeeded ? []
+                : ["run \(outcome.status.rawValue)" + ((outcome.firstFailure ?? outcome.pauseReason).map { " (\($0))" } ?? "")]
+        }
         var problems: [String] = []
         if let status = expect.status, status != outcome.status {
             problems.append("expected status \(status.rawValue), got \(outcome.status.rawValue)"

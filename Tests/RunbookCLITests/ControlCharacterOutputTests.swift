@@ -88,6 +88,11 @@ private func hasRawControl(_ text: String) -> Bool {
         let both = try await CLI.run(["docs", "--all", "disguised"], in: dir.path)
         #expect(both.status == 2)
         #expect(both.stderr.contains("give a runbook id or --all, not both"))
+        for args in [["docs", "--actions", "disguised"], ["docs", "--actions", "--all"]] {
+            let r = try await CLI.run(args, in: dir.path)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.stderr.contains("--actions prints the action reference alone"))
+        }
     }
 
     @Test func listEscapesTitles() async throws {

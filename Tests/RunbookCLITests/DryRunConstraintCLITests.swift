@@ -65,6 +65,7 @@ struct DryRunConstraintCLITests {
         #expect(plan.stdout.contains("(dry-run: nothing was changed)"), "\(plan.stdout)")
         let drill = try await CLI.run(["drill", dir.path], in: dir.path)
         #expect(drill.status == 1, "drill is the CI gate for this: \(drill.stdout)\(drill.stderr)")
+        #expect(drill.stdout.contains("step 'greet' failed: parameter 'argv' of 'exec': item 2 is null"), "the reason: \(drill.stdout)")
     }
 
     @Test("an argument that a param makes unusable fails the plan as it will fail the run")

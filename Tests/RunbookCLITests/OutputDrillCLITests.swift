@@ -257,6 +257,11 @@ struct DrillTestCLITests {
         #expect(misnamed.status == 2, "\(misnamed.stdout)\(misnamed.stderr)")
         #expect(misnamed.stderr.contains("tests: no scenario files (*.test.yaml, *.test.yml) found"), "\(misnamed.stderr)")
         #expect(misnamed.stdout.isEmpty)
+        // A runbook given where a scenario goes: said so, not six unknown keys.
+        try dir.write("book.yaml", cleanRunbook)
+        let book = try await CLI.run(["test", "book.yaml"], in: dir.path)
+        #expect(book.status == 1)
+        #expect(book.stdout.contains("book.yaml looks like a runbook, not a scenario"), "\(book.stdout)")
     }
 
     @Test("a scenario that cannot apply (an undeclared output, an answer for a step that asks nothing) fails with the reason; run --scenario refuses it")

@@ -165,6 +165,8 @@ public struct RunOutcome: Sendable {
     /// The step waiting for a confirmation (paused runs).
     public var pausedAt: String?
     public var pauseReason: String?
+    /// The error of the first step that failed (secrets masked), for one-line reports (drill, test).
+    public var firstFailure: String?
     public var durationMS: Int = 0
 }
 
@@ -376,6 +378,9 @@ public struct Executor: Sendable {
         let maskedError = error.map(masker.mask)
         state.setStep(id, ResumePoint.StepRecord(status: status, outputs: outputs, error: maskedError))
         record(status, id, state, rollback: step.isRollbackStep)
+        if status == .failed, state.outcome.firstFailure == nil {
+            state.outcome.firstFailure = "step '\(id)' failed: \(maskedError ?? "failed")"
+        }
         // By text: a NaN output is not equal to itself, but it was not masked.
         let masked = outputs.keys.filter { maskedOutputs[$0]?.jsonText() != outputs[$0]?.jsonText() }.sorted()
         emit(.stepFinished(step: id, status: status, outputs: maskedOutputs, error: maskedError,
