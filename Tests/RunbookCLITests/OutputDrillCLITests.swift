@@ -238,9 +238,18 @@ struct DrillTestCLITests {
               pool: {outputs: {usage: 0.97}}
             expect: {status: succeeded, executed: [down, after]}
             """)
+        // Usage from the connection counts when `usage` itself is not given.
+        try dir.write("tests/busy_counts.test.yaml", """
+            runbook: probe
+            steps:
+              down: {outputs: {status: 503}}
+              pool: {outputs: {connections: 95, max_connections: 100}}
+            expect: {status: succeeded, executed: [down, after]}
+            """)
         let r = try await CLI.run(["test", "tests", "--verbose"], in: dir.path)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        #expect(r.stdout.contains("3 passed, 0 failed"), "\(r.stdout)")
+        #expect(r.stdout.contains("4 passed, 0 failed"), "\(r.stdout)")
+        #expect(r.stdout.contains("connection usage 95%, above max_usage 90% (scenario outputs)"), "\(r.stdout)")
         #expect(r.stdout.contains("expected status 503, got 200 (scenario outputs)"), "\(r.stdout)")
         #expect(r.stdout.contains("took 2500 ms, over max_latency 2s (scenario outputs)"), "\(r.stdout)")
         #expect(r.stdout.contains("connection usage 97%, above max_usage 90% (scenario outputs)"), "\(r.stdout)")

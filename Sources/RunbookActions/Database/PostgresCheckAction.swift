@@ -352,8 +352,13 @@ public struct PostgresCheckAction: Action {
 
     /// A scenario's `usage` above `max_usage` fails as a measured one does.
     public func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String? {
-        guard let usage = outputs["usage"]?.numberValue, let maxUsage = arguments["max_usage"]?.numberValue,
-              usage > maxUsage else { return nil }
+        // `usage`, else what `connections` of `max_connections` make (as the action computes it).
+        var given = outputs["usage"]?.numberValue
+        if given == nil, let used = outputs["connections"]?.numberValue, let limit = outputs["max_connections"]?.numberValue,
+           limit > 0 {
+            given = used / limit
+        }
+        guard let usage = given, let maxUsage = arguments["max_usage"]?.numberValue, usage > maxUsage else { return nil }
         return "connection usage \(Self.percent(usage)), above max_usage \(Self.percent(maxUsage))"
     }
 

@@ -11,7 +11,8 @@ public enum HTTPActions {
             + "when `accept_timeout` is true, and the latency is under `max_latency`. Follows up to 5 redirects; its `headers` go along only to the same origin (scheme, host, port), "
             + "so an API key never reaches a host the runbook did not name",
         parameters: [
-            ParameterDescriptor("url", .url, required: true, "The URL to GET"),
+            ParameterDescriptor("url", .url, required: true,
+                                "The URL to GET; a `user:password@` in it is sent as Basic credentials (messages show `user:***@`)"),
             StandardParameters.expectStatus(),
             ParameterDescriptor("accept_timeout", .bool, default: .bool(false),
                                 "Pass when the request times out (to verify that something is down)"),
@@ -64,7 +65,8 @@ public enum HTTPActions {
         parameters: [
             ParameterDescriptor("method", .enumeration(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]),
                                 default: .string("GET"), "HTTP method"),
-            ParameterDescriptor("url", .url, required: true, "The request URL"),
+            ParameterDescriptor("url", .url, required: true,
+                                "The request URL; a `user:password@` in it is sent as Basic credentials (messages show `user:***@`)"),
             StandardParameters.headers,
             ParameterDescriptor("json", .map(.any),
                                 "Request body sent as JSON with Content-Type application/json (not with `body`)"),

@@ -176,6 +176,17 @@ public struct AsyncHTTPTransport: HTTPTransport {
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
 
+    /// The URL without its `user:password@` part, and that part as a Basic `Authorization`
+    /// value (percent-decoded, as RFC 3986 writes them); the URL as is when it has none.
+    static func splittingCredentials(_ text: String) -> (url: String, authorization: String?) {
+        guard var parts = URLComponents(string: text), let user = parts.user else { return (text, nil) }
+        let credentials = user + ":" + (parts.password ?? "")
+        parts.user = nil
+        parts.password = nil
+        guard let url = parts.string else { return (text, nil) }
+        return (url, "Basic " + Data(credentials.utf8).base64EncodedString())
+    }
+
     /// Whether a request follows redirects: only reads (GET, HEAD) do. A 301/302/303 would turn a
     /// POST into a GET without its body and report the GET's success, so for a change the 3xx is
     /// the answer.
@@ -216,9 +227,15 @@ public struct AsyncHTTPTransport: HTTPTransport {
                 throw HTTPTransportError.failed("the value of header '\(field.name)' holds a line break or a NUL")
             }
         }
-        var outgoing = HTTPClientRequest(url: request.url)
+        // `http://user:password@host/`: sent as Basic credentials, as curl does (the client would
+        // drop them), unless the runbook gives its own Authorization header.
+        let (url, basic) = Self.splittingCredentials(request.url)
+        var outgoing = HTTPClientRequest(url: url)
         outgoing.method = HTTPMethod(rawValue: request.method)
         for field in request.headers { outgoing.headers.add(name: field.name, value: field.value) }
+        if let basic, !outgoing.headers.contains(name: "authorization") {
+            outgoing.headers.add(name: "Authorization", value: basic)
+        }
         if let body = request.body { outgoing.body = .bytes(ByteBuffer(bytes: body)) }
         if let tls = request.tls {
             do { outgoing.tlsConfiguration = try tls.makeConfiguration() } catch {

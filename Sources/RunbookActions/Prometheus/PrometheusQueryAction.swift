@@ -93,9 +93,14 @@ public struct PrometheusQueryAction: Action {
     /// `series`) fails as a real one does.
     public func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String? {
         guard arguments["require_value"] == .bool(true) else { return nil }
-        if outputs["empty"] == .bool(true) { return "the query returned no series (require_value)" }
-        if case .list(let series)? = outputs["series"], series.count > 1 {
-            return "the query returned \(series.count) series; require_value needs one"
+        if case .list(let series)? = outputs["series"] {
+            if series.isEmpty { return "the query returned no series (require_value)" }
+            if series.count > 1 { return "the query returned \(series.count) series; require_value needs one" }
+            return nil
+        }
+        // No `series` given: `empty: true`, or a `value` of null, is an answer without a value.
+        if outputs["empty"] == .bool(true) || outputs["value"] == .null {
+            return "the query returned no series (require_value)"
         }
         return nil
     }

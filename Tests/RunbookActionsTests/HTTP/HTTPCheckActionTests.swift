@@ -168,6 +168,22 @@ struct HTTPCheckActionTests {
         }
     }
 
+    @Test("user:password in the URL is sent as Basic credentials, never shown in a message")
+    func urlCredentialsAreSentAsBasicAuth() async throws {
+        try await withTestHTTPServer { server in
+            server.route("/admin", .text("ok"))
+            let url = server.url("/admin").replacingOccurrences(of: "http://", with: "http://ops:p%40ss@")
+            let result = try await ActionHarness.run(action, ["url": .string(url)])
+            #expect(result.succeeded, "\(result.failureMessage ?? "")")
+            let expected = "Basic " + Data("ops:p@ss".utf8).base64EncodedString()
+            #expect(server.requests(path: "/admin").first?.header("authorization") == expected)
+            server.route("/down", .init(status: 503))
+            let down = try await ActionHarness.run(action, ["url": .string(url.replacingOccurrences(of: "/admin", with: "/down"))])
+            #expect(down.failureMessage?.contains("ops:***@") == true, "\(down.failureMessage ?? "")")
+            #expect(down.failureMessage?.contains("p%40ss") == false)
+        }
+    }
+
     @Test("a redirect to another origin does not take the runbook's headers along (an API key, a token)")
     func crossOriginRedirectDropsHeaders() async throws {
         try await withTestHTTPServer { elsewhere in

@@ -218,3 +218,19 @@ struct PrometheusQueryActionTests {
         }
     }
 }
+
+/// A scenario's outputs for `prometheus.query` are judged as a real answer is.
+@Suite("prometheus.query judges simulated outputs")
+struct PrometheusJudgeTests {
+    @Test func requireValueNeedsOneSeries() {
+        let action = PrometheusQueryAction()
+        let required: [String: Value] = ["require_value": .bool(true)]
+        #expect(action.judge(simulated: ["series": .list([])], arguments: required) == "the query returned no series (require_value)")
+        #expect(action.judge(simulated: ["value": .null], arguments: required) == "the query returned no series (require_value)")
+        #expect(action.judge(simulated: ["empty": .bool(true)], arguments: required) != nil)
+        let two = Value.list([.map(["value": .double(1)]), .map(["value": .double(2)])])
+        #expect(action.judge(simulated: ["series": two], arguments: required) == "the query returned 2 series; require_value needs one")
+        #expect(action.judge(simulated: ["value": .double(3.1)], arguments: required) == nil)
+        #expect(action.judge(simulated: ["series": .list([])], arguments: [:]) == nil, "without require_value an empty answer passes")
+    }
+}
