@@ -97,7 +97,10 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
         add("skipped", outcome.skipped)
         add("failed", outcome.failed)
         add("rolled back", outcome.rolledBack)
-        add("rollback failed", outcome.rollbackFailed)
+        // Failed rollback steps that may fail (`on_failure: continue`) do not fail the rollback:
+        // said so, not "rollback failed", which is the exit-4 status.
+        add(outcome.status == .rollbackFailed ? "rollback failed" : "rollback steps failed (on_failure: continue)",
+            outcome.rollbackFailed)
         if outcome.status == .paused, let step = outcome.pausedAt {
             lines.append("  waiting at '\(step)': runbook resume \(outcome.runID) --approve \(step)   (or --decline \(step))")
         }

@@ -115,6 +115,9 @@ struct EngineRollbackTests {
         #expect(outcome.status.exitCode == 1)
         #expect(outcome.rolledBack == ["undo_a"])
         #expect(reporter.finished("tell")?.error == "chat is down")
+        let summary = TextRunReporter(color: false) { _ in }.summary(outcome)
+        #expect(summary.contains("rollback steps failed (on_failure: continue): tell"), "\(summary)")
+        #expect(!summary.contains("rollback failed:"))
     }
 
     @Test("the confirm action's outputs say who answered and when, approved or declined")
