@@ -69,7 +69,7 @@ struct ExecutionOptions: ParsableArguments {
 /// Runs an executor with signal handling, reporters, lock and summary; returns the exit code.
 enum RunDriver {
     static func execute(runbook: Runbook, source: [UInt8]?, runID: String?, resume: ResumePoint?, options: RunOptions,
-                        execution: ExecutionOptions) async throws -> Int32 {
+                        execution: ExecutionOptions, scenarioSource: [UInt8]? = nil) async throws -> Int32 {
         let stateDir = execution.stateDirectory
         do { try stateDir.prepare() } catch {
             printError("error: \(error)")
@@ -93,6 +93,7 @@ enum RunDriver {
                 // No fsync here: the journal's first fsync covers it (off the start-up path).
                 try writeNew(copy, source)
             }
+            if let scenarioSource { try writeNew(stateDir.scenarioCopyPath(id), scenarioSource) }
             journal = try Journal(path: stateDir.journalPath(id), durability: execution.journalSync,
                                   companions: source == nil ? [] : [copy],
                                   onFailure: { printError("warning: \($0). The run goes on; 'runbook resume' cannot see what it does from here.") })
@@ -222,8 +223,9 @@ struct RunCommand: AsyncParsableCommand {
                                  secrets: secrets, interactive: execution.interactive)
         // The bytes lint read (not a second read, which could see a file changed in between).
         let source = linted.source?.contents
+        let scenarioSource = scenario.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) }
         let code = try await RunDriver.execute(runbook: rb, source: source, runID: nil, resume: nil, options: options,
-                                               execution: execution)
+                                               execution: execution, scenarioSource: dryRun ? scenarioSource : nil)
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -273,11 +275,25 @@ struct ResumeCommand: AsyncParsableCommand {
         }
         try execution.checkStepIDs(in: rb)
         let secrets = try execution.loadSecrets()
+        // A dry run that followed a scenario follows it on: its saved copy, as the runbook's.
+        var scenario: Scenario?
+        if point.dryRun, FileManager.default.fileExists(atPath: stateDir.scenarioCopyPath(runID)) {
+            let (loaded, diagnostics) = Scenario.load(path: stateDir.scenarioCopyPath(runID))
+            guard let loaded else {
+                output(DiagnosticRenderer(format: .text).render([LintedFile(path: stateDir.scenarioCopyPath(runID), runbook: nil,
+                                                                            diagnostics: diagnostics, source: nil)]))
+                throw ExitCode(Exit.usage)
+            }
+            scenario = loaded
+        }
         var confirmer = ConfirmationPolicy(approveAll: execution.yes, approved: Set(execution.approve),
-                                           declined: Set(execution.decline), interactive: execution.interactive)
+                                           declined: Set(execution.decline),
+                                           scenarioAnswers: scenario?.steps.compactMapValues(\.confirm) ?? [:],
+                                           interactive: execution.interactive)
         confirmer.questionShown = execution.questionsOnScreen
-        let options = RunOptions(dryRun: point.dryRun, params: point.params, confirmer: confirmer, secrets: secrets,
-                                 interactive: execution.interactive)
+        confirmer.scenarioPauses = scenario?.pausedSteps ?? []
+        let options = RunOptions(dryRun: point.dryRun, params: point.params, scenario: scenario, confirmer: confirmer,
+                                 secrets: secrets, interactive: execution.interactive)
         let code = try await RunDriver.execute(runbook: rb, source: nil, runID: runID, resume: point, options: options,
                                                execution: execution)
         if code != 0 { throw ExitCode(code) }

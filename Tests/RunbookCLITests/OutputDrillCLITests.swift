@@ -255,6 +255,45 @@ struct DrillTestCLITests {
         #expect(r.stdout.contains("connection usage 97%, above max_usage 90% (scenario outputs)"), "\(r.stdout)")
     }
 
+    @Test("a paused dry run that followed a scenario follows it on resume")
+    func resumedDryRunKeepsItsScenario() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("gated.yaml", """
+            version: 1
+            id: gated
+            title: A gated change
+            severity: sev4
+            automation: semi_automatic
+            steps:
+              - id: change
+                action: feature_flag.set
+                with: {name: f, value: true}
+                confirm: "Flip f?"
+              - id: verify
+                action: http.check
+                with: {url: "http://127.0.0.1:9/health"}
+            rollback:
+              - id: unflip
+                action: feature_flag.restore
+                with: {name: f}
+                undoes: [change]
+            """)
+        try dir.write("gated_fails.test.yaml", """
+            runbook: gated.yaml
+            steps:
+              change: {confirm: pause}
+              verify: {outputs: {status: 500}}
+            """)
+        let state = ["--state-dir", dir.path + "/st"]
+        let first = try await CLI.run(["run", "gated.yaml", "--dry-run", "--scenario", "gated_fails.test.yaml"] + state, in: dir.path)
+        #expect(first.status == 3, "\(first.stdout)\(first.stderr)")
+        let runID = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/st/runs").first)
+        let resumed = try await CLI.run(["resume", runID, "--approve", "change"] + state, in: dir.path)
+        #expect(resumed.status == 1, "the scenario's failing check, then the rollback: \(resumed.stdout)\(resumed.stderr)")
+        #expect(resumed.stdout.contains("expected status 200–299, got 500 (scenario outputs)"), "\(resumed.stdout)")
+        #expect(resumed.stdout.contains("rolled back: unflip"), "\(resumed.stdout)")
+    }
+
     @Test("runbook test with nothing to run is exit 2, not a green gate")
     func noScenariosIsAnError() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }

@@ -16,6 +16,8 @@ public struct StateDirectory: Sendable {
     public func runPath(_ runID: String) -> String { runsPath + "/" + runID }
     public func journalPath(_ runID: String) -> String { runPath(runID) + "/journal.jsonl" }
     public func runbookCopyPath(_ runID: String) -> String { runPath(runID) + "/runbook.yaml" }
+    /// The scenario a dry run followed (`run --dry-run --scenario`), so its resume follows it too.
+    public func scenarioCopyPath(_ runID: String) -> String { runPath(runID) + "/scenario.test.yaml" }
 
     /// Creates the directories (owner-only: journals describe incidents).
     public func prepare() throws {
