@@ -166,25 +166,32 @@ struct DrillTestCLITests {
         #expect(twice.stdout.contains("1 passed, 1 failed"), "\(twice.stdout)")
     }
 
+    /// A gated change, a check after it, and the change's undo.
+    static let gatedRunbook = """
+        version: 1
+        id: gated
+        title: A gated change
+        severity: sev4
+        automation: semi_automatic
+        steps:
+          - id: change
+            action: feature_flag.set
+            with: {name: f, value: true}
+            confirm: "Flip f?"
+          - id: after
+            action: http.check
+            with: {url: "http://127.0.0.1:9/health"}
+        rollback:
+          - id: unflip
+            action: feature_flag.restore
+            with: {name: f}
+            undoes: [change]
+        """
+
     @Test("confirm: pause leaves a question unanswered, so the run pauses; a runbook id is found beside the scenario")
     func scenarioPausesAndFindsItsRunbook() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
-        try dir.write("book/gated.yaml", """
-            version: 1
-            id: gated
-            title: A gated change
-            severity: sev4
-            automation: semi_automatic
-            steps:
-              - id: change
-                action: feature_flag.set
-                with: {name: f, value: true}
-                confirm: "Flip f?"
-                rollback: none
-              - id: after
-                action: log
-                with: {message: done}
-            """)
+        try dir.write("book/gated.yaml", Self.gatedRunbook)
         try dir.write("book/tests/gated_paused.test.yaml", """
             runbook: gated
             steps:
@@ -258,31 +265,12 @@ struct DrillTestCLITests {
     @Test("a paused dry run that followed a scenario follows it on resume")
     func resumedDryRunKeepsItsScenario() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
-        try dir.write("gated.yaml", """
-            version: 1
-            id: gated
-            title: A gated change
-            severity: sev4
-            automation: semi_automatic
-            steps:
-              - id: change
-                action: feature_flag.set
-                with: {name: f, value: true}
-                confirm: "Flip f?"
-              - id: verify
-                action: http.check
-                with: {url: "http://127.0.0.1:9/health"}
-            rollback:
-              - id: unflip
-                action: feature_flag.restore
-                with: {name: f}
-                undoes: [change]
-            """)
+        try dir.write("gated.yaml", Self.gatedRunbook)
         try dir.write("gated_fails.test.yaml", """
             runbook: gated.yaml
             steps:
               change: {confirm: pause}
-              verify: {outputs: {status: 500}}
+              after: {outputs: {status: 500}}
             """)
         let state = ["--state-dir", dir.path + "/st"]
         let first = try await CLI.run(["run", "gated.yaml", "--dry-run", "--scenario", "gated_fails.test.yaml"] + state, in: dir.path)
