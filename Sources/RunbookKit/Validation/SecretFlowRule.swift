@@ -15,8 +15,12 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
             for expression in t.template.expressions where Self.showsSecret(expression.root) {
                 for path in expression.references where path.first == "secrets" {
                     let name = path.count > 1 ? "secrets.\(path[1])" : "secrets"
+                    // At the expression that reads it (past the blanks after `${{`), as every
+                    // expression finding is.
+                    let scalars = t.template.source.unicodeScalars
+                    let blanks = scalars.dropFirst(expression.offset).prefix { $0 == " " || $0 == "\t" || $0 == "\n" }.count
                     out.append(.error("secret-in-message", "secret '\(name)' flows into \(what()); secrets must never appear in messages",
-                                      at: t.location))
+                                      at: t.location(ofOffset: expression.offset + blanks)))
                 }
             }
         }
