@@ -102,6 +102,7 @@ public enum BuiltinRules {
         TimeoutBudgetRule(),
         StepTimeoutRule(),
         FileNameRule(),
+        ParamCredentialRule(),
     ]
 
     /// Rule ids produced by the YAML front end, lowering and the directory-wide checks.
