@@ -197,22 +197,21 @@ struct ParameterConstraintTests {
 /// `Scenario.problems(for:catalog:)`: what a scenario cannot do to a runbook is said, not dropped.
 @Suite("Scenario mismatches")
 struct ScenarioMismatchTests {
+    /// Runbook `s` (sev4, automatic) with these `steps:` lines.
+    static func runbook(steps: String) throws -> Runbook {
+        let yaml = "version: 1\nid: s\ntitle: T\nseverity: sev4\nautomation: automatic\nsteps:\n" + steps
+        return try #require(Linter(catalog: BuiltinActions.catalog).lint(bytes: Array(yaml.utf8), file: "s.yaml").runbook)
+    }
+
     @Test func failOnAStepADryRunRunsAsWritten() throws {
-        let yaml = """
-            version: 1
-            id: s
-            title: T
-            severity: sev4
-            automation: automatic
-            steps:
+        let rb = try Self.runbook(steps: """
               - id: note
                 action: log
                 with: {message: hi}
               - id: check
                 action: assert
                 with: {that: "${{ true }}"}
-            """
-        let rb = try #require(Linter(catalog: BuiltinActions.catalog).lint(bytes: Array(yaml.utf8), file: "s.yaml").runbook)
+            """)
         let scenario = Scenario(steps: ["note": .init(failure: "boom"), "check": .init(outputs: ["passed": .bool(false)]),
                                         "nope": .init()])
         let problems = scenario.problems(for: rb, catalog: BuiltinActions.catalog)
@@ -224,18 +223,11 @@ struct ScenarioMismatchTests {
 
     @Test("an output of another type than the action declares is a problem; null and int-for-number are not")
     func outputOfTheWrongType() throws {
-        let yaml = """
-            version: 1
-            id: s
-            title: T
-            severity: sev4
-            automation: automatic
-            steps:
+        let rb = try Self.runbook(steps: """
               - id: probe
                 action: http.check
                 with: {url: "http://127.0.0.1:9/health"}
-            """
-        let rb = try #require(Linter(catalog: BuiltinActions.catalog).lint(bytes: Array(yaml.utf8), file: "s.yaml").runbook)
+            """)
         let wrong = Scenario(steps: ["probe": .init(outputs: ["status": .string("200"), "timed_out": .string("no")])])
         #expect(wrong.problems(for: rb, catalog: BuiltinActions.catalog) == [
             "step 'probe' ('http.check') output 'status' must be an integer, found '200'",

@@ -3,7 +3,8 @@ import Foundation
 import RunbookKit
 import Testing
 
-private let logRunbook = """
+/// Two `log` steps: the smallest runbook that leaves a journal (history and state-directory tests).
+let logRunbook = """
 version: 1
 id: logger
 title: Logger

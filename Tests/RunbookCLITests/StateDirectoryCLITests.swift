@@ -7,19 +7,7 @@ struct StateDirectoryCLITests {
     @Test("run says why in the OS's words and exits 2")
     func uncreatableStateDirectory() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }
-        try dir.write("logger.yaml", """
-        version: 1
-        id: logger
-        title: Logger
-        owner: team
-        severity: sev3
-        automation: automatic
-        steps:
-          - id: one
-            action: log
-            with: {message: "one"}
-
-        """)
+        try dir.write("logger.yaml", logRunbook)
         try dir.write("a-file", "")
         let r = try await CLI.run(["run", "logger.yaml", "--state-dir", dir.path + "/a-file/state"], in: dir.path)
         #expect(r.status == 2)
