@@ -57,8 +57,6 @@ struct DocsCommand: AsyncParsableCommand {
     /// them: an escape sequence in a title must not clear the terminal or hide text. Line
     /// breaks and tabs (code blocks) stay as written.
     static func shown(_ markdown: String) -> String {
-        markdown.split(separator: "\t", omittingEmptySubsequences: false)
-            .map { TerminalText.escaped(String($0), keepingNewlines: true) }
-            .joined(separator: "\t")
+        TerminalText.escaped(markdown, keepingNewlines: true, keepingTabs: true)
     }
 }

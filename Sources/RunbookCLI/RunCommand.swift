@@ -223,9 +223,8 @@ struct RunCommand: AsyncParsableCommand {
                                  secrets: secrets, interactive: execution.interactive)
         // The bytes lint read (not a second read, which could see a file changed in between).
         let source = linted.source?.contents
-        let scenarioSource = scenario.flatMap { FileManager.default.contents(atPath: $0) }.map { [UInt8]($0) }
         let code = try await RunDriver.execute(runbook: rb, source: source, runID: nil, resume: nil, options: options,
-                                               execution: execution, scenarioSource: dryRun ? scenarioSource : nil)
+                                               execution: execution, scenarioSource: dryRun ? loadedScenario?.source : nil)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -6,12 +6,16 @@
 /// (U+202A–U+202E, U+2066–U+2069).
 public enum TerminalText {
     /// `text` with every control character escaped; with `keepingNewlines`, `\n` stays a line
-    /// break (for multi-line messages the caller indents).
-    public static func escaped(_ text: String, keepingNewlines: Bool = false) -> String {
-        guard text.unicodeScalars.contains(where: { needsEscape($0, keepingNewlines) }) else { return text }
+    /// break (for multi-line messages the caller indents); with `keepingTabs`, a tab stays one
+    /// (Markdown code blocks).
+    public static func escaped(_ text: String, keepingNewlines: Bool = false, keepingTabs: Bool = false) -> String {
+        func needsEscape(_ scalar: Unicode.Scalar) -> Bool {
+            !(keepingTabs && scalar == "\t") && Self.needsEscape(scalar, keepingNewlines)
+        }
+        guard text.unicodeScalars.contains(where: needsEscape) else { return text }
         var out = ""
         for scalar in text.unicodeScalars {
-            if needsEscape(scalar, keepingNewlines) {
+            if needsEscape(scalar) {
                 out += DiagnosticRenderer.escape(scalar) ?? "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
             } else {
                 out.unicodeScalars.append(scalar)

@@ -44,6 +44,9 @@ public struct Scenario: Sendable {
     }
 
     public var file: String
+    /// The bytes the scenario was read from (`load`): what a dry run keeps a copy of for its
+    /// resume, without reading the file a second time.
+    public var source: [UInt8] = []
     public var runbook: String?
     public var params: [String: String]
     public var steps: [String: StepOutcome]
@@ -119,7 +122,12 @@ public struct Scenario: Sendable {
 
     /// Reads a scenario file; problems come back as located diagnostics.
     public static func load(path: String) -> (Scenario?, [Diagnostic]) {
-        let parsed = YAMLParser.parse(fileAt: path)
+        let bytes: [UInt8]
+        switch YAMLParser.readFile(path, limits: .default) {
+        case .success(let read): bytes = read
+        case .failure(let failure): return (nil, [failure.diagnostic])
+        }
+        let parsed = YAMLParser.parse(bytes: bytes, file: path)
         guard let root = parsed.root, !parsed.diagnostics.contains(where: { $0.severity == .error }) else {
             return (nil, parsed.diagnostics)
         }
@@ -128,6 +136,7 @@ public struct Scenario: Sendable {
             return (nil, r.bag.diagnostics)
         }
         var scenario = Scenario(file: path)
+        scenario.source = bytes
         scenario.runbook = map["runbook"].flatMap { r.string($0, what: "'runbook'")?.value }
         if let p = map["params"], let pairs = p.mapping {
             for pair in pairs {

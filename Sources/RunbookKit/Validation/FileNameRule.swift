@@ -17,34 +17,3 @@ public struct FileNameRule: LintRule {
                          at: runbook.id.location)]
     }
 }
-
-/// A param default that holds a credential (`http://user:password@host`, `?token=...`): params
-/// are shown in the run's header, its journal, `show` and `docs`, so the credential would be too.
-/// Reported as `secret-literal` (described by `ActionArgumentsRule`).
-public struct ParamCredentialRule: LintRule {
-    public init() {}
-    public var descriptions: [RuleDescription] { [] }
-
-    public func check(_ context: LintContext) -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        for param in context.runbook.params {
-            guard let value = param.defaultValue, case .string(let text) = value.value else { continue }
-            let what: String
-            if ActionArgumentsRule.hasPassword(text) && text.contains("://") {
-                what = "a URL password"
-            } else if let query = text.split(separator: "?", maxSplits: 1).dropFirst().first,
-                      query.split(separator: "&").contains(where: { pair in
-                          let key = pair.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
-                          return SecretMasker.isCredentialHeader(key)
-                      }) {
-                what = "a token in its query"
-            } else {
-                continue
-            }
-            out.append(.warning("secret-literal", "the default of param '\(param.name.value)' holds \(what); params are shown in "
-                                + "the run's header, its journal, 'show' and 'docs': pass it as '${{ secrets.NAME }}'",
-                                at: value.location))
-        }
-        return out
-    }
-}

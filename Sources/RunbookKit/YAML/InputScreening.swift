@@ -147,18 +147,14 @@ enum InputScreening {
         result.endOfInput = SourceLocation(file: file, line: line, column: column, offset: count)
     }
 
-    /// `U+2028 (line separator)` when one of NEL, LS or PS starts at `i`.
+    /// `U+2028 (line separator)` when one of NEL, LS or PS starts at `i`: the line breaks of
+    /// `LineBreaks` that are not ASCII.
     @inline(__always)
     private static func unicodeLineBreak(_ bytes: UnsafeBufferPointer<UInt8>, at i: Int) -> String? {
-        switch bytes[i] {
-        case 0xC2 where i + 1 < bytes.count && bytes[i + 1] == 0x85:
-            return "U+0085 (next line)"
-        case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && bytes[i + 2] == 0xA8:
-            return "U+2028 (line separator)"
-        case 0xE2 where i + 2 < bytes.count && bytes[i + 1] == 0x80 && bytes[i + 2] == 0xA9:
-            return "U+2029 (paragraph separator)"
-        default:
-            return nil
+        switch LineBreaks.length(in: bytes, at: i) {
+        case 2 where bytes[i] == 0xC2: return "U+0085 (next line)"
+        case 3: return bytes[i + 2] == 0xA8 ? "U+2028 (line separator)" : "U+2029 (paragraph separator)"
+        default: return nil
         }
     }
 
