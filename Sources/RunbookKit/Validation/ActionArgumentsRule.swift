@@ -121,14 +121,30 @@ extension ActionArgumentsRule {
         return t.location
     }
 
-    /// `scheme://user:password@host` or `password=...` (a libpq keyword DSN).
+    /// `scheme://user:password@host` or `password=...` (a libpq keyword DSN). Read on the bytes:
+    /// lint asks it of every param default and secret parameter.
     static func hasPassword(_ text: String) -> Bool {
-        if text.range(of: "password=", options: .caseInsensitive) != nil { return true }
-        guard let scheme = text.range(of: "://") else { return false }
-        let rest = text[scheme.upperBound...]
-        guard let at = rest.firstIndex(of: "@") else { return false }
-        let userinfo = rest[..<at]
-        return userinfo.contains(":") && !userinfo.contains("/")
+        var text = text
+        return text.withUTF8 { bytes in
+            // `password=` in any case: each `=` whose eight bytes before spell it.
+            var from = 0
+            while let equals = ByteSearch.firstOffset(of: "=", in: bytes, from: from) {
+                if equals >= 8, zip(bytes[(equals - 8)..<equals], "password".utf8).allSatisfy({ $0 | 0x20 == $1 }) { return true }
+                from = equals + 1
+            }
+            // The user part of `scheme://user:password@host`: a `:` before the first `@`, no `/`.
+            guard let scheme = ByteSearch.firstOffset(of: "://", in: bytes) else { return false }
+            var sawColon = false
+            for byte in bytes[(scheme + 3)...] {
+                switch byte {
+                case UInt8(ascii: "@"): return sawColon
+                case UInt8(ascii: "/"): return false
+                case UInt8(ascii: ":"): sawColon = true
+                default: continue
+                }
+            }
+            return false
+        }
     }
 }
 

@@ -96,7 +96,7 @@ public struct ParamCredentialRule: LintRule {
             let what: String
             if ActionArgumentsRule.hasPassword(text) && text.contains("://") {
                 what = "a URL password"
-            } else if let query = text.split(separator: "?", maxSplits: 1).dropFirst().first,
+            } else if text.utf8.contains(UInt8(ascii: "?")), let query = text.split(separator: "?", maxSplits: 1).dropFirst().first,
                       query.split(separator: "&").contains(where: { pair in
                           let key = pair.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
                           return SecretMasker.isCredentialHeader(key)

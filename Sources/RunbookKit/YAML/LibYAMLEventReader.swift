@@ -58,6 +58,10 @@ final class LibYAMLEventReader {
     /// other; marks arrive nearly in order, so the walk is linear overall.
     private var cursorChar = 0
     private var cursorByte = 0
+    /// Bytes `asciiRun` are all ASCII and hold the cursor: a mark inside moves the cursor by
+    /// arithmetic, with no walk. The upper bound is -1 until measured (see `byteOffset`).
+    private var asciiRunStart = 0
+    private var asciiRunEnd = -1
 
     /// `endOfInput`, when given, is the position just past the last byte (see `endOfInput`).
     init(bytes: ArraySlice<UInt8>, byteBase: Int, file: String, limits: YAMLLimits,
@@ -200,6 +204,13 @@ final class LibYAMLEventReader {
     /// Moves the cursor to character `target` and returns its byte offset in `input`.
     private func byteOffset(ofCharacter target: Int) -> Int {
         if target == cursorChar { return cursorByte }
+        if asciiRunEnd < 0 { asciiRunEnd = nextNonASCII(from: cursorByte) }
+        let jump = cursorByte + (target - cursorChar)
+        if jump >= asciiRunStart, jump <= asciiRunEnd {
+            cursorByte = jump
+            cursorChar = target
+            return jump
+        }
         // Walked on locals over the raw bytes: this runs for two marks of every event.
         var byte = cursorByte
         var char = cursorChar
@@ -228,7 +239,24 @@ final class LibYAMLEventReader {
         }
         cursorByte = byte
         cursorChar = char
+        asciiRunStart = byte
+        asciiRunEnd = -1
         return byte
+    }
+
+    /// The offset of the first byte at or after `start` that is not ASCII, or the input's end.
+    private func nextNonASCII(from start: Int) -> Int {
+        let count = inputCount
+        return input.withUnsafeBufferPointer { bytes in
+            guard let base = bytes.baseAddress else { return count }
+            let raw = UnsafeRawPointer(base)
+            var byte = start
+            while count - byte >= 8, raw.loadUnaligned(fromByteOffset: byte, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                byte += 8
+            }
+            while byte < count, bytes[byte] & 0x80 == 0 { byte += 1 }
+            return byte
+        }
     }
 
     /// Line and column of a byte offset (only for reader errors, which are rare: a walk
