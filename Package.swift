@@ -53,7 +53,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "runbook", dependencies: ["RunbookCLI"], swiftSettings: strict),
+        // mimalloc (Debian's libmimalloc-dev) replaces glibc's malloc in the binary: lint builds and
+        // frees many small values, some on another thread than the one that made them (BENCHMARKS.md).
+        .executableTarget(name: "runbook", dependencies: ["RunbookCLI"], swiftSettings: strict,
+                          linkerSettings: [.linkedLibrary("mimalloc", .when(platforms: [.linux]))]),
         .testTarget(name: "RunbookKitTests", dependencies: ["RunbookKit", "RunbookActions"],
                     exclude: ["Fixtures"], swiftSettings: strict),
         // A real loopback HTTP server and other helpers that several test targets share.

@@ -18,6 +18,7 @@ apt_need=()
 command -v hyperfine >/dev/null || apt_need+=(hyperfine)
 [ -x /usr/bin/time ] || apt_need+=(time)
 pkg-config --exists yaml-0.1 2>/dev/null || apt_need+=(libyaml-dev)
+dpkg -s libmimalloc-dev >/dev/null 2>&1 || apt_need+=(libmimalloc-dev)
 command -v cc >/dev/null || apt_need+=(gcc)
 if [ "${#apt_need[@]}" -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -24,7 +24,7 @@ sources=("${sources[@]/#/$root/}")
 # Compiled from inside $out: swiftc leaves module files in the working directory.
 (cd "$out" && swiftc -O -wmo -g ${STAGES_SWIFTFLAGS:-} -suppress-warnings -parse-as-library -swift-version 6 \
     -enable-upcoming-feature ExistentialAny -module-name RunbookKit -I "$root/Sources/CYAML" \
-    $(pkg-config --cflags yaml-0.1) "${sources[@]}" $(pkg-config --libs yaml-0.1) -o stages)
+    $(pkg-config --cflags yaml-0.1) "${sources[@]}" $(pkg-config --libs yaml-0.1) -lmimalloc -o stages)
 if [ "$#" -eq 0 ]; then
     set -- bench/out/corpus "$(ls bench/out/big/*.yaml)"
 fi

@@ -43,8 +43,8 @@ if ! command -v cc >/dev/null; then
     as_root apt-get update -qq && as_root apt-get install -y -qq gcc libc6-dev >/dev/null
 fi
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    if ! pkg-config --exists yaml-0.1 2>/dev/null; then
-        as_root apt-get update -qq && as_root apt-get install -y -qq libyaml-dev pkg-config >/dev/null
+    if ! pkg-config --exists yaml-0.1 2>/dev/null || ! dpkg -s libmimalloc-dev >/dev/null 2>&1; then
+        as_root apt-get update -qq && as_root apt-get install -y -qq libyaml-dev libmimalloc-dev pkg-config >/dev/null
     fi
     # The build we ship (README "Install"): the Swift runtime and Foundation linked in, which
     # saves a few ms of dynamic linking at every start.
