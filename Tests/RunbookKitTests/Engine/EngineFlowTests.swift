@@ -96,6 +96,34 @@ struct EngineFlowTests {
         #expect(reporter.output.contains("skipped: when ${{ params.enabled }} is false"))
     }
 
+    @Test("when: no (a YAML 1.2 string, which lint only warns about) fails the step without running it, in a dry run too")
+    func yaml11BoolConditionFailsTheStep() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        for (key, text) in [("when", "no"), ("when", "Off"), ("until", "y")] {
+            let rb = try EngineHarness.runbook("""
+            steps:
+              - id: wipe
+                action: test.count
+                with: {key: wipe}
+                \(key): \(text)
+                rollback: none
+              - id: after
+                action: test.echo
+                with: {text: x}
+            """)
+            for dryRun in [false, true] {
+                let reporter = RecordingReporter()
+                let outcome = try await h.run(rb, options: engineOptions(dryRun: dryRun), reporter: reporter)
+                #expect(outcome.status == .failed, "\(key): \(text), dry run \(dryRun)")
+                #expect(await h.probe.count("wipe") == 0)
+                let failed = try #require(reporter.finished("wipe"))
+                #expect(failed.status == .failed)
+                #expect(failed.error?.contains("'\(key): \(text)' is not a condition") == true)
+                #expect(failed.error?.contains("write \(key): true or \(key): false") == true)
+            }
+        }
+    }
+
     @Test("outputs flow into later steps; a lone ${{ }} keeps int, bool and list; interpolation gives text")
     func outputsFlowTyped() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
