@@ -69,8 +69,8 @@ struct NodeReader {
     mutating func text(_ node: YAMLNode, what: String) -> Located<String>? {
         guard let s = string(node, what: what) else { return nil }
         if Template.containsExpressionOpener(s.value) {
-            warning("expression-not-evaluated", "\(what) is shown as written: its ${{ }} is not evaluated (expressions work in "
-                    + "'with', 'when', 'until', confirmations, step names and trigger probes)", node)
+            warning("expression-not-evaluated", "\(what) is used as written: its ${{ }} is not evaluated (expressions work in "
+                    + "'with', 'when', 'until', confirmations, step names and the url and query of trigger probes)", node)
         }
         return s
     }
@@ -115,6 +115,12 @@ struct NodeReader {
     }
 
     static let boolLike: Set<String> = ["yes", "no", "on", "off", "y", "n"]
+
+    /// The text of a plain `yes`/`no`/`on`/`off`/`y`/`n` (any case), else nil.
+    static func yaml11Bool(_ node: YAMLNode) -> String? {
+        guard let s = node.scalar, case .string(let text) = YAMLNode.resolvePlain(s), boolLike.contains(text.lowercased()) else { return nil }
+        return text
+    }
 
     mutating func duration(_ node: YAMLNode, what: String) -> Located<RunbookDuration>? {
         guard let s = node.scalar else {
@@ -162,6 +168,12 @@ struct NodeReader {
     mutating func stringList(_ node: YAMLNode, what: String) -> [Located<String>] {
         guard let items = list(node, what: what) else { return [] }
         return items.compactMap { string($0, what: "each item of \(what)") }
+    }
+
+    /// A list of texts used as written (`components`, `prevention`): see `text`.
+    mutating func textList(_ node: YAMLNode, what: String) -> [Located<String>] {
+        guard let items = list(node, what: what) else { return [] }
+        return items.compactMap { text($0, what: "each item of \(what)") }
     }
 
     static func idPattern(_ id: String) -> Bool {
@@ -303,6 +315,10 @@ struct NodeReader {
             var out: [(key: Located<String>, value: TemplateValue)] = []
             for p in pairs {
                 guard let k = p.key.scalar?.text, let v = templateValue(p.value) else { continue }
+                if Template.containsExpressionOpener(k) {
+                    warning("expression-not-evaluated", "the key '\(k)' is used as written: a ${{ }} in a mapping key is not "
+                            + "evaluated (only values are)", p.key)
+                }
                 out.append((Located(k, at: p.key.reportLocation), v))
             }
             return .map(out, node.reportLocation)

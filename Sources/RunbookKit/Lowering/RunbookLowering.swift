@@ -157,8 +157,8 @@ public enum RunbookLowering {
         let severity = r.requireKey(map, "severity", what: "the runbook").flatMap { r.enumeration($0, Severity.self, what: "severity") }
         let automation = r.requireKey(map, "automation", what: "the runbook").flatMap { r.enumeration($0, Automation.self, what: "automation") }
         let expected = map["expected_recovery"].flatMap { r.duration($0, what: "'expected_recovery'") }
-        let owner = map["owner"].flatMap { r.string($0, what: "'owner'") }
-        let components = map["components"].map { r.stringList($0, what: "'components'") } ?? []
+        let owner = map["owner"].flatMap { r.text($0, what: "'owner'") }
+        let components = map["components"].map { r.textList($0, what: "'components'") } ?? []
         let params = map["params"].map { lowerParams($0, &r) } ?? []
         let triggers = map["triggers"].flatMap { lowerTriggers($0, &r) }
         var steps: [Step] = []
@@ -182,7 +182,7 @@ public enum RunbookLowering {
             }
         }
         let manual = map["manual_recovery"].flatMap { r.text($0, what: "'manual_recovery'") }
-        let prevention = map["prevention"].map { r.stringList($0, what: "'prevention'") } ?? []
+        let prevention = map["prevention"].map { r.textList($0, what: "'prevention'") } ?? []
 
         checkDuplicateStepIDs([steps, rollback].joined(), count: steps.count + rollback.count, &r)
 
@@ -456,11 +456,15 @@ public enum RunbookLowering {
             }
             var matchers: [(key: String, value: String)] = []
             for pair in pairs {
-                guard let k = pair.key.scalar?.text, let v = r.string(pair.value, what: "label '\(k)'") else { continue }
+                // Matched against the alert's labels as written.
+                guard let k = pair.key.scalar?.text, let v = r.text(pair.value, what: "label '\(k)' of 'alert'") else { continue }
                 matchers.append((k, v.value))
             }
             if matchers.isEmpty { r.error("missing-key", "\(what): 'alert' needs at least one label matcher", map["alert"]!) }
             probe = .alert(matchers: matchers)
+            if comparison != nil {
+                r.error("conflicting-keys", "\(what): 'above', 'below' and 'equals' apply to prometheus probes only", node)
+            }
         }
         var consecutive: Int?
         if let c = map["consecutive_failures"], let n = r.int(c, what: "'consecutive_failures'") {
@@ -554,6 +558,13 @@ public enum RunbookLowering {
                         onFailure: onFailure, confirm: confirm, rollbackNone: rollbackNone, retry: retry, until: until,
                         undoes: undoes, isRollbackStep: isRollback, location: node.reportLocation)
         if let nameTemplate { step.nameTemplate = nameTemplate }
+        for key in ["when", "until"] {
+            if let text = map[key].flatMap(NodeReader.yaml11Bool) {
+                step.conditionProblem = "'\(key): \(text)' is not a condition ('\(text)' is a string in YAML 1.2, not a boolean): "
+                    + "the step is not run on a guess; write \(key): true or \(key): false"
+                break
+            }
+        }
         return step
     }
 

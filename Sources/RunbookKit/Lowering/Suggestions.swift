@@ -2,7 +2,9 @@
 public enum Suggestions {
     /// The closest candidate within a small edit distance, if any.
     public static func closest(to name: String, in candidates: [String]) -> String? {
-        let limit = max(2, name.count / 3)
+        // A name of one or two characters is a typo of a name one edit away at most: `x` is
+        // not a misspelt `id`.
+        let limit = name.count <= 2 ? 1 : max(2, name.count / 3)
         var best: (String, Int)?
         var tied = false
         for candidate in candidates {

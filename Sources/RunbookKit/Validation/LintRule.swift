@@ -145,7 +145,7 @@ public enum BuiltinRules {
         RuleDescription("recursive-alias", .error, "an alias refers to its own anchor"),
         RuleDescription("io-error", .error, "the file cannot be read"),
         RuleDescription("required-with-default", .warning, "a param says 'required: true' but has a default, which a run uses when it is not given"),
-        RuleDescription("expression-not-evaluated", .warning, "a ${{ }} in text that is shown as written (a title, a description), where it is not evaluated"),
+        RuleDescription("expression-not-evaluated", .warning, "a ${{ }} in text that is used as written (a title, a description, an alert label, a mapping key), where it is not evaluated"),
         RuleDescription("optional-without-default", .warning, "a param says 'required: false' but has no default, so it is still required"),
         RuleDescription("duplicate-trigger-id", .error, "two trigger conditions share an id"),
         RuleDescription("unknown-rule", .warning, "a runbook-lint comment names a rule that does not exist"),

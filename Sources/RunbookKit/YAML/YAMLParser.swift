@@ -254,6 +254,13 @@ private struct DocumentLoader {
                         return nil
                     }
                     aliases = builder.aliases
+                    // `---` (or `--- ...`) and nothing else: a document with no content.
+                    if let root = builder.root, case .scalar(let s) = root.content, s.text.isEmpty, s.style == .plain, s.tag == nil,
+                       root.aliasOrigin == nil {
+                        diagnostics.append(.error("empty-file", "the file's document is empty: it holds no runbook",
+                                                  at: SourceLocation(file: file, line: 1, column: 1, offset: 0)))
+                        return nil
+                    }
                     return builder.root
                 case .documentStart:
                     documents += 1

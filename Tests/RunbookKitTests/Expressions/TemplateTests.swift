@@ -166,5 +166,9 @@ struct SuggestionTests {
         #expect(Suggestions.closest(to: "sev9", in: ["sev1", "sev2", "sev3", "sev4"]) == nil)
         #expect(Suggestions.closest(to: "sevv1", in: ["sev1", "sev2", "sev3", "sev4"]) == "sev1")
         #expect(Suggestions.closest(to: "titel", in: ["title", "steps", "severity"]) == "title")
+        // One or two characters: only a name one edit away (`x` is not a misspelt `id`).
+        #expect(Suggestions.closest(to: "x", in: ["id", "title"]) == nil)
+        #expect(Suggestions.closest(to: "~", in: ["id", "title"]) == nil)
+        #expect(Suggestions.closest(to: "i", in: ["id", "title"]) == "id")
     }
 }
