@@ -94,6 +94,8 @@ public struct SchemaGenerator: Sendable {
                 if p.secret { text += " (secret: pass as ${{ secrets.NAME }})" }
                 m["description"] = .string(text)
                 if let d = p.defaultValue { m["default"] = d }
+                // As lint: a required text of only blanks is as good as missing.
+                if p.required, p.type == .string { m["pattern"] = .string("\\S") }
                 s = .map(m)
             }
             properties[p.name] = s
@@ -202,23 +204,32 @@ public struct SchemaGenerator: Sendable {
                                                    .map(["type": .string("array"), "items": statusCode])])]),
             "timeout": ref("duration"),
         ], required: ["url"])
-        defs["prometheus_probe"] = obj(["query": str("PromQL instant query"), "url": str("Prometheus base URL")], required: ["query"])
+        defs["prometheus_probe"] = obj(["query": str("PromQL instant query", pattern: "\\S"), "url": str("Prometheus base URL")],
+                                       required: ["query"])
         defs["condition_def"] = obj([
             "id": str("condition id", pattern: Self.idPattern),
             "description": .map(["type": .string("string")]),
             "http": ref("http_probe"),
             "prometheus": ref("prometheus_probe"),
             "alert": .map(["type": .string("object"), "additionalProperties": .map(["type": .string("string")]),
-                           "description": .string("Alertmanager label matchers")]),
+                           "minProperties": .int(1), "description": .string("Alertmanager label matchers")]),
             "consecutive_failures": .map(["type": .string("integer"), "minimum": .int(1)]),
             "above": .map(["type": .string("number")]),
             "below": .map(["type": .string("number")]),
             "equals": .map(["type": .string("number")]),
             "for": ref("duration"),
         ], required: ["id"])
-        // One probe per condition, as lint requires (missing-key / conflicting-keys).
+        // As lint requires (missing-key / conflicting-keys): one probe per condition; a prometheus
+        // probe compares its value with one of above/below/equals, and no other probe has them.
         if case .map(var condition) = defs["condition_def"]! {
-            condition["oneOf"] = .list(["http", "prometheus", "alert"].map { .map(["required": .list([.string($0)])]) })
+            func required(_ key: String) -> Value { .map(["required": .list([.string(key)])]) }
+            let comparisons = ["above", "below", "equals"].map(required)
+            condition["allOf"] = .list([
+                .map(["oneOf": .list(["http", "prometheus", "alert"].map(required))]),
+                .map(["if": required("prometheus"),
+                      "then": .map(["oneOf": .list(comparisons)]),
+                      "else": .map(["not": .map(["anyOf": .list(comparisons)])])]),
+            ])
             defs["condition_def"] = .map(condition)
         }
         defs["confirm"] = .map(["anyOf": .list([
