@@ -128,6 +128,7 @@ public enum BuiltinRules {
         RuleDescription("invalid-enum", .error, "a value is not one of the allowed values"),
         RuleDescription("invalid-duration", .error, "a duration is not like '90s', '5m' or '1h30m'"),
         RuleDescription("yaml11-bool", .warning, "yes/no/on/off are strings in YAML 1.2; booleans are true/false"),
+        RuleDescription("yaml-version", .warning, "a %YAML 1.1 directive: runbooks are read as YAML 1.2 whatever it says"),
         RuleDescription("duplicate-step-id", .error, "two steps share an id"),
         RuleDescription("duplicate-runbook-id", .error, "two runbooks in one directory share an id"),
         RuleDescription("unsupported-version", .error, "the format version is not supported"),

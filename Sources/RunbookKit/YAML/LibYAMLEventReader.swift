@@ -8,7 +8,8 @@ struct YAMLEvent {
     enum Kind {
         case streamStart
         case streamEnd
-        case documentStart
+        /// `yamlVersion`: the `%YAML` directive's version ("1.1"), if the document has one.
+        case documentStart(yamlVersion: String?)
         case documentEnd
         case alias(anchor: String)
         case scalar(YAMLNode.Scalar, anchor: String?)
@@ -122,7 +123,8 @@ final class LibYAMLEventReader {
         switch event.type {
         case YAML_STREAM_START_EVENT: kind = .streamStart
         case YAML_STREAM_END_EVENT: kind = .streamEnd
-        case YAML_DOCUMENT_START_EVENT: kind = .documentStart
+        case YAML_DOCUMENT_START_EVENT:
+            kind = .documentStart(yamlVersion: event.data.document_start.version_directive.map { "\($0.pointee.major).\($0.pointee.minor)" })
         case YAML_DOCUMENT_END_EVENT: kind = .documentEnd
         case YAML_ALIAS_EVENT:
             kind = .alias(anchor: Self.string(event.data.alias.anchor) ?? "")

@@ -262,8 +262,13 @@ private struct DocumentLoader {
                         return nil
                     }
                     return builder.root
-                case .documentStart:
+                case .documentStart(let yamlVersion):
                     documents += 1
+                    if documents == 1, let yamlVersion, yamlVersion != "1.2" {
+                        diagnostics.append(.warning("yaml-version", "the file says %YAML \(yamlVersion), but runbooks are read as YAML 1.2 "
+                                                    + "(core schema): yes/no/on/off stay strings and 010 is the number 10; remove the directive",
+                                                    at: event.start))
+                    }
                     if documents > 1 {
                         reportTabs(before: event.start.offset)
                         diagnostics.append(contentsOf: builder.diagnostics)
