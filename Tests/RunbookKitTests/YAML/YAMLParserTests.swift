@@ -139,9 +139,14 @@ struct YAMLParserTests {
     }
 
     @Test func documentMarkersAroundOneDocument() throws {
-        let result = parse("%YAML 1.1\n---\na: 1\n...\n")
+        let result = parse("%YAML 1.2\n---\na: 1\n...\n")
         #expect(result.diagnostics.isEmpty)
         #expect(keys(result.root) == ["a"])
+        // A YAML 1.1 directive is read all the same, as YAML 1.2, with a warning saying so.
+        let old = parse("%YAML 1.1\n---\na: 1\n...\n")
+        #expect(old.diagnostics.map(\.ruleID) == ["yaml-version"])
+        #expect(old.diagnostics.first?.location.line == 1)
+        #expect(keys(old.root) == ["a"])
     }
 
     // MARK: - Syntax
