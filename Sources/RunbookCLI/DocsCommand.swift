@@ -42,7 +42,7 @@ struct DocsCommand: AsyncParsableCommand {
                 throw ExitCode(Exit.usage)
             }
             let runbooks = Linter.builtin.lint(inputs: files).compactMap { $0.hasErrors ? nil : $0.runbook }
-            output(Self.shown("# Runbooks\n\n" + runbooks.map(MarkdownDocs.runbook).joined(separator: "\n")))
+            output(Self.shown("# Runbooks\n\n" + runbooks.map { MarkdownDocs.runbook($0, catalog: BuiltinActions.catalog) }.joined(separator: "\n")))
             return
         }
         guard let runbook else {
@@ -50,7 +50,7 @@ struct DocsCommand: AsyncParsableCommand {
             throw ExitCode(Exit.usage)
         }
         let (rb, _) = try directory.load(runbook, linter: .builtin)
-        output(Self.shown(MarkdownDocs.runbook(rb)))
+        output(Self.shown(MarkdownDocs.runbook(rb, catalog: BuiltinActions.catalog)))
     }
 
     /// The Markdown with the runbook's control characters escaped (`\u{1B}`), as `show` prints

@@ -281,4 +281,37 @@ struct RunbookDocsRenderingTests {
         #expect(md.contains("asks first: “Really?” (declined after 5m without an answer)"))
         #expect(md.contains("(2 manual confirmation steps)"))
     }
+
+    @Test("each step's with: is listed as written; a param alone shows its default; secrets and credential headers are ***")
+    func stepArguments() throws {
+        let yaml = """
+            version: 1
+            id: d
+            title: T
+            severity: sev4
+            automation: automatic
+            params:
+              replicas: {type: int, default: 8}
+            steps:
+              - id: scale
+                action: kubernetes.scale
+                with: {deployment: api, replicas: "${{ params.replicas }}"}
+                rollback: none
+              - id: db
+                action: postgres.check
+                with: {dsn: "postgres://app:hunter2@127.0.0.1/app", query: "select 1"}
+              - id: call
+                action: http.check
+                with:
+                  url: "http://127.0.0.1:9/"
+                  headers: {X-Api-Key: abc123, Accept: "${{ 'json' }}"}
+            """
+        let rb = try #require(Linter(catalog: BuiltinActions.catalog).lint(bytes: Array(yaml.utf8), file: "d.yaml").runbook)
+        let md = MarkdownDocs.runbook(rb, catalog: BuiltinActions.catalog)
+        #expect(md.contains("   - with: `deployment`: `api`, `replicas`: `${{ params.replicas }}` (`8`)\n"), "\(md)")
+        #expect(md.contains("`dsn`: `***`"))
+        #expect(!md.contains("hunter2"))
+        #expect(md.contains("`headers`: `{X-Api-Key: ***, Accept: ${{ 'json' }}}`"))
+        #expect(!md.contains("abc123"))
+    }
 }

@@ -1,7 +1,8 @@
 /// Markdown for people: a runbook rendered like the reference runbooks, and the action reference.
 public enum MarkdownDocs {
     /// One runbook: metadata, triggers, steps (with confirmations), rollback, manual recovery, prevention.
-    public static func runbook(_ rb: Runbook) -> String {
+    /// `catalog`, when given, tells which parameters are secret: their literal values show as `***`.
+    public static func runbook(_ rb: Runbook, catalog: ActionCatalog? = nil) -> String {
         var md = "## `\(rb.id.value)` — \(rb.title.value)\n\n"
         var meta = "- Severity \(rb.severity.value.displayName). Automation: \(rb.automation.value.rawValue.replacingOccurrences(of: "_", with: "-"))"
         let confirmations = rb.steps.filter { $0.confirm != nil || $0.action.value == "confirm" }.count
@@ -30,10 +31,13 @@ public enum MarkdownDocs {
             md += "\n"
         }
         md += "### Steps\n\n"
-        for (n, s) in rb.steps.enumerated() { md += stepText(n + 1, s) }
+        // `${{ params.replicas }}` alone shows its default beside it: `8`.
+        var defaults: [String: String] = [:]
+        for p in rb.params { if let d = p.defaultValue { defaults[p.name.value] = d.value.interpolationText } }
+        for (n, s) in rb.steps.enumerated() { md += stepText(n + 1, s) + withText(s, catalog: catalog, defaults: defaults) }
         if !rb.rollback.isEmpty {
             md += "\n### Rollback\n\n"
-            for (n, s) in rb.rollback.enumerated() { md += stepText(n + 1, s) }
+            for (n, s) in rb.rollback.enumerated() { md += stepText(n + 1, s) + withText(s, catalog: catalog, defaults: defaults) }
         }
         if let m = rb.manualRecovery {
             md += "\n### Manual recovery\n\n" + m.value.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
@@ -60,6 +64,51 @@ public enum MarkdownDocs {
         if !s.undoes.isEmpty { notes.append("undoes \(s.undoes.map { "`\($0.value)`" }.joined(separator: ", "))") }
         if !notes.isEmpty { line += ": " + notes.joined(separator: "; ") }
         return line + ".\n"
+    }
+
+    /// A step's `with:` as a nested list line (`   - with: `url`: `…`, `replicas`: `8``), values as
+    /// written (expressions unevaluated); a secret parameter's literal and a credential header's
+    /// literal show as `***`. Empty when the step has no arguments.
+    static func withText(_ s: Step, catalog: ActionCatalog?, defaults: [String: String] = [:]) -> String {
+        guard !s.with.isEmpty else { return "" }
+        let action = catalog?[s.action.value]
+        let items = s.with.map { argument -> String in
+            let secret = action?.parameter(named: argument.name.value)?.secret == true
+            var item = "`\(argument.name.value)`: " + code(shortened(oneLine(written(argument.value, secret: secret))))
+            if !secret, case .template(let t) = argument.value, let name = t.template.singleParamReference,
+               let value = defaults[name] {
+                item += " (" + code(shortened(oneLine(value))) + ")"
+            }
+            return item
+        }
+        return "   - with: " + items.joined(separator: ", ") + "\n"
+    }
+
+    /// A `with:` value as written: expressions as their source, lists and maps in flow style.
+    private static func written(_ value: TemplateValue, secret: Bool) -> String {
+        switch value {
+        case .literal(let v, _):
+            if secret, v != .null { return "***" }
+            switch v {
+            case .list, .map: return v.jsonText()
+            default: return v.interpolationText
+            }
+        case .template(let t):
+            return t.template.source
+        case .list(let items, _):
+            return "[" + items.map { written($0, secret: secret) }.joined(separator: ", ") + "]"
+        case .map(let pairs, _):
+            return "{" + pairs.map { pair in
+                let hidden = secret || SecretMasker.isCredentialHeader(pair.key.value)
+                if case .template = pair.value { return "\(pair.key.value): " + written(pair.value, secret: false) }
+                return "\(pair.key.value): " + written(pair.value, secret: hidden)
+            }.joined(separator: ", ") + "}"
+        }
+    }
+
+    /// At most 160 characters (a long message or query), with `…` where it was cut.
+    private static func shortened(_ text: String) -> String {
+        text.count <= 160 ? text : String(text.prefix(159)) + "…"
     }
 
     /// One trigger condition in words; `code` wraps URLs, queries and labels (backticks in Markdown).

@@ -30,6 +30,13 @@ public struct Template: Sendable, Hashable {
         return true
     }
 
+    /// `NAME` when the whole string is `${{ params.NAME }}`, else nil.
+    public var singleParamReference: String? {
+        guard let e = singleExpression, case .member(let base, let name, _) = e.root.kind,
+              case .context("params") = base.kind else { return nil }
+        return name
+    }
+
     /// The expressions in order of appearance.
     public var expressions: [Expression] {
         segments.compactMap { if case .expression(let e) = $0 { e } else { nil } }
