@@ -137,7 +137,14 @@ struct NotificationRedactor: Sendable {
 
     /// Every secret replaced by `***`.
     func redact(_ text: String) -> String {
-        var out = masker.mask(text)
+        hidingEndpoint(masker.mask(text))
+    }
+
+    /// Only the endpoint's own secrets (URL, path, query, routing key, credential headers)
+    /// replaced by `***`: for an output, whose run secrets the engine masks itself (and then
+    /// lists it as having held one).
+    func hidingEndpoint(_ text: String) -> String {
+        var out = text
         for secret in extraSecrets where out.contains(secret) {
             out = out.replacingOccurrences(of: secret, with: "***")
         }

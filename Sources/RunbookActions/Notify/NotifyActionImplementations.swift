@@ -227,7 +227,10 @@ public struct WebhookNotifyAction: Action {
             throw ActionFailure(redactor.redact("\(label): \(NotificationPoster.phrase(error))"), outputs: outputs)
         case .success(let response):
             outputs["status"] = .int(response.status)
-            outputs["body"] = HTTPExchange.bodyOutputs(response).body
+            // A receiver that echoes the request (an error page quoting the path) would put the
+            // webhook's token in the output, and from there in the journal.
+            let body = HTTPExchange.bodyOutputs(response).body
+            outputs["body"] = .string(redactor.hidingEndpoint(body.stringValue ?? ""))
             guard expected.accepts(response.status) else {
                 let body = redactor.snippet(response.body)
                 throw ActionFailure("\(label): expected status \(expected), got \(response.status)"
