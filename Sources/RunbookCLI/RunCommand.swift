@@ -66,10 +66,12 @@ struct ExecutionOptions: ParsableArguments {
     }
 }
 
-/// Runs an executor with signal handling, reporters, lock and summary; returns the exit code.
+/// Runs an executor with signal handling, reporters, locks and summary; returns the exit code.
 enum RunDriver {
-    static func execute(runbook: Runbook, source: [UInt8]?, runID: String?, resume: ResumePoint?, options: RunOptions,
-                        execution: ExecutionOptions, scenarioSource: [UInt8]? = nil) async throws -> Int32 {
+    /// `runLock`: the run's own lock, which `resume` took before it read the journal; a new run
+    /// (`runID` nil) takes its own here, before its journal exists.
+    static func execute(runbook: Runbook, source: [UInt8]?, runID: String?, runLock: RunLock? = nil, resume: ResumePoint?,
+                        options: RunOptions, execution: ExecutionOptions, scenarioSource: [UInt8]? = nil) async throws -> Int32 {
         let stateDir = execution.stateDirectory
         do { try stateDir.prepare() } catch {
             printError("error: \(error)")
@@ -85,8 +87,11 @@ enum RunDriver {
         defer { lock?.release() }
         let id = runID ?? stateDir.newRunID(runbook: runbook.id.value)
         let journal: Journal
+        var ownRunLock: RunLock?
+        defer { ownRunLock?.release() }
         do {
             try createDirectories(stateDir.runPath(id), mode: 0o700)
+            if runLock == nil { ownRunLock = try stateDir.lock(run: id) }
             let copy = stateDir.runbookCopyPath(id)
             if let source, !FileManager.default.fileExists(atPath: copy) {
                 // The runbook as it ran, so resume uses the same definition even if the file changes.
@@ -244,6 +249,19 @@ struct ResumeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let stateDir = execution.stateDirectory
+        guard FileManager.default.fileExists(atPath: stateDir.journalPath(runID)) else {
+            printError("error: no run '\(runID)' in \(stateDir.path)")
+            throw ExitCode(Exit.usage)
+        }
+        // The run's own lock, taken before the journal is read and held until this process ends:
+        // of several resumes started at once (`--allow-concurrent` skips the per-runbook lock)
+        // exactly one goes on, and the others stop here, before they run anything or write a record.
+        let runLock: RunLock
+        do { runLock = try stateDir.lock(run: runID) } catch {
+            printError("error: \(error)")
+            throw ExitCode(Exit.usage)
+        }
+        defer { runLock.release() }
         let records: [[String: Value]]
         do { records = try Journal.read(path: stateDir.journalPath(runID), damaged: warnDamaged) } catch {
             printError("error: no run '\(runID)' in \(stateDir.path)")
@@ -258,6 +276,7 @@ struct ResumeCommand: AsyncParsableCommand {
             printError("error: run '\(runID)' already finished (\(ended.rawValue)); nothing to resume")
             throw ExitCode(Exit.usage)
         }
+        // A run started by an earlier version holds only its journal's lock.
         if Journal.isInProgress(path: stateDir.journalPath(runID)) {
             printError("error: run '\(runID)' is still in progress (another process is writing its journal); wait for it or stop it first")
             throw ExitCode(Exit.usage)
@@ -293,8 +312,8 @@ struct ResumeCommand: AsyncParsableCommand {
         confirmer.scenarioPauses = scenario?.pausedSteps ?? []
         let options = RunOptions(dryRun: point.dryRun, params: point.params, scenario: scenario, confirmer: confirmer,
                                  secrets: secrets, interactive: execution.interactive)
-        let code = try await RunDriver.execute(runbook: rb, source: nil, runID: runID, resume: point, options: options,
-                                               execution: execution)
+        let code = try await RunDriver.execute(runbook: rb, source: nil, runID: runID, runLock: runLock, resume: point,
+                                               options: options, execution: execution)
         if code != 0 { throw ExitCode(code) }
     }
 }

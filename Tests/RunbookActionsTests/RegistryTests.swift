@@ -119,6 +119,15 @@ struct RegistryTests {
     }
 
     @Test(arguments: actions)
+    func storedParametersAreDeclared(_ action: ActionDescriptor) {
+        for name in action.storedParameters {
+            #expect(action.parameter(named: name) != nil, "\(action.id): unknown stored parameter '\(name)'")
+        }
+        // Only actions that write the state store keep a value there.
+        if !action.storedParameters.isEmpty { #expect(action.mutating, "\(action.id) stores values but changes nothing") }
+    }
+
+    @Test(arguments: actions)
     func secretsAreText(_ action: ActionDescriptor) {
         for p in action.parameters where p.secret {
             #expect(p.type == .string || p.type == .url, "\(action.id).\(p.name): a secret must be text")

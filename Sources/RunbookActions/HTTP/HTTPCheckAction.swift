@@ -38,7 +38,7 @@ public struct HTTPCheckAction: Action {
         case .success(let r):
             response = r
         }
-        let (body, json) = HTTPExchange.bodyOutputs(response)
+        let (body, json) = HTTPExchange.bodyOutputs(response, masker: invocation.context.masker)
         outputs["status"] = .int(response.status)
         outputs["body"] = body
         outputs["json"] = json

@@ -9,6 +9,8 @@ struct HTTPExchange: Sendable {
     static let keptBodyBytes = 64 * 1024
     /// Body bytes read from the network; `json` is parsed from these (larger bodies: `json` is null).
     static let readBodyBytes = 1024 * 1024
+    /// Characters of a client error quoted in a message (after masking).
+    static let quotedErrorCharacters = 200
 
     /// "GET http://host/path", secrets masked: the prefix of every message.
     let label: String
@@ -18,6 +20,8 @@ struct HTTPExchange: Sendable {
     let result: Result<HTTPTransportResponse, HTTPTransportError>
     /// Time to the complete response (or to the failure), in milliseconds.
     let latencyMS: Double
+    /// The run's secrets.
+    let masker: SecretMasker
 
     /// Sends `method url` with the invocation's `headers` and `timeout`, plus `body`/`contentType`.
     /// Throws only `CancellationError`; every network failure is in `result`.
@@ -43,7 +47,8 @@ struct HTTPExchange: Sendable {
         let result = try await transport.sendCapturingFailure(request)
         let elapsed = clock.now - start
         let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-        return HTTPExchange(label: label, timeout: timeout, result: result, latencyMS: (ms * 10).rounded() / 10)
+        return HTTPExchange(label: label, timeout: timeout, result: result, latencyMS: (ms * 10).rounded() / 10,
+                            masker: invocation.context.masker)
     }
 
     /// The `timeout` argument, kept a little inside the step's own timeout so that the action, not the
@@ -62,13 +67,17 @@ struct HTTPExchange: Sendable {
         case .timedOut: "\(label): timed out after \(RunbookDuration(seconds: timeout))"
         case .connectionRefused: "\(label): connection refused"
         case .tooManyRedirects: "\(label): more than \(AsyncHTTPTransport.maxRedirects) redirects, or a redirect loop"
-        case .failed(let why): "\(label): \(why)"
+        case .failed(let why): "\(label): \(masker.maskedPrefix(why, characters: Self.quotedErrorCharacters))"
         }
     }
 
     /// `body` (first 64 KiB as text) and `json` (parsed when the body is JSON) of a response.
-    static func bodyOutputs(_ response: HTTPTransportResponse) -> (body: Value, json: Value) {
-        let kept = response.body.count > keptBodyBytes ? Array(response.body.prefix(keptBodyBytes)) : response.body
+    /// The body stays as it came (the engine masks outputs, and lists those that held a secret),
+    /// but is cut before a secret that crosses 64 KiB, not inside it: a piece of a secret would
+    /// pass the masking. `masker`: the run's secrets, plus any the action hides itself.
+    static func bodyOutputs(_ response: HTTPTransportResponse, masker: SecretMasker) -> (body: Value, json: Value) {
+        let kept = response.body.count > keptBodyBytes
+            ? Array(response.body.prefix(masker.safePrefixLength(response.body, limit: keptBodyBytes))) : response.body
         let text = String(decoding: kept, as: UTF8.self)
         var json = Value.null
         if !response.bodyTruncated, looksLikeJSON(response) {

@@ -43,7 +43,7 @@ public struct HTTPRequestAction: Action {
         case .failure(let error): throw ActionFailure(exchange.message(for: error), outputs: outputs)
         case .success(let r): response = r
         }
-        let (text, json) = HTTPExchange.bodyOutputs(response)
+        let (text, json) = HTTPExchange.bodyOutputs(response, masker: invocation.context.masker)
         outputs["status"] = .int(response.status)
         outputs["body"] = text
         outputs["json"] = json

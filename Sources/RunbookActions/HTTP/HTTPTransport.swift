@@ -332,11 +332,12 @@ public struct AsyncHTTPTransport: HTTPTransport {
         return HTTPTransportError.failed(Self.phrase(text))
     }
 
-    /// A client error's description as a short lowercase phrase.
+    /// A client error's description as a lowercase phrase: its first line, whole. The actions
+    /// shorten it after masking (`SecretMasker.maskedPrefix`): the transport does not know the
+    /// run's secrets, and a cut made here could keep the start of one.
     static func phrase(_ text: String) -> String {
         let firstLine = text.split(separator: "\n").first.map(String.init) ?? text
-        let trimmed = firstLine.count > 200 ? String(firstLine.prefix(200)) + "…" : firstLine
-        guard let first = trimmed.first else { return "request failed" }
-        return first.lowercased() + trimmed.dropFirst()
+        guard let first = firstLine.first else { return "request failed" }
+        return first.lowercased() + firstLine.dropFirst()
     }
 }

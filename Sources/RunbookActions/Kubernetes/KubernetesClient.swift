@@ -67,6 +67,10 @@ struct KubernetesMasker: Sendable {
     let credentials: SecretMasker
 
     func mask(_ text: String) -> String { credentials.mask(run.mask(text)) }
+    /// Masked, then cut to `limit` characters (cut first, the start of a secret could be kept).
+    func maskedPrefix(_ text: String, characters limit: Int) -> String {
+        run.adding(credentials).maskedPrefix(text, characters: limit)
+    }
 }
 
 /// Deployment calls against one API server.
@@ -115,7 +119,7 @@ struct KubernetesClient: Sendable {
             case .timedOut: why = "timed out after \(RunbookDuration(seconds: requestTimeout))"
             case .connectionRefused: why = "connection refused"
             case .tooManyRedirects: why = "too many redirects"
-            case .failed(let text): why = text
+            case .failed(let text): why = masker.maskedPrefix(text, characters: HTTPExchange.quotedErrorCharacters)
             }
             throw ActionFailure(masker.mask("kubernetes api \(endpoint.server) (\(endpoint.origin)): \(why)"))
         } catch is CancellationError {

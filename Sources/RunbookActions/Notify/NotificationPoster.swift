@@ -70,7 +70,7 @@ struct NotificationPoster: Sendable {
             if invocation.timeout > 0, clock.now + .milliseconds(RunbookDuration.milliseconds(wait + min(timeout, 1))) > deadline {
                 return Delivery(result: result, attempts: attempt)
             }
-            invocation.context.emit("warning", redactor.redact("\(label)\(describe(result)); retrying in "
+            invocation.context.emit("warning", redactor.redact("\(label)\(describe(result, redactor: redactor)); retrying in "
                                                                + "\(RunbookDuration(seconds: wait))"))
             try await Task.sleep(for: .milliseconds(RunbookDuration.milliseconds(wait)))
             delay = min(policy.maxDelay, max(delay * 2, 0.001))
@@ -98,20 +98,20 @@ struct NotificationPoster: Sendable {
     }
 
     /// " answered 503" / ": connection refused", to follow a label in retry warnings.
-    func describe(_ result: Result<HTTPTransportResponse, HTTPTransportError>) -> String {
+    func describe(_ result: Result<HTTPTransportResponse, HTTPTransportError>, redactor: NotificationRedactor) -> String {
         switch result {
         case .success(let response): " answered \(response.status)"
-        case .failure(let error): ": " + Self.phrase(error)
+        case .failure(let error): ": " + Self.phrase(error, redactor: redactor)
         }
     }
 
-    /// A transport error as a phrase.
-    static func phrase(_ error: HTTPTransportError) -> String {
+    /// A transport error as a phrase; a client's own words redacted, then cut to 200 characters.
+    static func phrase(_ error: HTTPTransportError, redactor: NotificationRedactor) -> String {
         switch error {
         case .timedOut: "timed out"
         case .connectionRefused: "connection refused"
         case .tooManyRedirects: "too many redirects"
-        case .failed(let why): why
+        case .failed(let why): redactor.shortened(why, characters: HTTPExchange.quotedErrorCharacters)
         }
     }
 }
@@ -120,6 +120,8 @@ struct NotificationPoster: Sendable {
 struct NotificationRedactor: Sendable {
     let masker: SecretMasker
     let extraSecrets: [String]
+    /// The masker and the extra secrets as one, to find where a cut would split a secret.
+    let everything: SecretMasker
 
     /// The masker plus `url`'s full text, path and query, plus `secrets` (a routing key, say).
     init(masker: SecretMasker, url: String?, secrets: [String] = []) {
@@ -133,11 +135,19 @@ struct NotificationRedactor: Sendable {
             }
         }
         extraSecrets = extra.filter { $0.count >= 3 }.sorted { $0.count > $1.count }
+        everything = masker.adding(extraSecrets)
     }
 
     /// Every secret replaced by `***`.
     func redact(_ text: String) -> String {
-        var out = masker.mask(text)
+        hidingEndpoint(masker.mask(text))
+    }
+
+    /// Only the endpoint's own secrets (URL, path, query, routing key, credential headers)
+    /// replaced by `***`: for an output, whose run secrets the engine masks itself (and then
+    /// lists it as having held one).
+    func hidingEndpoint(_ text: String) -> String {
+        var out = text
         for secret in extraSecrets where out.contains(secret) {
             out = out.replacingOccurrences(of: secret, with: "***")
         }
@@ -149,11 +159,19 @@ struct NotificationRedactor: Sendable {
         SecretMasker.origin(ofURL: url) ?? "the configured url"
     }
 
-    /// A response body cut to one short line, secrets removed.
+    /// Redacted, then cut to `limit` characters ("…" added when cut). Never the other way
+    /// round: a cut inside a secret keeps its start, which redaction (by whole values) misses.
+    func shortened(_ text: String, characters limit: Int) -> String {
+        let redacted = redact(text)
+        return redacted.count > limit ? String(redacted.prefix(max(0, limit))) + "…" : redacted
+    }
+
+    /// A response body as one short line, secrets removed: the first 2 KiB (ending before a
+    /// secret that crosses that point, not inside it) redacted, lines joined, then cut to 200 characters.
     func snippet(_ body: [UInt8]) -> String {
-        let text = String(decoding: body.prefix(2048), as: UTF8.self)
+        let head = body.prefix(everything.safePrefixLength(body, limit: 2048))
+        let text = redact(String(decoding: head, as: UTF8.self))
             .split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
-        let cut = text.count > 200 ? String(text.prefix(200)) + "…" : text
-        return redact(cut)
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
     }
 }

@@ -64,7 +64,7 @@ public struct SlackNotifyAction: Action {
                                              invocation: invocation)
         switch delivery.result {
         case .failure(let error):
-            throw ActionFailure(redactor.redact("\(label): \(NotificationPoster.phrase(error))"),
+            throw ActionFailure(redactor.redact("\(label): \(NotificationPoster.phrase(error, redactor: redactor))"),
                                 outputs: ["status": .int(0)])
         case .success(let response):
             let outputs: [String: Value] = ["status": .int(response.status)]
@@ -149,7 +149,7 @@ public struct PagerDutyNotifyAction: Action {
         let tries = delivery.attempts > 1 ? " after \(delivery.attempts) tries" : ""
         switch delivery.result {
         case .failure(let error):
-            throw ActionFailure(redactor.redact("\(label): \(NotificationPoster.phrase(error))\(tries)"), outputs: outputs)
+            throw ActionFailure(redactor.redact("\(label): \(NotificationPoster.phrase(error, redactor: redactor))\(tries)"), outputs: outputs)
         case .success(let response):
             outputs["status"] = .int(response.status)
             let json = Value.parseJSON(data: Data(response.body))
@@ -224,10 +224,13 @@ public struct WebhookNotifyAction: Action {
                                              invocation: invocation)
         switch delivery.result {
         case .failure(let error):
-            throw ActionFailure(redactor.redact("\(label): \(NotificationPoster.phrase(error))"), outputs: outputs)
+            throw ActionFailure(redactor.redact("\(label): \(NotificationPoster.phrase(error, redactor: redactor))"), outputs: outputs)
         case .success(let response):
             outputs["status"] = .int(response.status)
-            outputs["body"] = HTTPExchange.bodyOutputs(response).body
+            // A receiver that echoes the request (an error page quoting the path) would put the
+            // webhook's token in the output, and from there in the journal.
+            let body = HTTPExchange.bodyOutputs(response, masker: redactor.everything).body
+            outputs["body"] = .string(redactor.hidingEndpoint(body.stringValue ?? ""))
             guard expected.accepts(response.status) else {
                 let body = redactor.snippet(response.body)
                 throw ActionFailure("\(label): expected status \(expected), got \(response.status)"

@@ -50,11 +50,16 @@ public struct ExecAction: Action {
         do { outcome = try await launcher.run(spec, timeout: timeout) } catch let error as LaunchError {
             throw ActionFailure(masker.mask("\(label): \(error.description)"))
         }
+        // The launcher kept a margin beyond max_output_bytes (see `spec`): cut here, past any
+        // secret that crosses the cut, so no piece of one is left that masking cannot recognise.
+        let cap = Self.outputCap(invocation)
+        let stdout = outcome.stdout.keepingLast(cap, masker: masker)
+        let stderr = outcome.stderr.keepingLast(cap, masker: masker)
         let outputs: [String: Value] = [
-            "exit_code": .int(Int(outcome.exitCode)), "stdout": .string(outcome.stdout.text),
-            "stderr": .string(outcome.stderr.text), "pid": .int(Int(outcome.pid)),
+            "exit_code": .int(Int(outcome.exitCode)), "stdout": .string(stdout.text),
+            "stderr": .string(stderr.text), "pid": .int(Int(outcome.pid)),
         ]
-        let lastLine = outcome.stderr.lastLine.map { ": \($0)" } ?? ""
+        let lastLine = stderr.lastLine(masking: masker).map { ": \($0)" } ?? ""
         if outcome.timedOut {
             throw ActionFailure(masker.mask("\(label): timed out after \(RunbookDuration(seconds: timeout)); "
                                             + "its process group was stopped"), outputs: outputs)
@@ -83,7 +88,11 @@ public struct ExecAction: Action {
             }
             cwd = dir
         }
-        let cap = max(0, invocation.int("max_output_bytes") ?? 65536)
+        // Kept with a margin of the longest secret: `run` cuts the tail to max_output_bytes where
+        // no secret is cut in two, which it can only see when the secret lies whole in the tail.
+        let cap = outputCap(invocation)
+        let margin = invocation.context.masker.longestSecretBytes
+        let kept = cap > Int.max - margin ? Int.max : cap + margin
         let argvGiven: [String]? = {
             guard case .list(let items)? = invocation.arguments["argv"] else { return nil }
             return items.map(\.interpolationText)
@@ -95,9 +104,9 @@ public struct ExecAction: Action {
                 throw ActionFailure("exec: 'shell: true' needs 'command'")
             }
             if argvGiven != nil { throw ActionFailure("exec: give either 'argv' or 'command' with 'shell: true', not both") }
-            let shown = command.count > 60 ? String(command.prefix(60)) + "…" : command
+            let shown = invocation.context.masker.maskedPrefix(command, characters: 60)
             let spec = ProgramSpec(executable: "/bin/sh", arguments: ["/bin/sh", "-c", command], environment: environment,
-                                   workingDirectory: cwd, maxOutputBytes: cap)
+                                   workingDirectory: cwd, maxOutputBytes: kept)
             return (spec, "sh -c '\(shown)'")
         }
         if command != nil {
@@ -111,7 +120,12 @@ public struct ExecAction: Action {
             throw ActionFailure(invocation.context.masker.mask("\(label): command not found"))
         }
         return (ProgramSpec(executable: executable, arguments: argv, environment: environment, workingDirectory: cwd,
-                            maxOutputBytes: cap), label)
+                            maxOutputBytes: kept), label)
+    }
+
+    /// `max_output_bytes`: bytes of stdout and of stderr kept (the tail).
+    static func outputCap(_ invocation: ActionInvocation) -> Int {
+        max(0, invocation.int("max_output_bytes") ?? 65536)
     }
 
     /// Text that reaches the OS as C strings with a NUL inside (or an environment name with `=`)

@@ -358,15 +358,20 @@ private final class OutputDrain: @unchecked Sendable {
 /// Keeps the last `cap` bytes of a stream and counts the rest.
 private struct TailBuffer {
     let cap: Int
+    /// Trim in batches, once this many bytes are held, so a long stream costs linear time.
+    private let trimAt: Int
     private var bytes: [UInt8] = []
     private var dropped = 0
 
-    init(cap: Int) { self.cap = cap }
+    init(cap: Int) {
+        self.cap = cap
+        // Saturating: `max_output_bytes` may be any size.
+        trimAt = cap > (Int.max - 65536) / 2 ? Int.max : 2 * cap + 65536
+    }
 
     mutating func append(_ chunk: ArraySlice<UInt8>) {
         bytes += chunk
-        // Trim in batches so a long stream costs linear time.
-        if bytes.count > 2 * cap + 65536 { trim() }
+        if bytes.count > trimAt { trim() }
     }
 
     private mutating func trim() {

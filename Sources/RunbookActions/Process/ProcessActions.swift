@@ -58,7 +58,8 @@ public enum ProcessActions {
                                 "Exit code, or list of codes, that passes"),
             ParameterDescriptor("max_output_bytes", .int, default: .int(65536), minimum: 0,
                                 "Keep at most this many bytes of stdout and of stderr (the tail); when more was written, "
-                                + "the output starts with a line `[… N earlier bytes truncated]` on top of them"),
+                                + "the output starts with a line `[… N earlier bytes truncated]` on top of them (a secret that the cut "
+                                + "would split is dropped whole and counted in N)"),
             ParameterDescriptor("detach", .bool, default: .bool(false),
                                 "Start the program in the background and succeed once it is running"),
             ParameterDescriptor("pidfile", .string, "With `detach`: write the program's pid to this file"),

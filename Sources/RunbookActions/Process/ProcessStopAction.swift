@@ -81,7 +81,7 @@ public struct ProcessStopAction: Action {
             targets = try matching(pattern, emit: emit)
         case (nil, let pidfile?):
             what = "pidfile \(pidfile)"
-            targets = try fromPidfile(pidfile, emit: emit)
+            targets = try fromPidfile(pidfile, masker: invocation.context.masker, emit: emit)
         }
 
         var outputs: [String: Value] = ["stopped": .int(0), "pids": .list([]), "killed": .int(0)]
@@ -173,7 +173,9 @@ public struct ProcessStopAction: Action {
     }
 
     /// The process named by a pidfile; none when the file is missing or the pid is not running (stale).
-    func fromPidfile(_ pidfile: String, emit: @Sendable (String, String) -> Void) throws -> [RunningProcess] {
+    /// `masker`: a file that is not a pidfile is quoted masked, then shortened.
+    func fromPidfile(_ pidfile: String, masker: SecretMasker = .none,
+                     emit: @Sendable (String, String) -> Void) throws -> [RunningProcess] {
         guard let data = FileManager.default.contents(atPath: pidfile) else {
             if FileManager.default.fileExists(atPath: pidfile) { throw ActionFailure("cannot read pidfile \(pidfile)") }
             emit("info", "pidfile \(pidfile) does not exist")
@@ -182,7 +184,7 @@ public struct ProcessStopAction: Action {
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         guard let pid = Int32(firstLine.trimmingCharacters(in: .whitespaces)), pid > 0 else {
-            throw ActionFailure("pidfile \(pidfile) does not hold a pid: '\(String(firstLine.prefix(40)))'")
+            throw ActionFailure("pidfile \(pidfile) does not hold a pid: '\(masker.maskedPrefix(firstLine, characters: 40))'")
         }
         if protectedPIDs().contains(pid) {
             throw ActionFailure("pidfile \(pidfile) names pid \(pid), the runner itself, one of its ancestors or PID 1: "

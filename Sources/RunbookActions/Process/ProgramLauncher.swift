@@ -1,5 +1,6 @@
 // Running a program, behind a small protocol so that `exec` can be tested without forking and the
 // process handling (groups, pipes, timeouts, reaping) lives in one place.
+import RunbookKit
 
 /// A program to run: the resolved executable, its full argv, environment and working directory.
 public struct ProgramSpec: Sendable, Equatable {
@@ -44,10 +45,20 @@ public struct CapturedOutput: Sendable, Equatable {
         return droppedBytes > 0 ? "[… \(droppedBytes) earlier bytes truncated]\n" + body : body
     }
 
-    /// The last non-empty line, for failure messages.
-    public var lastLine: String? {
+    /// The last non-empty line, for failure messages: masked, then cut to 300 characters (cut
+    /// first, the start of a secret could be kept, which masking would then miss).
+    public func lastLine(masking masker: SecretMasker) -> String? {
         String(decoding: tail, as: UTF8.self).split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }
-            .map { String($0.trimmingCharacters(in: .whitespaces).prefix(300)) }
+            .map { masker.maskedPrefix($0.trimmingCharacters(in: .whitespaces), characters: 300) }
+    }
+
+    /// At most the last `limit` bytes, never part of a secret: a secret that crosses the cut is
+    /// dropped with the bytes before it (and counted with them). Captured with
+    /// `masker.longestSecretBytes` bytes more than `limit`, so that a secret crossing the cut
+    /// also lies whole in the tail and can be found.
+    public func keepingLast(_ limit: Int, masker: SecretMasker) -> CapturedOutput {
+        let start = masker.safeSuffixStart(tail, limit: limit)
+        return start == 0 ? self : CapturedOutput(tail: Array(tail[start...]), droppedBytes: droppedBytes + start)
     }
 }
 

@@ -50,14 +50,15 @@ public struct PrometheusQueryAction: Action {
             throw ActionFailure("\(label): more than \(AsyncHTTPTransport.maxRedirects) redirects, or a redirect loop",
                                 outputs: emptyOutputs)
         case .failure(.failed(let why)):
-            throw ActionFailure(masker.mask("\(label): \(why)"), outputs: emptyOutputs)
+            throw ActionFailure("\(label): \(masker.maskedPrefix(why, characters: HTTPExchange.quotedErrorCharacters))",
+                                outputs: emptyOutputs)
         case .success(let r):
             response = r
         }
 
         let result: PrometheusResult
         do {
-            result = try PrometheusResult.decode(response)
+            result = try PrometheusResult.decode(response, masker: masker)
         } catch let problem as PrometheusResult.Problem {
             throw ActionFailure(masker.mask("\(label): \(problem.description)"), outputs: emptyOutputs)
         }
@@ -157,14 +158,15 @@ struct PrometheusResult: Equatable {
 
     /// Decodes the API envelope (throws `Problem`): `{"status":"success","data":{"resultType":…,"result":…}}` or
     /// `{"status":"error","errorType":…,"error":…}` (sent with 400, 422 or 503).
-    static func decode(_ response: HTTPTransportResponse) throws -> PrometheusResult {
+    /// `masker`: the run's secrets, masked in the excerpt of a body that is not a result.
+    static func decode(_ response: HTTPTransportResponse, masker: SecretMasker) throws -> PrometheusResult {
         if response.bodyTruncated {
             throw Problem(description: "the response is larger than \(PrometheusQueryAction.maxResponseBytes / 1024 / 1024) MiB; "
                 + "narrow the query")
         }
         guard let envelope = Value.parseJSON(data: Data(response.body)), case .map(let top) = envelope else {
             throw Problem(description: "answered \(response.status) with a body that is not a JSON object"
-                + excerpt(response.body) + "; is the url a prometheus server?")
+                + excerpt(response.body, masker: masker) + "; is the url a prometheus server?")
         }
         let status = top["status"]?.stringValue
         if status == "error" || !(200...299).contains(response.status) {
@@ -222,9 +224,12 @@ struct PrometheusResult: Equatable {
         }
     }
 
-    /// ": <first 120 characters>" of a body, or "" when it is empty.
-    private static func excerpt(_ body: [UInt8]) -> String {
-        let text = String(decoding: body.prefix(400), as: UTF8.self)
+    /// ": <first 120 characters>" of a body, or "" when it is empty. Masked before it is
+    /// shortened, and the bytes read stop before a secret that crosses 400, not inside it: a
+    /// piece of a secret would pass the masking.
+    private static func excerpt(_ body: [UInt8], masker: SecretMasker) -> String {
+        let head = body.prefix(masker.safePrefixLength(body, limit: 400))
+        let text = masker.mask(String(decoding: head, as: UTF8.self))
             .split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { return " (empty)" }
         return " ('" + (text.count > 120 ? String(text.prefix(120)) + "…" : text) + "')"

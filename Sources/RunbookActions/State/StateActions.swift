@@ -34,7 +34,7 @@ public enum CircuitBreakerActions {
         parameters: [name, StandardParameters.reason],
         outputs: changeOutputs,
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
-        messageParameters: ["reason"],
+        messageParameters: ["reason"], storedParameters: ["name"],
         examples: [openAndUndo]
     )
 
@@ -45,7 +45,7 @@ public enum CircuitBreakerActions {
         parameters: [name, StandardParameters.reason],
         outputs: changeOutputs,
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
-        messageParameters: ["reason"],
+        messageParameters: ["reason"], storedParameters: ["name"],
         examples: [openAndUndo]
     )
 
@@ -133,7 +133,7 @@ public enum FeatureFlagActions {
             OutputDescriptor("value", .any, "Value after the step"),
         ],
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
-        messageParameters: ["reason"],
+        messageParameters: ["reason"], storedParameters: ["name", "value"],
         examples: [
             """
             - id: enable_bypass
@@ -167,7 +167,7 @@ public enum FeatureFlagActions {
             OutputDescriptor("route", .string, "Mode now serving `from` requests (equals `to`)"),
         ],
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
-        messageParameters: ["reason"],
+        messageParameters: ["reason"], storedParameters: ["from", "to", "flag"],
         examples: [downshiftAndRestore]
     )
 
@@ -187,7 +187,7 @@ public enum FeatureFlagActions {
             OutputDescriptor("value", .any, "Value after the step; null when the flag is now unset"),
         ],
         mutating: true, idempotent: true, dryRun: .skipped, defaultTimeout: 10,
-        messageParameters: ["reason"],
+        messageParameters: ["reason"], storedParameters: ["mode", "name", "value"],
         // FlagRestoreAction: "give 'mode' (a downshifted mode) or 'name' (a flag)", not both.
         constraints: [.exactlyOne(["mode", "name"]), .nonEmpty("mode"), .nonEmpty("name")],
         examples: [downshiftAndRestore]

@@ -805,7 +805,7 @@ public struct Executor: Sendable {
         }
         guard let parameter = descriptor.parameter(named: argument.name.value) else { return nil }
         do {
-            return (parameter.name, try ArgumentConversion.convert(value, to: parameter, action: descriptor.id))
+            return (parameter.name, try ArgumentConversion.convert(value, to: parameter, action: descriptor.id, masker: masker))
         } catch let error as ArgumentError where argument.value.staticValue != nil {
             // A literal that can never convert fails a dry-run too (it is not simulated data).
             throw ArgumentError(error.description, literal: true)
@@ -854,8 +854,10 @@ public struct ArgumentError: Error, Sendable, CustomStringConvertible {
 public enum ArgumentConversion {
     /// Converts to the parameter's type, then holds the result to its `minimum`/`maximum`: a
     /// number outside them, or a list with an item outside them, fails naming the parameter.
-    public static func convert(_ value: Value, to parameter: ParameterDescriptor, action: String) throws -> Value {
-        let converted = try convert(value, to: parameter.type, name: parameter.name, action: action)
+    /// `masker`: the run's secrets, masked in the value an error quotes before it is shortened.
+    public static func convert(_ value: Value, to parameter: ParameterDescriptor, action: String,
+                               masker: SecretMasker = .none) throws -> Value {
+        let converted = try convert(value, to: parameter.type, name: parameter.name, action: action, masker: masker)
         guard parameter.hasRange, let range = parameter.rangeDescription else { return converted }
         for (number, isItem) in ParameterDescriptor.numbers(in: converted) where !parameter.inRange(number) {
             let what = isItem ? "each item of parameter '\(parameter.name)' of '\(action)'"
@@ -865,9 +867,11 @@ public enum ArgumentConversion {
         return converted
     }
 
-    public static func convert(_ value: Value, to type: ValueType, name: String, action: String) throws -> Value {
+    public static func convert(_ value: Value, to type: ValueType, name: String, action: String,
+                               masker: SecretMasker = .none) throws -> Value {
         func fail() -> ArgumentError {
-            ArgumentError("parameter '\(name)' of '\(action)' must be \(type), got \(value.typeName) '\(value.interpolationText.prefix(80))'")
+            // Masked, then shortened: shortened first, the start of a secret could be kept.
+            ArgumentError("parameter '\(name)' of '\(action)' must be \(type), got \(value.typeName) '\(masker.mask(value.interpolationText).prefix(80))'")
         }
         switch (type, value) {
         case (.any, _): return value
@@ -897,14 +901,14 @@ public enum ArgumentConversion {
             if element != .any, let index = items.firstIndex(of: .null) {
                 throw ArgumentError("parameter '\(name)' of '\(action)': item \(index + 1) is null (an unset env variable or a missing output?)")
             }
-            return .list(try items.map { try convert($0, to: element, name: name, action: action) })
+            return .list(try items.map { try convert($0, to: element, name: name, action: action, masker: masker) })
         case (.map(let element), .map(let m)):
             if element != .any, let key = m.keys.sorted().first(where: { m[$0] == .null }) {
                 throw ArgumentError("parameter '\(name)' of '\(action)': '\(key)' is null (an unset env variable or a missing output?)")
             }
-            return .map(try m.mapValues { try convert($0, to: element, name: name, action: action) })
+            return .map(try m.mapValues { try convert($0, to: element, name: name, action: action, masker: masker) })
         case (.oneOf(let types), _):
-            for t in types { if let v = try? convert(value, to: t, name: name, action: action) { return v } }
+            for t in types { if let v = try? convert(value, to: t, name: name, action: action, masker: masker) { return v } }
             throw fail()
         default: throw fail()
         }

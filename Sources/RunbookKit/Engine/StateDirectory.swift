@@ -18,6 +18,8 @@ public struct StateDirectory: Sendable {
     public func runbookCopyPath(_ runID: String) -> String { runPath(runID) + "/runbook.yaml" }
     /// The scenario a dry run followed (`run --dry-run --scenario`), so its resume follows it too.
     public func scenarioCopyPath(_ runID: String) -> String { runPath(runID) + "/scenario.test.yaml" }
+    /// The run's own lock: held by the one process that runs or resumes it.
+    public func runLockPath(_ runID: String) -> String { runPath(runID) + "/run.lock" }
 
     /// Creates the directories (owner-only: journals describe incidents).
     public func prepare() throws {
@@ -53,17 +55,41 @@ public struct StateDirectory: Sendable {
     /// Takes the per-runbook lock (one run at a time per runbook id). Held until `release` or process exit.
     public func lock(runbook: String) throws -> RunLock {
         let lockPath = path + "/locks/" + runbook + ".lock"
+        do { return try Self.takeLock(lockPath) } catch let holder as LockHeld {
+            throw RunLockBusy(runbook: runbook, holder: holder.text)
+        }
+    }
+
+    /// Takes the run's own lock (`runs/<run-id>/run.lock`): one process at a time runs or resumes
+    /// a given run, whatever `--allow-concurrent` says. `resume` takes it before it reads the
+    /// journal, so of several resumes started at once exactly one goes on; the others fail with
+    /// `RunInProgress`. Held until `release` or process exit (the kernel drops it when the holder
+    /// dies, so a crashed run can be resumed). The run directory must exist.
+    public func lock(run runID: String) throws -> RunLock {
+        do { return try Self.takeLock(runLockPath(runID)) } catch let holder as LockHeld {
+            throw RunInProgress(runID: runID, holder: holder.text)
+        }
+    }
+
+    /// What a lock file says of its holder ("pid 123"), trimmed; may be empty.
+    private struct LockHeld: Error {
+        var text: String
+    }
+
+    /// An exclusive, non-blocking `flock` on `lockPath` (created mode 600), which then says
+    /// "pid N" for whoever finds it held. Throws `LockHeld`, or `JournalError` when the file cannot be opened.
+    private static func takeLock(_ lockPath: String) throws -> RunLock {
         let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw JournalError("cannot open lock \(lockPath)") }
+        guard fd >= 0 else { throw JournalError("cannot open lock \(lockPath): \(systemErrorText())") }
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
             var holder = ""
             if let data = FileManager.default.contents(atPath: lockPath) { holder = String(decoding: data, as: UTF8.self) }
             close(fd)
-            throw RunLockBusy(runbook: runbook, holder: holder.trimmingCharacters(in: .whitespacesAndNewlines))
+            throw LockHeld(text: holder.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         ftruncate(fd, 0)
         let text = "pid \(getpid())\n"
-        _ = text.withCString { write(fd, $0, strlen($0)) }
+        _ = text.withCString { pwrite(fd, $0, strlen($0), 0) }
         return RunLock(fd: fd)
     }
 }
@@ -87,5 +113,14 @@ public struct RunLockBusy: Error, Sendable, CustomStringConvertible {
     public var holder: String
     public var description: String {
         "another run of '\(runbook)' is in progress (\(holder.isEmpty ? "lock held" : holder)); wait for it or pass --allow-concurrent"
+    }
+}
+
+/// Another process runs or resumes this run (it holds the run's own lock).
+public struct RunInProgress: Error, Sendable, CustomStringConvertible {
+    public var runID: String
+    public var holder: String
+    public var description: String {
+        "run '\(runID)' is still in progress (\(holder.isEmpty ? "another process holds it" : holder + " holds it")); wait for it or stop it first"
     }
 }

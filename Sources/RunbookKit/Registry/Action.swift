@@ -162,6 +162,62 @@ public struct SecretMasker: Sendable {
     }
 
     public var isEmpty: Bool { secrets.isEmpty }
+
+    /// This masker plus `more` texts to hide (a webhook URL's path, a routing key).
+    public func adding(_ more: [String]) -> SecretMasker {
+        SecretMasker(secrets: secrets + more)
+    }
+
+    /// This masker plus what `other` hides.
+    public func adding(_ other: SecretMasker) -> SecretMasker {
+        SecretMasker(secrets: secrets + other.secrets)
+    }
+
+    /// Bytes in the longest text this masker hides (0 with none): how far before a cut a secret
+    /// that crosses it can start.
+    public var longestSecretBytes: Int { secrets.map(\.utf8.count).max() ?? 0 }
+
+    /// `text` masked, then cut to its first `limit` characters ("…" added when cut). In this
+    /// order: cut first, the start of a secret could be kept, and masking (by whole values)
+    /// would no longer see it.
+    public func maskedPrefix(_ text: String, characters limit: Int) -> String {
+        let masked = mask(text)
+        return masked.count > limit ? String(masked.prefix(max(0, limit))) + "…" : masked
+    }
+
+    /// How many of the first bytes of `bytes` to keep, at most `limit`, so that no secret is
+    /// cut in two: `limit`, or the start of a secret that crosses it (which is then dropped
+    /// whole). For text that must stay as it is (an output the engine masks later).
+    public func safePrefixLength(_ bytes: [UInt8], limit: Int) -> Int {
+        var cut = max(0, min(limit, bytes.count))
+        while let start = crossing(bytes, at: cut)?.start { cut = start }
+        return cut
+    }
+
+    /// Where to start keeping the last (at most) `limit` bytes of `bytes` so that no secret is
+    /// cut in two: `bytes.count - limit`, or the end of a secret that crosses it (dropped whole).
+    /// A secret that began before `bytes` (a stream whose start was already dropped) is only
+    /// safe when `bytes` holds `longestSecretBytes` more than will be kept.
+    public func safeSuffixStart(_ bytes: [UInt8], limit: Int) -> Int {
+        var cut = max(0, bytes.count - max(0, limit))
+        while let end = crossing(bytes, at: cut)?.end { cut = end }
+        return cut
+    }
+
+    /// A secret in `bytes` that starts before `cut` and ends after it.
+    private func crossing(_ bytes: [UInt8], at cut: Int) -> (start: Int, end: Int)? {
+        guard cut > 0, cut < bytes.count else { return nil }
+        for secret in secrets {
+            let s = Array(secret.utf8)
+            guard s.count > 1 else { continue }
+            var start = max(0, cut - s.count + 1)
+            while start < cut, start + s.count <= bytes.count {
+                if bytes[start] == s[0], bytes[start..<start + s.count].elementsEqual(s) { return (start, start + s.count) }
+                start += 1
+            }
+        }
+        return nil
+    }
 }
 
 extension SecretMasker {

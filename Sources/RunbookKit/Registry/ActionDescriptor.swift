@@ -225,14 +225,18 @@ public struct ActionDescriptor: Sendable, Hashable {
     public var examples: [String]
     /// Parameters whose text is shown to people or logs (lint checks secrets do not flow there).
     public var messageParameters: [String]
+    /// Parameters whose value the state store keeps as given (the application reads it) and
+    /// `runbook state` shows in clear: a flag's name and value, a breaker's name. Lint warns
+    /// when a secret flows there.
+    public var storedParameters: [String]
     /// Rules over several parameters (e.g. exactly one of `argv`, `command`), as the action
     /// checks them when it runs; lint, the schema and the docs read them.
     public var constraints: [ParameterConstraint]
 
     public init(id: String, summary: String, parameters: [ParameterDescriptor] = [], outputs: [OutputDescriptor] = [],
                 mutating: Bool, idempotent: Bool, notifies: Bool = false, dryRun: DryRunBehavior,
-                defaultTimeout: Double = 60, messageParameters: [String] = [], constraints: [ParameterConstraint] = [],
-                examples: [String] = []) {
+                defaultTimeout: Double = 60, messageParameters: [String] = [], storedParameters: [String] = [],
+                constraints: [ParameterConstraint] = [], examples: [String] = []) {
         self.id = id
         self.summary = summary
         self.parameters = parameters
@@ -243,6 +247,7 @@ public struct ActionDescriptor: Sendable, Hashable {
         self.dryRun = dryRun
         self.defaultTimeout = defaultTimeout
         self.messageParameters = messageParameters
+        self.storedParameters = storedParameters
         // A limit of 0s lets nothing finish (every try of `exec` times out, a `confirm` expires
         // unanswered): `timeout` and `max_latency` must be longer, as a step's timeout must.
         self.constraints = constraints + parameters

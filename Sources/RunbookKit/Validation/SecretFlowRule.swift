@@ -1,14 +1,18 @@
 /// A secret must never flow into text people or logs see: notification text, log messages,
-/// confirmation prompts, incident titles and notes.
+/// confirmation prompts, incident titles and notes. Nor, unnoticed, into the state store, which
+/// keeps a flag's value as given and shows it with `runbook state`.
 public struct SecretFlowRule: SelfContainedStepLintRule {
     public init() {}
     public var descriptions: [RuleDescription] {
         [RuleDescription("secret-in-message", .error, "a secret flows into a notification, log, prompt or incident text"),
-         RuleDescription("secret-on-command-line", .warning, "a secret is put on a program's command line ('argv' or 'command' of exec), which every local user can read")]
+         RuleDescription("secret-on-command-line", .warning, "a secret is put on a program's command line ('argv' or 'command' of exec), which every local user can read"),
+         RuleDescription("secret-in-state", .warning, "a secret flows into the state store (a flag's value, a flag or breaker name), which keeps it as given and 'runbook state' shows in clear")]
     }
 
     public func check(_ step: Step, catalog: ActionCatalog, into out: inout [Diagnostic]) {
-        func scan(_ t: LocatedTemplate, into what: @autoclosure () -> String) {
+        /// Calls `found` with the name of each secret whose text an expression of `t` shows, and
+        /// where that expression is.
+        func secretsShown(in t: LocatedTemplate, _ found: (String, SourceLocation) -> Void) {
             guard t.template.mentions("secrets") else { return }
             // An expression whose result is a bool or a number (`secrets.x != null`,
             // `starts_with(secrets.hook, 'https://')`, `len(secrets.x)`) shows no secret text.
@@ -19,9 +23,14 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
                     // expression finding is.
                     let scalars = t.template.source.unicodeScalars
                     let blanks = scalars.dropFirst(expression.offset).prefix { $0 == " " || $0 == "\t" || $0 == "\n" }.count
-                    out.append(.error("secret-in-message", "secret '\(name)' flows into \(what()); secrets must never appear in messages",
-                                      at: t.location(ofOffset: expression.offset + blanks)))
+                    found(name, t.location(ofOffset: expression.offset + blanks))
                 }
+            }
+        }
+        func scan(_ t: LocatedTemplate, into what: @autoclosure () -> String) {
+            secretsShown(in: t) { name, location in
+                out.append(.error("secret-in-message", "secret '\(name)' flows into \(what()); secrets must never appear in messages",
+                                  at: location))
             }
         }
         // Secrets are read as `secrets.x`; the engine hides RUNBOOK_SECRET_* from `env`.
@@ -55,6 +64,19 @@ public struct SecretFlowRule: SelfContainedStepLintRule {
         for argument in step.with where action.messageParameters.contains(argument.name.value) {
             argument.value.forEachTemplate { t in
                 scan(t, into: "'\(argument.name.value)' of '\(action.id)' in step '\(step.id.value)'")
+            }
+        }
+        // The application reads a flag's value as it was written, so the store cannot mask it;
+        // whoever reads the state directory sees it, in `runbook state` and `state history`.
+        for argument in step.with where action.storedParameters.contains(argument.name.value) {
+            argument.value.forEachTemplate { t in
+                secretsShown(in: t) { name, location in
+                    out.append(.warning("secret-in-state",
+                                        "secret '\(name)' flows into '\(argument.name.value)' of '\(action.id)' in step '\(step.id.value)': "
+                                        + "the state store keeps it as given, and 'runbook state' shows it in clear to anyone "
+                                        + "who can read the state directory",
+                                        at: location))
+                }
             }
         }
     }

@@ -264,6 +264,21 @@ struct WebhookNotifyTests {
         }
     }
 
+    @Test func theBodyOutputHidesTheEndpointSecrets() async throws {
+        // A receiver that echoes the request: the path (the webhook's token), its query and a
+        // credential header would reach the output, and the journal, as the engine masks only
+        // the run's secrets there.
+        try await withTestHTTPServer { server in
+            server.route("/hooks/T0k3nInPath", .text("got /hooks/T0k3nInPath?sig=abc123 with tok-123456"))
+            let result = try await runNotify(action, [
+                "url": .string(server.url("/hooks/T0k3nInPath?sig=abc123")), "json": .map(["a": .int(1)]),
+                "headers": .map(["Authorization": .string("tok-123456")]),
+            ])
+            #expect(result.succeeded)
+            #expect(result.outputs["body"] == .string("got ***?*** with ***"))
+        }
+    }
+
     @Test func expectStatusIsHonoured() async throws {
         try await withTestHTTPServer { server in
             server.route("/h", .init(status: 204))

@@ -121,6 +121,25 @@ struct ExecActionTests {
         #expect(stderr.contains("299000 earlier bytes truncated"))
     }
 
+    @Test func aTailCutInsideASecretDropsTheWholeSecret() async throws {
+        // The last 12 bytes of "connecting with Hunter2LongPassword!\n" start inside the password:
+        // the tail starts after it, and the bytes of the secret count as truncated.
+        let result = try await ActionHarness.run(action, [
+            "argv": .list([.string("sh"), .string("-c"),
+                           .string(#"printf 'connecting with %s\n' "$PW"; printf '%0290d%s\n' 0 "$PW" >&2; exit 1"#)]),
+            "env": .map(["PW": .string("Hunter2LongPassword!")]),
+            "max_output_bytes": .int(12),
+        ], secrets: ["Hunter2LongPassword!"])
+        #expect(result.outputs["stdout"] == .string("[… 36 earlier bytes truncated]\n\n"))
+        #expect(result.outputs["stderr"] == .string("[… 310 earlier bytes truncated]\n\n"))
+        // Default limit: the last stderr line (310 characters) is masked, then cut to 300.
+        let line = try await ActionHarness.run(action, [
+            "argv": .list([.string("sh"), .string("-c"), .string(#"printf '%0290d%s\n' 0 "$PW" >&2; exit 1"#)]),
+            "env": .map(["PW": .string("Hunter2LongPassword!")]),
+        ], secrets: ["Hunter2LongPassword!"])
+        #expect(line.failureMessage == "'sh': exit code 1: " + String(repeating: "0", count: 290) + "***")
+    }
+
     @Test func unknownProgramFails() async throws {
         let result = try await ActionHarness.run(action, ["argv": .list([.string("no-such-program-xyz")])])
         #expect(result.failureMessage == "'no-such-program-xyz': command not found")
