@@ -45,11 +45,16 @@ public struct CapturedOutput: Sendable, Equatable {
         return droppedBytes > 0 ? "[… \(droppedBytes) earlier bytes truncated]\n" + body : body
     }
 
-    /// The last non-empty line, for failure messages: masked, then cut to 300 characters (cut
-    /// first, the start of a secret could be kept, which masking would then miss).
+    /// The last non-empty line, for failure messages. The whole text is masked before it is
+    /// split into lines (a secret that holds a line break would otherwise leave its last line
+    /// in clear), then the line is cut to 300 characters. A line that starts where the kept
+    /// bytes start is dropped when earlier bytes were: it may be the end of a secret.
     public func lastLine(masking masker: SecretMasker) -> String? {
-        String(decoding: tail, as: UTF8.self).split(whereSeparator: \.isNewline).last { !$0.allSatisfy(\.isWhitespace) }
-            .map { masker.maskedPrefix($0.trimmingCharacters(in: .whitespaces), characters: 300) }
+        let masked = masker.mask(String(decoding: tail, as: UTF8.self))
+        let lines = masked.split(whereSeparator: \.isNewline)
+        guard let index = lines.lastIndex(where: { !$0.allSatisfy(\.isWhitespace) }) else { return nil }
+        if index == lines.startIndex, droppedBytes > 0, masked.first?.isNewline == false { return nil }
+        return masker.maskedPrefix(lines[index].trimmingCharacters(in: .whitespaces), characters: 300)
     }
 
     /// At most the last `limit` bytes, never part of a secret: a secret that crosses the cut is

@@ -140,6 +140,16 @@ struct ExecActionTests {
         #expect(line.failureMessage == "'sh': exit code 1: " + String(repeating: "0", count: 290) + "***")
     }
 
+    @Test("a secret holding a line break: the failure message's last stderr line is masked, not the secret's second half")
+    func multiLineSecretInTheLastStderrLine() async throws {
+        let secret = "first-half-Mlt1\nsecond-half-Ln2x"
+        let result = try await ActionHarness.run(action, [
+            "argv": .list([.string("sh"), .string("-c"), .string(#"printf '%s' "$A" >&2; exit 1"#)]),
+            "env": .map(["A": .string(secret)]),
+        ], secrets: [secret])
+        #expect(result.failureMessage == "'sh': exit code 1: ***")
+    }
+
     @Test func unknownProgramFails() async throws {
         let result = try await ActionHarness.run(action, ["argv": .list([.string("no-such-program-xyz")])])
         #expect(result.failureMessage == "'no-such-program-xyz': command not found")
