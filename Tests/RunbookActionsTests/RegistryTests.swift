@@ -314,6 +314,14 @@ struct RunbookDocsRenderingTests {
                 with:
                   url: "http://127.0.0.1:9/"
                   headers: {X-Api-Key: abc123, Accept: "${{ 'json' }}"}
+              - id: basic
+                action: http.check
+                with: {url: "http://svc:LiteralPass55@127.0.0.1:9/health"}
+              - id: hook
+                action: notify.webhook
+                with: {url: "https://hooks.example.com/in?sig=WebhookSig99", json: {a: 1}}
+            owner: "team\n# heading"
+            prevention: ["one\n# two", "tick ` here"]
             """
         let rb = try #require(Linter(catalog: BuiltinActions.catalog).lint(bytes: Array(yaml.utf8), file: "d.yaml").runbook)
         let md = MarkdownDocs.runbook(rb, catalog: BuiltinActions.catalog)
@@ -322,5 +330,14 @@ struct RunbookDocsRenderingTests {
         #expect(!md.contains("hunter2"))
         #expect(md.contains("`headers`: `{X-Api-Key: ***, Accept: ${{ 'json' }}}`"))
         #expect(!md.contains("abc123"))
+        // As the dry-run plan: a URL's password and a notification URL's path are hidden.
+        #expect(md.contains("`url`: `http://svc:***@127.0.0.1:9/health`"), "\(md)")
+        #expect(!md.contains("LiteralPass55"))
+        #expect(!md.contains("WebhookSig99"))
+        // Text from the runbook cannot start a heading or a code span.
+        #expect(md.contains("- Owner: team # heading.\n"), "\(md)")
+        #expect(md.contains("- one # two\n"))
+        #expect(md.contains("- tick \\` here\n"))
+        #expect(!md.contains("\n# "))
     }
 }

@@ -10,14 +10,14 @@ public enum MarkdownDocs {
         meta += "."
         if let r = rb.expectedRecovery { meta += " Expected recovery: \(r.value)." }
         md += meta + "\n"
-        if let owner = rb.owner { md += "- Owner: \(owner.value).\n" }
-        if !rb.components.isEmpty { md += "- Components: \(rb.components.map(\.value).joined(separator: ", ")).\n" }
+        if let owner = rb.owner { md += "- Owner: \(inline(owner.value)).\n" }
+        if !rb.components.isEmpty { md += "- Components: \(rb.components.map { inline($0.value) }.joined(separator: ", ")).\n" }
         md += "- Run: `runbook run \(rb.id.value) [--dry-run]`\n\n"
         if let d = rb.description { md += d.value.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
         if !rb.params.isEmpty {
             md += "### Params\n\n| name | type | default | description |\n|---|---|---|---|\n"
             for p in rb.params {
-                let def = p.defaultValue.map { code($0.value.interpolationText) } ?? "required"
+                let def = p.defaultValue.map { code(SecretMasker.hidingURLPassword($0.value.interpolationText)) } ?? "required"
                 let allowed = p.enumValues.map { " (one of " + $0.map { code($0.interpolationText) }.joined(separator: ", ") + ")" } ?? ""
                 md += "| `\(p.name.value)` | \(p.type.rawValue)\(cell(allowed)) | \(cell(def)) | \(cell(p.description ?? "")) |\n"
             }
@@ -26,7 +26,7 @@ public enum MarkdownDocs {
         if let t = rb.triggers {
             md += "### Triggers (\(t.match.rawValue))\n\n"
             for c in t.conditions {
-                md += "- `\(c.id.value)`: \(triggerText(c, code: code))\(c.description.map { " — \($0)" } ?? "")\n"
+                md += "- `\(c.id.value)`: \(triggerText(c, code: code))\(c.description.map { " — \(inline($0))" } ?? "")\n"
             }
             md += "\n"
         }
@@ -43,7 +43,7 @@ public enum MarkdownDocs {
             md += "\n### Manual recovery\n\n" + m.value.trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
         }
         if !rb.prevention.isEmpty {
-            md += "\n### Prevention\n\n" + rb.prevention.map { "- \($0.value)\n" }.joined()
+            md += "\n### Prevention\n\n" + rb.prevention.map { "- \(inline($0.value))\n" }.joined()
         }
         return md
     }
@@ -54,7 +54,7 @@ public enum MarkdownDocs {
         if let w = s.when { notes.append("only when \(code(w.template.source.trimmingCharacters(in: .whitespaces)))") }
         // A gate asks before the step's action; the `confirm` action's question is the step.
         if let q = s.question {
-            notes.append((s.confirm != nil ? "asks first: “" : "asks: “") + q.text + "”"
+            notes.append((s.confirm != nil ? "asks first: “" : "asks: “") + inline(q.text) + "”"
                          + (q.expiry.map { " (declined after \($0) without an answer)" } ?? ""))
         }
         if let t = s.timeout { notes.append("timeout \(t.value)\(s.retry != nil ? " per try" : "")") }
@@ -73,11 +73,23 @@ public enum MarkdownDocs {
         guard !s.with.isEmpty else { return "" }
         let action = catalog?[s.action.value]
         let items = s.with.map { argument -> String in
-            let secret = action?.parameter(named: argument.name.value)?.secret == true
-            var item = "`\(argument.name.value)`: " + code(shortened(oneLine(written(argument.value, secret: secret))))
+            let parameter = action?.parameter(named: argument.name.value)
+            let secret = parameter?.secret == true
+            // As the dry-run plan: a notification's URL shows as its origin (its path or query
+            // is the token), any other URL without its password.
+            let notificationURL = action?.notifies == true && parameter?.type == .url
+            func shown(_ text: String) -> String {
+                notificationURL ? (SecretMasker.origin(ofURL: text) ?? "***") : SecretMasker.hidingURLPassword(text)
+            }
+            var item = "`\(argument.name.value)`: "
+            if notificationURL, case .literal(.string(let text), _) = argument.value {
+                item += code(shortened(oneLine(shown(text))))
+            } else {
+                item += code(shortened(oneLine(written(argument.value, secret: secret))))
+            }
             if !secret, case .template(let t) = argument.value, let name = t.template.singleParamReference,
                let value = defaults[name] {
-                item += " (" + code(shortened(oneLine(value))) + ")"
+                item += " (" + code(shortened(oneLine(shown(value)))) + ")"
             }
             return item
         }
@@ -91,7 +103,7 @@ public enum MarkdownDocs {
             if secret, v != .null { return "***" }
             switch v {
             case .list, .map: return v.jsonText()
-            default: return v.interpolationText
+            default: return SecretMasker.hidingURLPassword(v.interpolationText)
             }
         case .template(let t):
             return t.template.source
@@ -190,6 +202,10 @@ public enum MarkdownDocs {
     }
 
     static func escape(_ s: String) -> String { s.replacingOccurrences(of: "|", with: "\\|") }
+
+    /// Text inside a list item: on one line (a line break would end the item, and a `# ` line
+    /// become a heading), with backticks escaped so that none opens a code span.
+    static func inline(_ s: String) -> String { oneLine(s).replacingOccurrences(of: "`", with: "\\`") }
 
     /// Text for a table cell: `|` escaped and line breaks made spaces (a break ends the row).
     static func cell(_ s: String) -> String { escape(oneLine(s)) }

@@ -71,6 +71,12 @@ public struct ActionArgumentsRule: StepLintRule {
                                     + "which the run's header, its journal and 'runbook history' show; pass it as '${{ secrets.NAME }}'",
                                     at: location))
             }
+            // A URL with its password written in clear (`http://svc:pw@host/`): it is sent as Basic
+            // auth, and the runbook file, `docs` and the params table are read by many.
+            if !parameter.secret, parameter.type == .url, let location = Self.clearTextSecret(argument.value, parameter: "dsn") {
+                out.append(.warning("secret-literal", "parameter '\(parameter.name)' holds a URL password in clear text; "
+                                    + "pass the URL as '${{ secrets.NAME }}'", at: location))
+            }
             // A credential header (`Authorization`, `X-Api-Key`) written in clear, or from a param.
             if parameter.name == "headers", case .map(let fields, _) = argument.value {
                 for field in fields where SecretMasker.isCredentialHeader(field.key.value) {
