@@ -62,6 +62,10 @@ struct DrillCommand: AsyncParsableCommand {
                     if outcome.status != .succeeded {
                         result = "FAIL"
                         detail = "\(outcome.status.rawValue): " + (outcome.firstFailure ?? outcome.pauseReason ?? "")
+                    } else if !outcome.failed.isEmpty {
+                        // Passed, but a step failed under `on_failure: continue`: say which.
+                        detail = "\(outcome.failed.count) step(s) failed and the run went on (on_failure: continue): "
+                            + (outcome.firstFailure ?? outcome.failed.joined(separator: ", "))
                     }
                 } catch {
                     result = "FAIL"; detail = error.description

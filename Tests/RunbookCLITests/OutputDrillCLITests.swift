@@ -148,6 +148,31 @@ struct DrillTestCLITests {
         #expect(missing.status == 2)
     }
 
+    @Test("a drill row that passed says which step failed under on_failure: continue")
+    func drillNamesAContinuedFailure() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("rb/goes_on.yaml", """
+            version: 1
+            id: goes_on
+            title: Goes on
+            severity: sev4
+            automation: automatic
+            steps:
+              - id: off
+                action: log
+                with: {message: hi}
+                when: no
+                on_failure: continue
+              - id: after
+                action: log
+                with: {message: after}
+            """)
+        let r = try await CLI.run(["drill", "rb"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("1 step(s) failed and the run went on (on_failure: continue): step 'off' failed: 'when: no' is not a condition"),
+                "\(r.stdout)")
+    }
+
     @Test func scenarioTestsReportPassedAndFailed() async throws {
         let r = try await CLI.run(["test", Fixture.scenarios("mixed")])
         #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
