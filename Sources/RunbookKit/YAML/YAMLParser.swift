@@ -265,9 +265,12 @@ private struct DocumentLoader {
                 case .documentStart(let yamlVersion):
                     documents += 1
                     if documents == 1, let yamlVersion, yamlVersion != "1.2" {
+                        // The event starts at the first directive, which may be a %TAG: point at the %YAML.
+                        let offset = bytes.withUnsafeBufferPointer { ByteSearch.firstOffset(of: "%YAML", in: $0, from: max(0, event.start.offset)) }
+                        let at = offset.map { LineBreaks.location(ofByte: $0, in: bytes, from: 0, file: file) } ?? event.start
                         diagnostics.append(.warning("yaml-version", "the file says %YAML \(yamlVersion), but runbooks are read as YAML 1.2 "
                                                     + "(core schema): yes/no/on/off stay strings and 010 is the number 10; remove the directive",
-                                                    at: event.start))
+                                                    at: at))
                     }
                     if documents > 1 {
                         reportTabs(before: event.start.offset)

@@ -147,6 +147,10 @@ struct YAMLParserTests {
         #expect(old.diagnostics.map(\.ruleID) == ["yaml-version"])
         #expect(old.diagnostics.first?.location.line == 1)
         #expect(keys(old.root) == ["a"])
+        // After a %TAG directive the warning still points at the %YAML line.
+        let tagged = parse("%TAG !e! tag:e,2000:\n%YAML 1.1\n---\na: 1\n")
+        #expect(tagged.diagnostics.map(\.ruleID) == ["yaml-version"])
+        #expect(tagged.diagnostics.first?.location.line == 2)
     }
 
     // MARK: - Syntax
