@@ -234,7 +234,12 @@ struct ExpressionEvaluator {
         case .null: return "null"
         case .bool(let b): return secret ? "a secret bool" : "bool \(b)"
         case .int, .double: return secret ? "a secret number" : "number \(value.interpolationText)"
-        case .string(let s): return secret ? "a secret string" : "string '\(Self.shorten(s, to: 40))'"
+        // A long string is not quoted at all: a cut could keep the start of a secret that came
+        // in through a step's output, which masking (by whole values) would then miss.
+        case .string(let s):
+            if secret { return "a secret string" }
+            let count = s.unicodeScalars.count
+            return count <= 40 ? "string '\(s)'" : "a string of \(count) characters"
         case .list(let items): return "list of \(items.count) item\(items.count == 1 ? "" : "s")"
         case .map(let m): return "map of \(m.count) key\(m.count == 1 ? "" : "s")"
         }

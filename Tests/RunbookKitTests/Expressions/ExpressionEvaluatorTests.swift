@@ -76,7 +76,7 @@ struct ExpressionEvaluatorTests {
         ("steps.verify.outputs.json.tags[0.5]", "a list index must be a whole number, got number 0.5", 31),
         ("params[1]", "a map key must be a string, got number 1", 7),
         ("nope.x", "unknown context 'nope'", 0),
-        ("'" + String(repeating: "x", count: 100) + "' < 1", "cannot compare string '" + String(repeating: "x", count: 40) + "…' with number 1", 0),
+        ("'" + String(repeating: "x", count: 100) + "' < 1", "cannot compare a string of 100 characters with number 1", 0),
     ])
     func errors(source: String, message: String, offset: Int) throws {
         let error = try #require(ExprTestSupport.evalError(source))
