@@ -301,6 +301,8 @@ struct RunbookDocsRenderingTests {
             automation: automatic
             params:
               replicas: {type: int, default: 8}
+              host: {type: string, default: db.internal}
+              hook_url: {type: url, default: "https://hooks.slack.com/services/T0/B0/HookTok4"}
             steps:
               - id: scale
                 action: kubernetes.scale
@@ -320,6 +322,17 @@ struct RunbookDocsRenderingTests {
               - id: hook
                 action: notify.webhook
                 with: {url: "https://hooks.example.com/in?sig=WebhookSig99", json: {a: 1}}
+              - id: around
+                action: postgres.check
+                with: {dsn: "postgres://app:AroundPass1@${{ params.host }}/app", query: "select 1"}
+              - id: bearer
+                action: http.check
+                with:
+                  url: "https://u:p@ss@AtPassTail2@${{ params.host }}/x"
+                  headers: {Authorization: "Bearer BearerTok3${{ params.host }}"}
+              - id: hook2
+                action: notify.webhook
+                with: {url: "${{ params.hook_url }}", json: {a: 1}}
             owner: "team\n# heading"
             prevention: ["one\n# two", "tick ` here"]
             """
@@ -334,6 +347,9 @@ struct RunbookDocsRenderingTests {
         #expect(md.contains("`url`: `http://svc:***@127.0.0.1:9/health`"), "\(md)")
         #expect(!md.contains("LiteralPass55"))
         #expect(!md.contains("WebhookSig99"))
+        // Secrets written around an expression, a password holding '@', a notification URL's param default.
+        for leak in ["AroundPass1", "AtPassTail2", "BearerTok3", "HookTok4"] { #expect(!md.contains(leak), "\(leak): \(md)") }
+        #expect(md.contains("| `hook_url` | url | `https://hooks.slack.com/***` |"), "\(md)")
         // Text from the runbook cannot start a heading or a code span.
         #expect(md.contains("- Owner: team # heading.\n"), "\(md)")
         #expect(md.contains("- one # two\n"))

@@ -16,8 +16,24 @@ public enum MarkdownDocs {
         if let d = rb.description { md += d.value.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
         if !rb.params.isEmpty {
             md += "### Params\n\n| name | type | default | description |\n|---|---|---|---|\n"
+            // A param given whole to a secret parameter or to a notification's URL: its default is
+            // shown as that parameter shows it (`***`, or the URL's origin).
+            var hiddenDefaults: [String: (String) -> String] = [:]
+            for step in rb.steps + rb.rollback {
+                guard let action = catalog?[step.action.value] else { continue }
+                for argument in step.with {
+                    guard case .template(let t) = argument.value, let name = t.template.singleParamReference,
+                          let parameter = action.parameter(named: argument.name.value) else { continue }
+                    if parameter.secret {
+                        hiddenDefaults[name] = { _ in "***" }
+                    } else if action.notifies, parameter.type == .url, hiddenDefaults[name] == nil {
+                        hiddenDefaults[name] = { SecretMasker.origin(ofURL: $0) ?? "***" }
+                    }
+                }
+            }
             for p in rb.params {
-                let def = p.defaultValue.map { code(SecretMasker.hidingURLPassword($0.value.interpolationText)) } ?? "required"
+                let hide = hiddenDefaults[p.name.value] ?? SecretMasker.hidingURLPassword
+                let def = p.defaultValue.map { code(hide($0.value.interpolationText)) } ?? "required"
                 let allowed = p.enumValues.map { " (one of " + $0.map { code($0.interpolationText) }.joined(separator: ", ") + ")" } ?? ""
                 md += "| `\(p.name.value)` | \(p.type.rawValue)\(cell(allowed)) | \(cell(def)) | \(cell(p.description ?? "")) |\n"
             }
@@ -82,9 +98,12 @@ public enum MarkdownDocs {
                 notificationURL ? (SecretMasker.origin(ofURL: text) ?? "***") : SecretMasker.hidingURLPassword(text)
             }
             var item = "`\(argument.name.value)`: "
-            if notificationURL, case .literal(.string(let text), _) = argument.value {
+            switch argument.value {
+            case .literal(.string(let text), _) where notificationURL:
                 item += code(shortened(oneLine(shown(text))))
-            } else {
+            case .template(let t) where notificationURL && !t.template.isSingleExpression:
+                item += code(shortened(oneLine(SecretMasker.origin(ofURL: t.template.source) ?? "***")))
+            default:
                 item += code(shortened(oneLine(written(argument.value, secret: secret))))
             }
             if !secret, case .template(let t) = argument.value, let name = t.template.singleParamReference,
@@ -106,13 +125,15 @@ public enum MarkdownDocs {
             default: return SecretMasker.hidingURLPassword(v.interpolationText)
             }
         case .template(let t):
-            return t.template.source
+            // A secret written around an expression (`Bearer abc${{ … }}`, `postgres://app:pw@${{ … }}`)
+            // is text in clear: only a lone `${{ }}` (a reference) is shown.
+            if secret, !t.template.isSingleExpression { return "***" }
+            return SecretMasker.hidingURLPassword(t.template.source)
         case .list(let items, _):
             return "[" + items.map { written($0, secret: secret) }.joined(separator: ", ") + "]"
         case .map(let pairs, _):
             return "{" + pairs.map { pair in
                 let hidden = secret || SecretMasker.isCredentialHeader(pair.key.value)
-                if case .template = pair.value { return "\(pair.key.value): " + written(pair.value, secret: false) }
                 return "\(pair.key.value): " + written(pair.value, secret: hidden)
             }.joined(separator: ", ") + "}"
         }

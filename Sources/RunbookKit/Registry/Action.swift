@@ -238,11 +238,14 @@ extension SecretMasker {
     }
 
     /// A URL with the password of its `user:password@` part replaced by `***`; other text as is.
+    ///
+    /// The user part ends at the last `@` before any `?` or `#`: a password may hold an `@` (or,
+    /// unencoded, a `/`), and hiding a little too much beats showing part of one.
     public static func hidingURLPassword(_ text: String) -> String {
         guard let scheme = text.range(of: "://") else { return text }
         let rest = text[scheme.upperBound...]
-        guard let at = rest.firstIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":"),
-              !rest[..<at].contains("/") else { return text }
+        let beforeQuery = rest[..<(rest.firstIndex { $0 == "?" || $0 == "#" } ?? rest.endIndex)]
+        guard let at = beforeQuery.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") else { return text }
         return String(text[..<rest.index(after: colon)]) + "***" + String(rest[at...])
     }
 
