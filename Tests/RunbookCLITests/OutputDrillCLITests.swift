@@ -157,11 +157,12 @@ struct DrillTestCLITests {
             title: Goes on
             severity: sev4
             automation: automatic
+            params:
+              s: {type: string, default: "{"}
             steps:
               - id: off
                 action: log
-                with: {message: hi}
-                when: no
+                with: {message: "${{ from_json(params.s) }}"}
                 on_failure: continue
               - id: after
                 action: log
@@ -169,7 +170,7 @@ struct DrillTestCLITests {
             """)
         let r = try await CLI.run(["drill", "rb"], in: dir.path)
         #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
-        #expect(r.stdout.contains("1 step(s) failed and the run went on (on_failure: continue): step 'off' failed: 'when: no' is not a condition"),
+        #expect(r.stdout.contains("1 step(s) failed and the run went on (on_failure: continue): step 'off' failed: parameter 'message': 'params.s' is not valid JSON"),
                 "\(r.stdout)")
     }
 

@@ -29,10 +29,7 @@ public struct Step: Sendable {
         var retry: Retry?
         var until: LocatedTemplate?
         var nameTemplate: LocatedTemplate?
-        var conditionProblem: String?
-        var isEmpty: Bool {
-            when == nil && confirm == nil && retry == nil && until == nil && nameTemplate == nil && conditionProblem == nil
-        }
+        var isEmpty: Bool { when == nil && confirm == nil && retry == nil && until == nil && nameTemplate == nil }
     }
 
     private final class RareFields: Sendable {
@@ -89,12 +86,6 @@ public struct Step: Sendable {
     public var when: LocatedTemplate? {
         get { rare.when }
         set { updateRare { $0.when = newValue } }
-    }
-    /// Set when `when` or `until` could not be read as a condition but lint only warned
-    /// (`when: no`, a string in YAML 1.2): a run fails the step rather than run it on a guess.
-    public var conditionProblem: String? {
-        get { rare.conditionProblem }
-        set { updateRare { $0.conditionProblem = newValue } }
     }
     public var timeout: Located<RunbookDuration>? {
         get { box.fields.timeout }

@@ -433,10 +433,6 @@ public struct Executor: Sendable {
                               + "so a resumed run does not know it (run the runbook again to get it)", started: started)
         }
 
-        if let problem = step.conditionProblem {
-            return finishStep(step, state, .failed, error: problem, started: started)
-        }
-
         // when
         var conditionValue: Bool?
         if let when = step.when {

@@ -116,12 +116,6 @@ struct NodeReader {
 
     static let boolLike: Set<String> = ["yes", "no", "on", "off", "y", "n"]
 
-    /// The text of a plain `yes`/`no`/`on`/`off`/`y`/`n` (any case), else nil.
-    static func yaml11Bool(_ node: YAMLNode) -> String? {
-        guard let s = node.scalar, case .string(let text) = YAMLNode.resolvePlain(s), boolLike.contains(text.lowercased()) else { return nil }
-        return text
-    }
-
     mutating func duration(_ node: YAMLNode, what: String) -> Located<RunbookDuration>? {
         guard let s = node.scalar else {
             error("wrong-type", "\(what) must be a duration such as '90s', '5m' or '1h30m', found \(node.kindDescription)", node)
@@ -232,9 +226,13 @@ struct NodeReader {
         switch YAMLNode.resolvePlain(s) {
         case .bool(let b):
             bareText = b ? "true" : "false"  // `True`, `TRUE`: YAML booleans, the expression's literal
-        case .string(let text) where Self.boolLike.contains(text.lowercased()):
-            warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for \(what)", node)
-            return nil
+        case .string(let text) where s.style == .plain && Self.boolLike.contains(text.lowercased()):
+            // `when: no` means false to whoever wrote it (YAML 1.1, Ansible): taken so, with a
+            // warning, rather than as a string (always true) or a failing step.
+            let value = ["yes", "on", "y"].contains(text.lowercased())
+            warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; \(what) takes it as \(value), as YAML 1.1 "
+                    + "would: write \(value)", node)
+            bareText = value ? "true" : "false"
         case .string:
             break
         default:

@@ -558,13 +558,6 @@ public enum RunbookLowering {
                         onFailure: onFailure, confirm: confirm, rollbackNone: rollbackNone, retry: retry, until: until,
                         undoes: undoes, isRollbackStep: isRollback, location: node.reportLocation)
         if let nameTemplate { step.nameTemplate = nameTemplate }
-        for key in ["when", "until"] {
-            if let text = map[key].flatMap(NodeReader.yaml11Bool) {
-                step.conditionProblem = "'\(key): \(text)' is not a condition ('\(text)' is a string in YAML 1.2, not a boolean): "
-                    + "the step is not run on a guess; write \(key): true or \(key): false"
-                break
-            }
-        }
         return step
     }
 

@@ -96,32 +96,41 @@ struct EngineFlowTests {
         #expect(reporter.output.contains("skipped: when ${{ params.enabled }} is false"))
     }
 
-    @Test("when: no (a YAML 1.2 string, which lint only warns about) fails the step without running it, in a dry run too")
-    func yaml11BoolConditionFailsTheStep() async throws {
+    @Test("when: no / Off / yes (YAML 1.1 booleans, strings in YAML 1.2): lint warns, a run takes them as YAML 1.1 does")
+    func yaml11BoolConditionsKeepTheirYAML11Meaning() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
-        for (key, text) in [("when", "no"), ("when", "Off"), ("until", "y")] {
-            let rb = try EngineHarness.runbook("""
+        for (text, runs) in [("no", false), ("Off", false), ("n", false), ("yes", true), ("ON", true)] {
+            let yaml = """
             steps:
               - id: wipe
                 action: test.count
-                with: {key: wipe}
-                \(key): \(text)
+                with: {key: wipe-\(text)}
+                when: \(text)
                 rollback: none
               - id: after
                 action: test.echo
                 with: {text: x}
-            """)
+            """
+            let linted = Linter(catalog: EngineHarness.catalog).lint(bytes: Array(EngineHarness.wrap(yaml).utf8), file: "enginetest.yaml")
+            #expect(linted.diagnostics.map(\.ruleID) == ["yaml11-bool"], "\(linted.diagnostics)")
+            #expect(linted.diagnostics.first?.message.contains("takes it as \(runs)") == true)
+            let rb = try EngineHarness.runbook(yaml)
             for dryRun in [false, true] {
-                let reporter = RecordingReporter()
-                let outcome = try await h.run(rb, options: engineOptions(dryRun: dryRun), reporter: reporter)
-                #expect(outcome.status == .failed, "\(key): \(text), dry run \(dryRun)")
-                #expect(await h.probe.count("wipe") == 0)
-                let failed = try #require(reporter.finished("wipe"))
-                #expect(failed.status == .failed)
-                #expect(failed.error?.contains("'\(key): \(text)' is not a condition") == true)
-                #expect(failed.error?.contains("write \(key): true or \(key): false") == true)
+                let outcome = try await h.run(rb, options: engineOptions(dryRun: dryRun), reporter: RecordingReporter())
+                #expect(outcome.status == .succeeded, "when: \(text), dry run \(dryRun)")
+                #expect(outcome.skipped == (runs ? [] : ["wipe"]), "when: \(text)")
             }
+            #expect(await h.probe.count("wipe-\(text)") == (runs ? 1 : 0), "when: \(text)")
         }
+        // Quoted, it is a string: as a bare expression, `no` is an unknown context (an error).
+        let quoted = Linter(catalog: EngineHarness.catalog).lint(bytes: Array(EngineHarness.wrap("""
+            steps:
+              - id: a
+                action: test.echo
+                with: {text: x}
+                when: "no"
+            """).utf8), file: "enginetest.yaml")
+        #expect(quoted.hasErrors, "\(quoted.diagnostics)")
     }
 
     @Test("outputs flow into later steps; a lone ${{ }} keeps int, bool and list; interpolation gives text")

@@ -230,9 +230,9 @@ struct EngineHarness {
     var journalPath: String { directory + "/journal.jsonl" }
 
     /// Lints a runbook given its `steps:` (and more) YAML body under a standard header; fails the test on lint errors.
-    static func runbook(_ body: String, id: String = "enginetest", automation: String = "automatic",
-                        sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Runbook {
-        let yaml = """
+    /// `body` under the header `runbook` gives it.
+    static func wrap(_ body: String, id: String = "enginetest", automation: String = "automatic") -> String {
+        """
         version: 1
         id: \(id)
         title: Engine test
@@ -240,6 +240,11 @@ struct EngineHarness {
         automation: \(automation)
 
         """ + body
+    }
+
+    static func runbook(_ body: String, id: String = "enginetest", automation: String = "automatic",
+                        sourceLocation: Testing.SourceLocation = #_sourceLocation) throws -> Runbook {
+        let yaml = wrap(body, id: id, automation: automation)
         let linted = Linter(catalog: catalog).lint(bytes: Array(yaml.utf8), file: "\(id).yaml")
         let errors = linted.diagnostics.filter { $0.severity == .error }
         #expect(errors.isEmpty, "lint errors: \(errors.map { "\($0.location): \($0.message)" })", sourceLocation: sourceLocation)
