@@ -142,10 +142,42 @@ public struct SecretMasker: Sendable {
     }
     public static let none = SecretMasker(secrets: [])
 
+    /// Matched on UTF-8 bytes, not on characters: a secret followed by a combining mark (`é`
+    /// written as `e` + U+0301) ends inside a character, and a character match would miss it.
     public func mask(_ text: String) -> String {
         guard !secrets.isEmpty else { return text }
-        var out = text
-        for s in secrets where out.contains(s) { out = out.replacingOccurrences(of: s, with: "***") }
+        var current = text
+        for secret in secrets {
+            var pattern = secret
+            let replaced = current.withUTF8 { haystack in pattern.withUTF8 { Self.replacing($0, in: haystack) } }
+            if let replaced { current = String(decoding: replaced, as: UTF8.self) }
+        }
+        return current
+    }
+
+    /// `haystack` with every `pattern` replaced by `***`, or nil when there is none (nothing
+    /// is copied then: most texts hold no secret).
+    private static func replacing(_ pattern: UnsafeBufferPointer<UInt8>, in haystack: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard let base = haystack.baseAddress, let patternBase = pattern.baseAddress, let first = pattern.first,
+              pattern.count <= haystack.count else { return nil }
+        var out: [UInt8] = []
+        var copied = 0
+        var from = 0
+        let last = haystack.count - pattern.count
+        while from <= last, let hit = memchr(base + from, Int32(first), last - from + 1) {
+            let at = UnsafeRawPointer(hit) - UnsafeRawPointer(base)
+            if memcmp(base + at, patternBase, pattern.count) == 0 {
+                if out.isEmpty { out.reserveCapacity(haystack.count) }
+                out.append(contentsOf: haystack[copied..<at])
+                out.append(contentsOf: [0x2A, 0x2A, 0x2A])  // ***
+                from = at + pattern.count
+                copied = from
+            } else {
+                from = at + 1
+            }
+        }
+        guard copied > 0 else { return nil }
+        out.append(contentsOf: haystack[copied...])
         return out
     }
 

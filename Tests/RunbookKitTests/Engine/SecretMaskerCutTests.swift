@@ -7,6 +7,17 @@ import Testing
 struct SecretMaskerCutTests {
     let masker = SecretMasker(secrets: ["Hunter2LongPassword!", "ab\"cd"])
 
+    @Test("masking matches bytes: a secret before a combining mark, at either end, repeated, or inside a longer one")
+    func maskMatchesBytes() {
+        let masker = SecretMasker(secrets: ["Hunter2pw", "pw9", "Sécret!"])
+        #expect(masker.mask("x Hunter2pw\u{301} y") == "x ***\u{301} y")
+        #expect(masker.mask("Hunter2pw") == "***")
+        #expect(masker.mask("Hunter2pwHunter2pw-pw9") == "******-***")
+        #expect(masker.mask("a Sécret! b") == "a *** b")
+        #expect(masker.mask("nothing here") == "nothing here")
+        #expect(masker.mask("") == "")
+    }
+
     @Test func maskedPrefixMasksFirst() {
         let text = String(repeating: "E", count: 190) + " Hunter2LongPassword! end"
         #expect(masker.maskedPrefix(text, characters: 200) == String(repeating: "E", count: 190) + " *** end")
