@@ -24,10 +24,9 @@ public enum MarkdownDocs {
                 for argument in step.with {
                     guard case .template(let t) = argument.value, let name = t.template.singleParamReference,
                           let parameter = action.parameter(named: argument.name.value) else { continue }
-                    if parameter.secret {
-                        hiddenDefaults[name] = { _ in "***" }
-                    } else if action.notifies, parameter.type == .url, hiddenDefaults[name] == nil {
-                        hiddenDefaults[name] = { SecretMasker.origin(ofURL: $0) ?? "***" }
+                    // A secret parameter's way wins over a notification URL's.
+                    if parameter.secret || (action.notifies && parameter.type == .url && hiddenDefaults[name] == nil) {
+                        hiddenDefaults[name] = shownText(for: parameter, of: action)
                     }
                 }
             }
@@ -91,18 +90,14 @@ public enum MarkdownDocs {
         let items = s.with.map { argument -> String in
             let parameter = action?.parameter(named: argument.name.value)
             let secret = parameter?.secret == true
-            // As the dry-run plan: a notification's URL shows as its origin (its path or query
-            // is the token), any other URL without its password.
-            let notificationURL = action?.notifies == true && parameter?.type == .url
-            func shown(_ text: String) -> String {
-                notificationURL ? (SecretMasker.origin(ofURL: text) ?? "***") : SecretMasker.hidingURLPassword(text)
-            }
+            let shown = shownText(for: parameter, of: action)
             var item = "`\(argument.name.value)`: "
             switch argument.value {
-            case .literal(.string(let text), _) where notificationURL:
+            case .literal(.string(let text), _):
                 item += code(shortened(oneLine(shown(text))))
-            case .template(let t) where notificationURL && !t.template.isSingleExpression:
-                item += code(shortened(oneLine(SecretMasker.origin(ofURL: t.template.source) ?? "***")))
+            // Text around an expression is written in clear: hidden as a literal would be.
+            case .template(let t) where !t.template.isSingleExpression:
+                item += code(shortened(oneLine(shown(t.template.source))))
             default:
                 item += code(shortened(oneLine(written(argument.value, secret: secret))))
             }
@@ -115,6 +110,16 @@ public enum MarkdownDocs {
         return "   - with: " + items.joined(separator: ", ") + "\n"
     }
 
+    /// How a text given to `parameter` of `action` is shown, as the dry-run plan shows it
+    /// (`SecretMasker.planned`): a secret parameter's as `***`, a notification's URL as its origin
+    /// (its path or query is the token), any other text without a URL's password.
+    static func shownText(for parameter: ParameterDescriptor?, of action: ActionDescriptor?) -> (String) -> String {
+        guard let parameter, let action else { return SecretMasker.hidingURLPassword }
+        if parameter.secret { return { _ in "***" } }
+        if action.notifies, parameter.type == .url { return { SecretMasker.shownSecretParameter(.string($0)).interpolationText } }
+        return SecretMasker.hidingURLPassword
+    }
+
     /// A `with:` value as written: expressions as their source, lists and maps in flow style.
     private static func written(_ value: TemplateValue, secret: Bool) -> String {
         switch value {
@@ -125,8 +130,8 @@ public enum MarkdownDocs {
             default: return SecretMasker.hidingURLPassword(v.interpolationText)
             }
         case .template(let t):
-            // A secret written around an expression (`Bearer abc${{ … }}`, `postgres://app:pw@${{ … }}`)
-            // is text in clear: only a lone `${{ }}` (a reference) is shown.
+            // A secret written around an expression (`Bearer abc${{ … }}`) is text in clear: only
+            // a lone `${{ }}` (a reference) is shown.
             if secret, !t.template.isSingleExpression { return "***" }
             return SecretMasker.hidingURLPassword(t.template.source)
         case .list(let items, _):
