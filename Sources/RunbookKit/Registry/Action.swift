@@ -270,15 +270,40 @@ extension SecretMasker {
     }
 
     /// A URL with the password of its `user:password@` part replaced by `***`; other text as is.
-    ///
-    /// The user part ends at the last `@` before any `?` or `#`: a password may hold an `@` (or,
-    /// unencoded, a `/`), and hiding a little too much beats showing part of one.
+    /// The password is the one `urlPasswordRange` finds, as lint's `secret-literal` reads it.
     public static func hidingURLPassword(_ text: String) -> String {
-        guard let scheme = text.range(of: "://") else { return text }
-        let rest = text[scheme.upperBound...]
-        let beforeQuery = rest[..<(rest.firstIndex { $0 == "?" || $0 == "#" } ?? rest.endIndex)]
-        guard let at = beforeQuery.lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") else { return text }
-        return String(text[..<rest.index(after: colon)]) + "***" + String(rest[at...])
+        var text = text
+        guard let range = text.withUTF8({ urlPasswordRange(in: $0) }) else { return text }
+        var utf8 = Array(text.utf8)
+        utf8.replaceSubrange(range, with: "***".utf8)
+        return String(decoding: utf8, as: UTF8.self)
+    }
+
+    /// The byte range of the password in `scheme://user:password@host...`, or nil: the one rule
+    /// both the masker (plans, docs, HTTP labels) and lint (`secret-literal`) use.
+    ///
+    /// The user part ends at the last `@` before any `?` or `#`, and the password starts after
+    /// its first `:`: a password may hold an `@` (or, unencoded, a `/`), and hiding a little too
+    /// much beats showing part of one. It is no password when a `/` comes before that `:` (`@`
+    /// and `:` in a path: `http://h/a:b@c`) or when only digits lie between the `:` and a `/`
+    /// (a port, then a path with an `@`: `https://h:8443/users/bob@example.com`).
+    static func urlPasswordRange(in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        guard let scheme = ByteSearch.firstOffset(of: "://", in: bytes) else { return nil }
+        let start = scheme + 3
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "?"), bytes[end] != UInt8(ascii: "#") { end += 1 }
+        guard let at = (start..<end).last(where: { bytes[$0] == UInt8(ascii: "@") }) else { return nil }
+        var colon: Int?
+        for i in start..<at {
+            if bytes[i] == UInt8(ascii: "/") { return nil }
+            if bytes[i] == UInt8(ascii: ":") { colon = i; break }
+        }
+        guard let colon else { return nil }
+        if let slash = (colon + 1..<at).first(where: { bytes[$0] == UInt8(ascii: "/") }),
+           (colon + 1..<slash).allSatisfy({ bytes[$0] >= UInt8(ascii: "0") && bytes[$0] <= UInt8(ascii: "9") }) {
+            return nil
+        }
+        return (colon + 1)..<at
     }
 
     /// How a step's resolved arguments show in a dry-run plan: secrets masked, parameters declared

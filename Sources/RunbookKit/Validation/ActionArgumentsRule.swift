@@ -138,18 +138,8 @@ extension ActionArgumentsRule {
                 if equals >= 8, zip(bytes[(equals - 8)..<equals], "password".utf8).allSatisfy({ $0 | 0x20 == $1 }) { return true }
                 from = equals + 1
             }
-            // The user part of `scheme://user:password@host`: a `:` before the first `@`, no `/`.
-            guard let scheme = ByteSearch.firstOffset(of: "://", in: bytes) else { return false }
-            var sawColon = false
-            for byte in bytes[(scheme + 3)...] {
-                switch byte {
-                case UInt8(ascii: "@"): return sawColon
-                case UInt8(ascii: "/"): return false
-                case UInt8(ascii: ":"): sawColon = true
-                default: continue
-                }
-            }
-            return false
+            // The password of `scheme://user:password@host`, found as the masker finds it.
+            return SecretMasker.urlPasswordRange(in: bytes).map { !$0.isEmpty } ?? false
         }
     }
 }
