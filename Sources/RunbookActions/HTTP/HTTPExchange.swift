@@ -67,7 +67,7 @@ struct HTTPExchange: Sendable {
         case .timedOut: "\(label): timed out after \(RunbookDuration(seconds: timeout))"
         case .connectionRefused: "\(label): connection refused"
         case .tooManyRedirects: "\(label): more than \(AsyncHTTPTransport.maxRedirects) redirects, or a redirect loop"
-        case .failed(let why): "\(label): \(masker.maskedPrefix(why, characters: Self.quotedErrorCharacters))"
+        case .failed(let why): "\(label): \(masker.maskedPrefix(why, characters: Self.quotedErrorCharacters, firstLine: true))"
         }
     }
 

@@ -332,12 +332,13 @@ public struct AsyncHTTPTransport: HTTPTransport {
         return HTTPTransportError.failed(Self.phrase(text))
     }
 
-    /// A client error's description as a lowercase phrase: its first line, whole. The actions
-    /// shorten it after masking (`SecretMasker.maskedPrefix`): the transport does not know the
-    /// run's secrets, and a cut made here could keep the start of one.
+    /// A client error's description as a lowercase phrase, every line of it. The actions keep
+    /// its first line and shorten it after masking (`SecretMasker.maskedPrefix(_:characters:
+    /// firstLine:)`): the transport does not know the run's secrets, and a cut made here (even
+    /// at a newline, inside a multi-line secret) could keep the start of one.
     static func phrase(_ text: String) -> String {
-        let firstLine = text.split(separator: "\n").first.map(String.init) ?? text
-        guard let first = firstLine.first else { return "request failed" }
-        return first.lowercased() + firstLine.dropFirst()
+        let text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let first = text.first else { return "request failed" }
+        return first.lowercased() + text.dropFirst()
     }
 }

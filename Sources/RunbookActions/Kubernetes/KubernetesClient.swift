@@ -68,8 +68,8 @@ struct KubernetesMasker: Sendable {
 
     func mask(_ text: String) -> String { credentials.mask(run.mask(text)) }
     /// Masked, then cut to `limit` characters (cut first, the start of a secret could be kept).
-    func maskedPrefix(_ text: String, characters limit: Int) -> String {
-        run.adding(credentials).maskedPrefix(text, characters: limit)
+    func maskedPrefix(_ text: String, characters limit: Int, firstLine: Bool = false) -> String {
+        run.adding(credentials).maskedPrefix(text, characters: limit, firstLine: firstLine)
     }
 }
 
@@ -119,7 +119,7 @@ struct KubernetesClient: Sendable {
             case .timedOut: why = "timed out after \(RunbookDuration(seconds: requestTimeout))"
             case .connectionRefused: why = "connection refused"
             case .tooManyRedirects: why = "too many redirects"
-            case .failed(let text): why = masker.maskedPrefix(text, characters: HTTPExchange.quotedErrorCharacters)
+            case .failed(let text): why = masker.maskedPrefix(text, characters: HTTPExchange.quotedErrorCharacters, firstLine: true)
             }
             throw ActionFailure(masker.mask("kubernetes api \(endpoint.server) (\(endpoint.origin)): \(why)"))
         } catch is CancellationError {

@@ -111,7 +111,7 @@ struct NotificationPoster: Sendable {
         case .timedOut: "timed out"
         case .connectionRefused: "connection refused"
         case .tooManyRedirects: "too many redirects"
-        case .failed(let why): redactor.shortened(why, characters: HTTPExchange.quotedErrorCharacters)
+        case .failed(let why): redactor.shortened(why, characters: HTTPExchange.quotedErrorCharacters, firstLine: true)
         }
     }
 }
@@ -161,8 +161,10 @@ struct NotificationRedactor: Sendable {
 
     /// Redacted, then cut to `limit` characters ("…" added when cut). Never the other way
     /// round: a cut inside a secret keeps its start, which redaction (by whole values) misses.
-    func shortened(_ text: String, characters limit: Int) -> String {
-        let redacted = redact(text)
+    /// With `firstLine`, only the first line of the redacted text is kept.
+    func shortened(_ text: String, characters limit: Int, firstLine: Bool = false) -> String {
+        var redacted = redact(text)
+        if firstLine, let newline = redacted.firstIndex(where: \.isNewline) { redacted = String(redacted[..<newline]) }
         return redacted.count > limit ? String(redacted.prefix(max(0, limit))) + "…" : redacted
     }
 

@@ -184,7 +184,9 @@ public struct ProcessStopAction: Action {
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let firstLine = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
         guard let pid = Int32(firstLine.trimmingCharacters(in: .whitespaces)), pid > 0 else {
-            throw ActionFailure("pidfile \(pidfile) does not hold a pid: '\(masker.maskedPrefix(firstLine, characters: 40))'")
+            // Masked whole before its first line is taken: a multi-line secret's first line
+            // alone is no secret the masker knows.
+            throw ActionFailure("pidfile \(pidfile) does not hold a pid: '\(masker.maskedPrefix(text, characters: 40, firstLine: true))'")
         }
         if protectedPIDs().contains(pid) {
             throw ActionFailure("pidfile \(pidfile) names pid \(pid), the runner itself, one of its ancestors or PID 1: "

@@ -50,7 +50,7 @@ public struct PrometheusQueryAction: Action {
             throw ActionFailure("\(label): more than \(AsyncHTTPTransport.maxRedirects) redirects, or a redirect loop",
                                 outputs: emptyOutputs)
         case .failure(.failed(let why)):
-            throw ActionFailure("\(label): \(masker.maskedPrefix(why, characters: HTTPExchange.quotedErrorCharacters))",
+            throw ActionFailure("\(label): \(masker.maskedPrefix(why, characters: HTTPExchange.quotedErrorCharacters, firstLine: true))",
                                 outputs: emptyOutputs)
         case .success(let r):
             response = r

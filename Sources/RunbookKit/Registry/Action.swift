@@ -212,8 +212,11 @@ public struct SecretMasker: Sendable {
     /// `text` masked, then cut to its first `limit` characters ("…" added when cut). In this
     /// order: cut first, the start of a secret could be kept, and masking (by whole values)
     /// would no longer see it.
-    public func maskedPrefix(_ text: String, characters limit: Int) -> String {
-        let masked = mask(text)
+    /// With `firstLine`, only the masked text's first line is kept (a client's error with a
+    /// multi-line secret in it: a line cut first would keep part of the secret, unmasked).
+    public func maskedPrefix(_ text: String, characters limit: Int, firstLine: Bool = false) -> String {
+        var masked = mask(text)
+        if firstLine, let newline = masked.firstIndex(where: \.isNewline) { masked = String(masked[..<newline]) }
         return masked.count > limit ? String(masked.prefix(max(0, limit))) + "…" : masked
     }
 

@@ -147,6 +147,11 @@ struct ProcessStopActionTests {
         try "not-a-pid\n".write(toFile: dir + "/garbled.pid", atomically: true, encoding: .utf8)
         let garbled = try await ActionHarness.run(action, ["pidfile": .string(dir + "/garbled.pid")])
         #expect(garbled.failureMessage == "pidfile \(dir)/garbled.pid does not hold a pid: 'not-a-pid'")
+        // A multi-line secret in it: masked whole before the first line is quoted.
+        try "tok-first-line\ntok-second-line\n".write(toFile: dir + "/secret.pid", atomically: true, encoding: .utf8)
+        let secret = try await ActionHarness.run(action, ["pidfile": .string(dir + "/secret.pid")],
+                                                 secrets: ["tok-first-line\ntok-second-line"])
+        #expect(secret.failureMessage == "pidfile \(dir)/secret.pid does not hold a pid: '***'")
 
         try "1\n".write(toFile: dir + "/init.pid", atomically: true, encoding: .utf8)
         let initPID = try await ActionHarness.run(action, ["pidfile": .string(dir + "/init.pid")])

@@ -27,6 +27,15 @@ struct SecretMaskerCutTests {
         #expect(SecretMasker.none.maskedPrefix("abcdef", characters: 3) == "abc…")
     }
 
+    @Test("a first line is taken after masking: the first line of a multi-line secret is no secret the masker knows")
+    func firstLineAfterMasking() {
+        let pem = SecretMasker(secrets: ["-----BEGIN KEY-----\nMIIEsecretbody\n-----END KEY-----"])
+        let error = "bad certificate -----BEGIN KEY-----\nMIIEsecretbody\n-----END KEY----- rejected\nsecond line"
+        #expect(pem.maskedPrefix(error, characters: 200, firstLine: true) == "bad certificate *** rejected")
+        #expect(pem.maskedPrefix("one\ntwo", characters: 2, firstLine: true) == "on…")
+        #expect(pem.maskedPrefix("no newline", characters: 200, firstLine: true) == "no newline")
+    }
+
     @Test func aHeadCutStopsBeforeASecretThatCrossesIt() {
         let bytes = Array("0123456789Hunter2LongPassword!tail".utf8)
         #expect(masker.safePrefixLength(bytes, limit: 15) == 10, "inside the secret: before it")
