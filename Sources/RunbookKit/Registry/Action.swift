@@ -130,6 +130,8 @@ public struct ActionFailure: Error, Sendable, CustomStringConvertible {
 public struct SecretMasker: Sendable {
     /// Longest first, so a secret containing another is masked whole.
     private let secrets: [String]
+    /// The same, as UTF-8 bytes (for cuts in byte buffers: `safePrefixLength`, `safeSuffixStart`).
+    private let secretBytes: [[UInt8]]
     public init(secrets: [String]) {
         var forms = Set(secrets.filter { $0.count >= 3 })
         // A secret with a quote, a backslash or a control character reads differently once
@@ -139,6 +141,7 @@ public struct SecretMasker: Sendable {
             if escaped != secret { forms.insert(escaped) }
         }
         self.secrets = forms.sorted { $0.count > $1.count }
+        secretBytes = self.secrets.map { Array($0.utf8) }
     }
     public static let none = SecretMasker(secrets: [])
 
@@ -207,7 +210,7 @@ public struct SecretMasker: Sendable {
 
     /// Bytes in the longest text this masker hides (0 with none): how far before a cut a secret
     /// that crosses it can start.
-    public var longestSecretBytes: Int { secrets.map(\.utf8.count).max() ?? 0 }
+    public var longestSecretBytes: Int { secretBytes.map(\.count).max() ?? 0 }
 
     /// `text` masked, then cut to its first `limit` characters ("…" added when cut). In this
     /// order: cut first, the start of a secret could be kept, and masking (by whole values)
@@ -242,8 +245,7 @@ public struct SecretMasker: Sendable {
     /// A secret in `bytes` that starts before `cut` and ends after it.
     private func crossing(_ bytes: [UInt8], at cut: Int) -> (start: Int, end: Int)? {
         guard cut > 0, cut < bytes.count else { return nil }
-        for secret in secrets {
-            let s = Array(secret.utf8)
+        for s in secretBytes {
             guard s.count > 1 else { continue }
             var start = max(0, cut - s.count + 1)
             while start < cut, start + s.count <= bytes.count {
