@@ -219,9 +219,14 @@ public enum OnFailure: String, Sendable, CaseIterable {
 public struct WithArgument: Sendable {
     public var name: Located<String>
     public var value: TemplateValue
-    public init(name: Located<String>, value: TemplateValue) {
+    /// The value is a plain (unquoted) `yes`/`no`/`on`/`off`/`y`/`n`: a string in YAML 1.2,
+    /// a boolean to whoever wrote YAML 1.1 (Ansible). Lint warns where the parameter takes any
+    /// value (`feature_flag.set value: off` would store the text "off", which reads as true).
+    public var isPlainYAML11Bool: Bool
+    public init(name: Located<String>, value: TemplateValue, isPlainYAML11Bool: Bool = false) {
         self.name = name
         self.value = value
+        self.isPlainYAML11Bool = isPlainYAML11Bool
     }
 }
 

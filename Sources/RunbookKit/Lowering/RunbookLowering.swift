@@ -515,7 +515,10 @@ public enum RunbookLowering {
             } else if let pairs = w.mapping {
                 for pair in pairs {
                     guard let key = pair.key.scalar?.text, let value = r.templateValue(pair.value) else { continue }
-                    with.append(WithArgument(name: Located(key, at: pair.key.reportLocation), value: value))
+                    let yaml11Bool = if case .scalar(let s) = pair.value.content, s.style == .plain, s.tag == nil,
+                                        NodeReader.boolLike.contains(s.text.lowercased()) { true } else { false }
+                    with.append(WithArgument(name: Located(key, at: pair.key.reportLocation), value: value,
+                                             isPlainYAML11Bool: yaml11Bool))
                 }
             } else {
                 r.error("wrong-type", "'with' of \(what) must be a mapping, found \(w.kindDescription)", w)
