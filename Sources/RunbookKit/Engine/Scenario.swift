@@ -157,12 +157,21 @@ public struct Scenario: Sendable {
                         else { r.error("wrong-type", "'outputs' must be a mapping, found \(o.kindDescription)", o) }
                     }
                     if let f = m["fail"] { outcome.failure = r.string(f, what: "'fail'")?.value }
-                    if let c = m["confirm"], let text = r.string(c, what: "'confirm'") {
-                        switch text.value {
+                    if let c = m["confirm"] {
+                        // `confirm: true` / `false` (unquoted booleans) answer as approve / decline.
+                        let answer: String? = switch c.scalar.map(YAMLNode.resolvePlain) {
+                        case .bool(let b)?: b ? "true" : "false"
+                        default: r.string(c, what: "'confirm'")?.value
+                        }
+                        switch answer {
                         case "approve", "approved", "true": outcome.confirm = true
                         case "decline", "declined", "false": outcome.confirm = false
                         case "pause", "none": outcome.pauses = true
-                        default: r.error("invalid-enum", "'confirm' must be 'approve', 'decline' or 'pause'", c)
+                        case nil: break
+                        default:
+                            let hint = NodeReader.boolLike.contains(answer!.lowercased())
+                                ? " ('\(answer!)' is a string in YAML 1.2: write true or false, or approve or decline)" : ""
+                            r.error("invalid-enum", "'confirm' must be 'approve' (or true), 'decline' (or false) or 'pause'" + hint, c)
                         }
                     }
                     scenario.steps[id] = outcome

@@ -247,6 +247,34 @@ struct EngineDryRunTests {
         #expect(outcome.skipped == ["change"])
     }
 
+    @Test("a scenario's confirm takes unquoted true/false as approve/decline; a plain no is refused with a hint")
+    func scenarioConfirmBooleans() throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let path = h.directory + "/answers.test.yaml"
+        try """
+        runbook: enginetest
+        steps:
+          a: {confirm: true}
+          b: {confirm: false}
+          c: {confirm: 'true'}
+          d: {confirm: declined}
+          e: {confirm: pause}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let (loaded, diagnostics) = Scenario.load(path: path)
+        let scenario = try #require(loaded, "\(diagnostics.map(\.message))")
+        #expect(diagnostics.isEmpty)
+        #expect(scenario.steps["a"]?.confirm == true && scenario.steps["b"]?.confirm == false)
+        #expect(scenario.steps["c"]?.confirm == true && scenario.steps["d"]?.confirm == false)
+        #expect(scenario.steps["e"]?.pauses == true)
+
+        try "runbook: enginetest\nsteps:\n  a: {confirm: no}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let (_, refused) = Scenario.load(path: path)
+        #expect(refused.map(\.ruleID) == ["invalid-enum"])
+        #expect(refused.first?.message == "'confirm' must be 'approve' (or true), 'decline' (or false) or 'pause' "
+                + "('no' is a string in YAML 1.2: write true or false, or approve or decline)")
+        #expect(refused.first?.location.line == 3)
+    }
+
     @Test("dry-run without an answer assumes approval for the plan, and never writes anything")
     func dryRunNoAnswer() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
