@@ -61,7 +61,7 @@ struct DrillCommand: AsyncParsableCommand {
                     time = "\(outcome.durationMS) ms"
                     if outcome.status != .succeeded {
                         result = "FAIL"
-                        detail = "\(outcome.status.rawValue): " + (outcome.firstFailure ?? outcome.pauseReason ?? "")
+                        detail = "\(outcome.status.rawValue): " + (outcome.stoppedBy ?? outcome.firstFailure ?? outcome.pauseReason ?? "")
                     } else if !outcome.failed.isEmpty {
                         // Passed, but a step failed under `on_failure: continue`: say which.
                         detail = "\(outcome.failed.count) step(s) failed and the run went on (on_failure: continue): "
@@ -189,12 +189,12 @@ struct TestCommand: AsyncParsableCommand {
         catch { return [error.description] }
         guard let expect = scenario.expect else {
             return outcome.status == .succeeded ? []
-                : ["run \(outcome.status.rawValue)" + ((outcome.firstFailure ?? outcome.pauseReason).map { " (\($0))" } ?? "")]
+                : ["run \(outcome.status.rawValue)" + ((outcome.stoppedBy ?? outcome.firstFailure ?? outcome.pauseReason).map { " (\($0))" } ?? "")]
         }
         var problems: [String] = []
         if let status = expect.status, status != outcome.status {
             problems.append("expected status \(status.rawValue), got \(outcome.status.rawValue)"
-                            + (outcome.failed.first.map { " (step '\($0)' failed)" } ?? ""))
+                            + ((outcome.stoppedAt ?? outcome.failed.first).map { " (step '\($0)' failed)" } ?? ""))
         }
         func compare(_ label: String, _ expected: [String]?, _ actual: [String]) {
             if let expected, expected != actual {

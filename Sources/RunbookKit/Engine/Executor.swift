@@ -166,7 +166,12 @@ public struct RunOutcome: Sendable {
     public var pausedAt: String?
     public var pauseReason: String?
     /// The error of the first step that failed (secrets masked), for one-line reports (drill, test).
+    /// It may be a step that failed under `on_failure: continue`; `stoppedBy` is what ended the run.
     public var firstFailure: String?
+    /// The step whose failure stopped the main steps (and started the rollback), and why
+    /// (secrets masked); nil when no failure stopped the run.
+    public var stoppedAt: String?
+    public var stoppedBy: String?
     public var durationMS: Int = 0
 }
 
@@ -230,6 +235,7 @@ public struct Executor: Sendable {
         emit(.runStarted(runID: runID, runbook: runbook.id.value, file: runbook.file, dryRun: options.dryRun,
                          params: masker.mask(Value.map(options.params)).mapValue, resumed: resume != nil))
         var rollbackReason = resume?.rollbackReason
+        state.outcome.stoppedBy = rollbackReason  // as journaled: masked
         if rollbackReason != nil, let resume {
             // Resuming inside the rollback: the main steps all ran before; keep them in the outcome.
             for step in runbook.steps {
@@ -282,6 +288,8 @@ public struct Executor: Sendable {
                             }
                         }
                         rollbackReason = "step '\(step.id.value)' failed: \(message)"
+                        state.outcome.stoppedAt = step.id.value
+                        state.outcome.stoppedBy = masker.mask(rollbackReason!)
                     }
                 }
                 if rollbackReason != nil { break }
