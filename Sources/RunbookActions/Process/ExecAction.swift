@@ -60,6 +60,14 @@ public struct ExecAction: Action {
             "stderr": .string(stderr.text), "pid": .int(Int(outcome.pid)),
         ]
         let lastLine = stderr.lastLine(masking: masker).map { ": \($0)" } ?? ""
+        if !outcome.stoppedLeftovers.isEmpty {
+            // `nohup daemon &` in a restart script: the step succeeds, and the daemon is gone.
+            let count = outcome.stoppedLeftovers.count
+            invocation.context.emit("warning", masker.mask(
+                "\(label) left \(count == 10 ? "10 or more processes" : count == 1 ? "a process" : "\(count) processes") running "
+                + "in the background, stopped when the step ended: \(outcome.stoppedLeftovers.joined(separator: ", ")); "
+                + "exec stops everything a command started; a program meant to keep running needs 'detach: true'"))
+        }
         if outcome.timedOut {
             throw ActionFailure(masker.mask("\(label): timed out after \(RunbookDuration(seconds: timeout)); "
                                             + "its process group was stopped"), outputs: outputs)

@@ -79,14 +79,20 @@ public struct POSIXProgramLauncher: ProgramLauncher {
 
         // The leader is reaped. Whatever it left running in its group goes too (a step that means to
         // leave something running uses `detach`), and the pipes are drained for a bounded time.
-        if group.hasMembers { group.terminate() }
+        var leftovers: [String] = []
+        if group.hasMembers {
+            if !timedOut { leftovers = group.liveMembers(limit: 10) }
+            group.terminate()
+        }
         drain.stop(after: group.isTerminating ? killGrace + 1 : 0.5)
         let (out, err) = await outputs.value
         await group.waitUntilEmpty(atMost: killGrace + 1)
 
         if Task.isCancelled { throw CancellationError() }
         let (code, signal) = Self.decode(status)
-        return ProgramOutcome(pid: pid, exitCode: code, signal: signal, stdout: out, stderr: err, timedOut: timedOut)
+        var outcome = ProgramOutcome(pid: pid, exitCode: code, signal: signal, stdout: out, stderr: err, timedOut: timedOut)
+        outcome.stoppedLeftovers = leftovers
+        return outcome
     }
 
     /// Starts the program in a new session; see `ProgramLauncher.start`.
@@ -255,19 +261,33 @@ private final class ProcessGroup: @unchecked Sendable {
     var hasMembers: Bool {
         guard kill(-pgid, 0) == 0 else { return false }
         #if os(Linux)
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return true }
+        return !liveMembers(limit: 1, unknownAsMember: true).isEmpty
+        #else
+        return true
+        #endif
+    }
+
+    /// Live (not zombie) processes in the group, as "pid (name)", at most `limit`. Without a
+    /// readable /proc: one entry "unknown" when `unknownAsMember`, else none.
+    func liveMembers(limit: Int, unknownAsMember: Bool = false) -> [String] {
+        #if os(Linux)
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else {
+            return unknownAsMember ? ["unknown"] : []
+        }
+        var found: [String] = []
         for entry in entries where entry.first?.isNumber == true {
             guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/stat") else { continue }
             let stat = String(decoding: data, as: UTF8.self)
             // "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
-            guard let close = stat.lastIndex(of: ")") else { continue }
+            guard let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"), open < close else { continue }
             let fields = stat[stat.index(after: close)...].split(separator: " ", maxSplits: 4)
-            guard fields.count >= 3, Int32(fields[2]) == pgid else { continue }
-            if fields[0] != "Z" && fields[0] != "X" { return true }
+            guard fields.count >= 3, Int32(fields[2]) == pgid, fields[0] != "Z", fields[0] != "X" else { continue }
+            found.append("\(entry) (\(stat[stat.index(after: open)..<close]))")
+            if found.count >= limit { break }
         }
-        return false
+        return found
         #else
-        return true
+        return unknownAsMember ? ["unknown"] : []
         #endif
     }
 

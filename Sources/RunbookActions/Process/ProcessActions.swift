@@ -44,7 +44,8 @@ public enum ProcessActions {
     public static let exec = ActionDescriptor(
         id: "exec",
         summary: "Run a program from `argv` (no shell), or `command` with `shell: true`; pass when the exit code "
-            + "is in `expect_exit`. With `detach` it starts the program and returns its pid",
+            + "is in `expect_exit`. When the program ends, whatever it left running in the background (`nohup x &`) "
+            + "is stopped, with a warning: a program meant to keep running needs `detach`, which starts it and returns its pid",
         parameters: [
             ParameterDescriptor("argv", .list(.string), "Program and arguments, run without a shell"),
             ParameterDescriptor("command", .string, "Command line for /bin/sh -c (requires `shell: true`)"),
@@ -61,7 +62,8 @@ public enum ProcessActions {
                                 + "the output starts with a line `[… N earlier bytes truncated]` on top of them (a secret that the cut "
                                 + "would split is dropped whole and counted in N)"),
             ParameterDescriptor("detach", .bool, default: .bool(false),
-                                "Start the program in the background and succeed once it is running"),
+                                "Start the program in the background (its own session, not stopped when the step ends) "
+                                + "and succeed once it is running"),
             ParameterDescriptor("pidfile", .string, "With `detach`: write the program's pid to this file"),
         ],
         outputs: [

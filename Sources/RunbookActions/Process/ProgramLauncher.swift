@@ -81,6 +81,9 @@ public struct ProgramOutcome: Sendable, Equatable {
     public var stderr: CapturedOutput
     /// It ran past its timeout and its process group was stopped.
     public var timedOut: Bool
+    /// Processes the program left running in its group when it exited (`nohup x &`), which
+    /// were then stopped: "pid (name)", at most 10.
+    public var stoppedLeftovers: [String] = []
 
     /// An outcome.
     public init(pid: Int32, exitCode: Int32, signal: Int32? = nil, stdout: CapturedOutput = CapturedOutput(),

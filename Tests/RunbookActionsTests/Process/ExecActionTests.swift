@@ -217,15 +217,27 @@ struct ExecActionTests {
         #expect(await Self.isGone(pid), "background job \(pid) survived cancellation")
     }
 
-    @Test func leftoverBackgroundJobsAreStoppedAfterANormalExit() async throws {
+    @Test("what a command leaves running is stopped when it exits, and the step says so (nohup x & in a restart script)")
+    func leftoverBackgroundJobsAreStoppedAfterANormalExit() async throws {
         let start = ContinuousClock.now
+        let emitted = EmittedLines()
         let result = try await ActionHarness.run(action, [
-            "shell": .bool(true), "command": .string("sleep 100 & echo $!"),
-        ])
+            "shell": .bool(true), "command": .string("nohup sleep 100 >/dev/null 2>&1 & echo $!"),
+        ], emitted: emitted)
         #expect(result.succeeded)
         #expect(seconds(since: start) < 60)
         let grandchild = try #require(Int32(result.outputs["stdout"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
         #expect(await Self.isGone(grandchild))
+        let warning = try #require(emitted.lines.first { $0.level == "warning" }, "\(emitted.lines)")
+        #expect(warning.message.contains("left a process running in the background, stopped when the step ended: \(grandchild) (sleep)"),
+                "\(warning.message)")
+        #expect(warning.message.hasSuffix("a program meant to keep running needs 'detach: true'"))
+
+        // Nothing left behind: no warning.
+        let quiet = EmittedLines()
+        let clean = try await ActionHarness.run(action, ["shell": .bool(true), "command": .string("sleep 0.1 & wait")], emitted: quiet)
+        #expect(clean.succeeded)
+        #expect(!quiet.lines.contains { $0.level == "warning" }, "\(quiet.lines)")
     }
 
     @Test func detachLeavesTheProgramRunningAndWritesThePidfile() async throws {
