@@ -69,6 +69,11 @@ struct SetBreakerAction: Action {
             : "breaker '\(name)' already \(target.rawValue)"
         return ActionResult(outputs: ["state": update.value, "previous": update.previous], summary: summary)
     }
+
+    /// The usual case: the breaker was in the other state.
+    func typicalDryRunOutputs(arguments: [String: Value]) -> [String: Value] {
+        ["state": .string(target.rawValue), "previous": .string(target == .open ? BreakerState.closed.rawValue : BreakerState.open.rawValue)]
+    }
 }
 
 /// `circuit_breaker.status`.

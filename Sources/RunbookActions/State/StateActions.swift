@@ -18,7 +18,8 @@ public enum CircuitBreakerActions {
               action: circuit_breaker.close
               with: {name: qwen}
               undoes: [open_breaker]
-              when: "${{ steps.open_breaker.status == 'succeeded' }}"
+              # Only what this run opened: a breaker someone had opened already stays open.
+              when: "${{ steps.open_breaker.status == 'succeeded' && steps.open_breaker.outputs.previous == 'closed' }}"
 
             """
 

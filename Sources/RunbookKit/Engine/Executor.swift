@@ -670,6 +670,7 @@ public struct Executor: Sendable {
                 }
                 var outputs: [String: Value] = [:]
                 for o in descriptor.outputs { outputs[o.name] = .null }
+                for (k, v) in registry.implementation(descriptor.id)?.typicalDryRunOutputs(arguments: arguments) ?? [:] { outputs[k] = v }
                 for (k, v) in scripted?.outputs ?? [:] { outputs[k] = v }
                 // Outputs a scenario gives are judged as the action judges real ones.
                 if let scripted, !scripted.outputs.isEmpty,

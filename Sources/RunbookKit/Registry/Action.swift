@@ -16,11 +16,17 @@ public protocol Action: Sendable {
     /// simulated ones): an `http.check` expecting 503 that "gets" 200 fails in a test as in the
     /// run. nil: they pass, or the action does not judge its outputs. Default: nil.
     func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String?
+    /// The outputs a dry run assumes when the action is not run and no scenario gives them: the
+    /// usual case, fixed (never read from the system, so drills and tests give the same result
+    /// everywhere). A breaker opened by a dry run "was closed", so an undo written as
+    /// `outputs.previous == 'closed'` shows in the plan. Default: none (every output null).
+    func typicalDryRunOutputs(arguments: [String: Value]) -> [String: Value]
 }
 
 extension Action {
     public var isInstant: Bool { false }
     public func judge(simulated outputs: [String: Value], arguments: [String: Value]) -> String? { nil }
+    public func typicalDryRunOutputs(arguments: [String: Value]) -> [String: Value] { [:] }
 }
 
 /// What an action is asked to do: resolved arguments plus the run's services.
