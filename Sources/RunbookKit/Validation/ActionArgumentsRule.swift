@@ -76,6 +76,17 @@ public struct ActionArgumentsRule: StepLintRule {
                                     + "which the run's header, its journal and 'runbook history' show; pass it as '${{ secrets.NAME }}'",
                                     at: location))
             }
+            // A notification's URL is hidden in the run's messages and plans (its path or query is
+            // often the token), but a param's value is shown in clear in the run's header, its
+            // journal, `history` and `show`. Only where the URL is the notification's credential
+            // (`notify.webhook url`); PagerDuty's endpoint is none (its routing key is the secret).
+            if !parameter.secret, action.notifies, parameter.type == .url, !action.parameters.contains(where: \.secret),
+               let location = Self.secretFromParam(argument.value, parameter: parameter.name) {
+                out.append(.warning("secret-literal", "parameter '\(parameter.name)' of '\(action.id)' is a notification URL, which the run's "
+                                    + "messages hide (its path or query is often the token), but its value comes from a param, which the "
+                                    + "run's header, its journal, 'history' and 'show' print in clear; pass it as '${{ secrets.NAME }}'",
+                                    at: location))
+            }
             // A URL with its password written in clear (`http://svc:pw@host/`): it is sent as Basic
             // auth, and the runbook file, `docs` and the params table are read by many.
             if !parameter.secret, parameter.type == .url, let location = Self.clearTextSecret(argument.value, parameter: "dsn") {
