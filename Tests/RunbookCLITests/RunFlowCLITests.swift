@@ -130,7 +130,7 @@ struct RunFlowCLITests {
             let r = try await w.run("retry_until")
             #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
             #expect(w.count("/progress") == 4)
-            #expect(r.stdout.contains("did not hold (after 4 attempts)"))
+            #expect(r.stdout.contains("did not hold (steps.wait_done.outputs.json.done = false) (after 4 attempts)"), "\(r.stdout)")
         }
     }
 

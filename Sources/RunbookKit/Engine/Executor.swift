@@ -582,8 +582,9 @@ public struct Executor: Sendable {
                     var holds = true
                     // This try's reason, so an error from an earlier try is not reported for a later one.
                     var untilError: String?
+                    let context = evaluationContext(state, own: (id, result.outputs))
                     do {
-                        holds = try until.template.evaluate(in: evaluationContext(state, own: (id, result.outputs))).isTruthy
+                        holds = try until.template.evaluate(in: context).isTruthy
                     } catch {
                         if !options.dryRun {
                             untilError = "until: \(error.message)"
@@ -591,8 +592,11 @@ public struct Executor: Sendable {
                         }
                     }
                     if !holds {
+                        // With what it read, so the on-call sees how far off it was (depth 5000, want < 1000).
+                        let observed = until.template.observedValues(in: context)
                         lastError = untilError
                             ?? "until \(until.template.source.trimmingCharacters(in: .whitespaces)) did not hold"
+                            + (observed.isEmpty ? "" : " (\(observed))")
                         emit(.attemptFailed(step: id, number: attempt, message: masker.mask(lastError)))
                         if attempt < attempts { await delay(step, before: attempt + 1, state: state) }
                         continue

@@ -266,3 +266,31 @@ struct ExpressionEvaluator {
         }
     }
 }
+
+extension EvaluationContext {
+    /// The value at a reference path (`["steps", "drain", "outputs", "depth"]`); null where absent.
+    public func value(at path: [String]) -> Value {
+        guard let first = path.first, var current = root[first] else { return .null }
+        for key in path.dropFirst() {
+            guard case .map(let fields) = current, let next = fields[key] else { return .null }
+            current = next
+        }
+        return current
+    }
+}
+
+extension Template {
+    /// What the template's expressions read, for a message that says why a condition did not
+    /// hold: `steps.drained.outputs.json.depth = 5000, params.max_depth = 1000`. At most four
+    /// references, each value cut to 60 characters; `secrets` are left out (the caller masks
+    /// the rest as every message is masked). Empty when nothing was read.
+    public func observedValues(in context: EvaluationContext) -> String {
+        var shown: [String] = []
+        for path in references where path.first != "secrets" {
+            if shown.count == 4 { shown.append("…"); break }
+            let text = context.value(at: path).jsonText()
+            shown.append(path.joined(separator: ".") + " = " + (text.count > 60 ? String(text.prefix(60)) + "…" : text))
+        }
+        return shown.joined(separator: ", ")
+    }
+}

@@ -304,6 +304,6 @@ struct EngineDryRunTests {
         let outcome = try await h.run(rb, options: engineOptions(dryRun: true, scenario: scenario), reporter: reporter)
         #expect(await h.probe.count("sleep") == 0)
         #expect(outcome.failed == ["poll"])
-        #expect(reporter.finished("poll")?.error?.hasSuffix("did not hold (after 3 attempts)") == true)
+        #expect(reporter.finished("poll")?.error?.hasSuffix("did not hold (steps.poll.outputs.status = 500) (after 3 attempts)") == true)
     }
 }

@@ -18,6 +18,23 @@ struct TemplateTests {
         #expect(try Template.parse("").template?.evaluate(in: ExprTestSupport.context) == .string(""))
     }
 
+    @Test("observed values: what a condition read, secrets left out, at most four, long values cut")
+    func observedValues() throws {
+        let context = EvaluationContext(root: [
+            "params": .map(["max_depth": .int(1000), "long": .string(String(repeating: "x", count: 80))]),
+            "steps": .map(["drain": .map(["outputs": .map(["json": .map(["depth": .int(5000)])])])]),
+            "secrets": .map(["tok": .string("hunter2")]),
+        ])
+        let t = try parse("${{ steps.drain.outputs.json.depth < params.max_depth && secrets.tok != '' && params.missing == null }}")
+        #expect(t.observedValues(in: context)
+                == "steps.drain.outputs.json.depth = 5000, params.max_depth = 1000, params.missing = null")
+        let long = try parse("${{ params.long == 'y' }}")
+        #expect(long.observedValues(in: context) == "params.long = \"" + String(repeating: "x", count: 59) + "…")
+        let many = try parse("${{ params.a || params.b || params.c || params.d || params.e }}")
+        #expect(many.observedValues(in: context).hasSuffix("params.d = null, …"))
+        #expect(try parse("${{ 1 > 2 }}").observedValues(in: context) == "")
+    }
+
     @Test func segmentsAndOffsets() throws {
         let template = try parse("a ${{ params.x }}b${{1}}")
         #expect(template.segments.count == 4)
