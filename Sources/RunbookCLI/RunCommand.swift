@@ -85,6 +85,17 @@ enum RunDriver {
             }
         }
         defer { lock?.release() }
+        if runID == nil, !options.dryRun {
+            // Not refused: a paused run may be days old and abandoned. Said, because a second run
+            // opens the same breakers and flags, and its rollback can undo what the first set up.
+            let paused = stateDir.pausedRuns(of: runbook.id.value)
+            for p in paused.suffix(3) {
+                printError("warning: run \(p.runID) of this runbook is paused at step '\(TerminalText.escaped(p.step))' since \(p.since); "
+                           + "this run changes the same things, and its rollback can undo what that run set up: answer it first "
+                           + "(runbook resume \(p.runID) --approve \(TerminalText.escaped(p.step)), or --decline)")
+            }
+            if paused.count > 3 { printError("warning: \(paused.count - 3) older paused run(s) of this runbook: runbook history") }
+        }
         let id = runID ?? stateDir.newRunID(runbook: runbook.id.value)
         let journal: Journal
         var ownRunLock: RunLock?
