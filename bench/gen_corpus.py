@@ -335,7 +335,12 @@ def header(rng, rid, svc, scen, sev, automation, expected, big=False):
             "    - id: alert",
             f"      alert: {{alertname: {svc.capitalize()}Down, severity: {sev}}}",
             "",
-            "steps:"]
+            "steps:",
+            # Every param is read somewhere (lint warns about one that is not: unused-param).
+            "  - id: context",
+            "    action: log",
+            "    with: {message: \"window ${{ params.window }}, force ${{ params.force }}, mode ${{ params.mode }}, "
+            "threshold ${{ params.threshold }}, replicas ${{ params.replicas }}\"}"]
     return out
 
 

@@ -2,9 +2,13 @@
 public struct LintContext: Sendable {
     public let runbook: Runbook
     public let catalog: ActionCatalog
-    public init(runbook: Runbook, catalog: ActionCatalog) {
+    /// The params read by the steps lint reduced to summaries while the file was read (nil:
+    /// every step is whole).
+    public var streamedParamsRead: ParamsRead?
+    public init(runbook: Runbook, catalog: ActionCatalog, streamedParamsRead: ParamsRead? = nil) {
         self.runbook = runbook
         self.catalog = catalog
+        self.streamedParamsRead = streamedParamsRead
     }
 }
 
@@ -103,6 +107,7 @@ public enum BuiltinRules {
         StepTimeoutRule(),
         FileNameRule(),
         ParamCredentialRule(),
+        UnusedParamRule(),
     ]
 
     /// Rule ids produced by the YAML front end, lowering and the directory-wide checks.

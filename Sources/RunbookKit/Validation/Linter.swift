@@ -274,7 +274,7 @@ public struct Linter: Sendable {
             if let checker { diagnostics += checker.finish() }
             runbook = lowered.runbook
             if let rb = lowered.runbook {
-                let context = LintContext(runbook: rb, catalog: catalog)
+                let context = LintContext(runbook: rb, catalog: catalog, streamedParamsRead: checker?.paramsRead)
                 for rule in rules { diagnostics += rule.check(context) }
             }
             AliasNotes(parsed.aliases).attach(to: &diagnostics)

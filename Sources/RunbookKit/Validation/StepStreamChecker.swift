@@ -12,6 +12,8 @@ final class StepStreamChecker {
     private var table = StepTable()
     /// Findings on the steps that were reduced to summaries.
     private var diagnostics: [Diagnostic] = []
+    /// The params every step seen here reads (summaries no longer hold their expressions).
+    private(set) var paramsRead = ParamsRead()
 
     init(catalog: ActionCatalog, rules: [any StepLintRule]) {
         self.catalog = catalog
@@ -27,6 +29,7 @@ final class StepStreamChecker {
 
     func process(_ step: Step, _ context: RunbookLowering.StepStream.ListContext) -> Step {
         let first = table.add(step, catalog: catalog)
+        paramsRead.add(step)
         let kept = check(step, context)
         table.passed(step, first: first)
         return kept
