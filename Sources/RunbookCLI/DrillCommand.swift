@@ -27,7 +27,7 @@ struct DrillCommand: AsyncParsableCommand {
         discussion: "Exit status 1 if any runbook fails to lint or its dry-run fails."
     )
 
-    @Argument(help: "Directory of runbooks (default: runbooks.d).")
+    @Argument(help: "Directory of runbooks.")
     var directory: String = "runbooks.d"
 
     @Option(name: .long, help: "Output: text or json.")

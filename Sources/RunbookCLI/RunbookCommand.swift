@@ -76,7 +76,8 @@ func output(_ text: String) {
 
 /// Options shared by commands that find runbooks by id.
 struct RunbookDirectoryOptions: ParsableArguments {
-    @Option(name: .long, help: "Directory of runbooks (default: runbooks.d).")
+    // ArgumentParser adds "(default: runbooks.d)" itself.
+    @Option(name: .long, help: "Directory of runbooks.")
     var runbooks: String = "runbooks.d"
 
     /// Loads a runbook by id (from the directory) or by path; lint errors abort with exit 2.
