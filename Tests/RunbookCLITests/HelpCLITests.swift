@@ -1,8 +1,9 @@
-// `--help` texts read well.
+// `--help` texts read well, and the commands docs/cli.md lists as planned say so.
 import Foundation
+import RunbookCLI
 import Testing
 
-@Suite("help texts")
+@Suite("help texts and planned commands")
 struct HelpCLITests {
     static let commands = ["lint", "run", "resume", "history", "drill", "test", "list", "show", "docs", "schema",
                            "state", "incident"]
@@ -45,5 +46,39 @@ struct HelpCLITests {
           4  the rollback itself failed
 
         """), "\(r.stdout)")
+    }
+
+    @Test("a planned command says it is planned, exit 2, whatever follows it", arguments: RunbookCommand.plannedCommands)
+    func plannedCommand(_ name: String) async throws {
+        for args in [[name], [name, "--help"], [name, "runbooks.d", "--interval", "5"], ["help", name]] {
+            let r = try await CLI.run(args)
+            #expect(r.status == 2, "\(args): \(r.stdout)\(r.stderr)")
+            #expect(r.stderr == "error: '\(name)' is planned and not built yet; see docs/cli.md\n", "\(args): \(r.stderr)")
+            #expect(r.stdout.isEmpty)
+        }
+    }
+
+    @Test("runbook --help lists no planned command; an unknown command is still an unknown command")
+    func helpStaysClean() async throws {
+        let r = try await CLI.run(["--help"])
+        #expect(r.status == 0)
+        for name in RunbookCommand.plannedCommands {
+            #expect(!r.stdout.contains("  \(name) "), "\(name) in: \(r.stdout)")
+        }
+        let unknown = try await CLI.run(["chek"])
+        #expect(unknown.status == 2)
+        #expect(!unknown.stderr.contains("planned"), "\(unknown.stderr)")
+        // A planned name as an argument of a real command is that command's business.
+        let list = try await CLI.run(["list", "--runbooks", "check"])
+        #expect(!list.stderr.contains("planned"), "\(list.stderr)")
+    }
+
+    @Test("the planned commands are the ones docs/cli.md lists as planned")
+    func plannedCommandsMatchTheDocs() throws {
+        let docs = try String(contentsOfFile: Repo.path("docs/cli.md"), encoding: .utf8)
+        let section = try #require(docs.components(separatedBy: "## Planned commands").dropFirst().first?
+            .components(separatedBy: "\n## ").first)
+        let listed = section.matches(of: /\| `runbook (\w+)` \|/).map { String($0.output.1) }
+        #expect(listed == RunbookCommand.plannedCommands)
     }
 }
