@@ -27,7 +27,7 @@ struct DrillCommand: AsyncParsableCommand {
         discussion: "Exit status 1 if any runbook fails to lint or its dry-run fails."
     )
 
-    @Argument(help: "Directory of runbooks (default: runbooks.d).")
+    @Argument(help: "Directory of runbooks.")
     var directory: String = "runbooks.d"
 
     @Option(name: .long, help: "Output: text or json.")
@@ -53,6 +53,7 @@ struct DrillCommand: AsyncParsableCommand {
         for linted in Linter.builtin.lint(inputs: files) {
             let name = linted.runbook?.id.value ?? linted.path
             var result = "ok", detail = "", steps = "-", time = "-"
+            var skippedOnSimulated: Int?
             if let rb = linted.runbook, !linted.hasErrors {
                 do {
                     let own = given.filter { rb.param($0.key) != nil }
@@ -62,11 +63,17 @@ struct DrillCommand: AsyncParsableCommand {
                     if outcome.status != .succeeded {
                         result = "FAIL"
                         detail = "\(outcome.status.rawValue): " + (outcome.stoppedBy ?? outcome.firstFailure ?? outcome.pauseReason ?? "")
-                    } else if !outcome.failed.isEmpty {
-                        // Passed, but a step failed under `on_failure: continue`: say which.
-                        detail = "\(outcome.failed.count) step(s) failed and the run went on (on_failure: continue): "
-                            + (outcome.firstFailure ?? outcome.failed.joined(separator: ", "))
+                    } else {
+                        var notes: [String] = []
+                        if !outcome.failed.isEmpty {
+                            // Passed, but a step failed under `on_failure: continue`: say which.
+                            notes.append("\(outcome.failed.count) step(s) failed and the run went on (on_failure: continue): "
+                                         + (outcome.firstFailure ?? outcome.failed.joined(separator: ", ")))
+                        }
+                        if let skips = Self.skipNote(rb, skipped: outcome.skipped) { notes.append(skips) }
+                        detail = notes.joined(separator: "; ")
                     }
+                    skippedOnSimulated = Self.skippedOnSimulatedOutputs(rb, skipped: outcome.skipped).count
                 } catch {
                     result = "FAIL"; detail = error.description
                 }
@@ -77,13 +84,43 @@ struct DrillCommand: AsyncParsableCommand {
             }
             if result != "ok" { failures += 1 }
             rows.append([name, result, steps, time, detail])
-            items.append(.map(["runbook": .string(name), "result": .string(result), "detail": .string(detail)]))
+            items.append(.map(["runbook": .string(name), "result": .string(result), "detail": .string(detail),
+                               "skipped_on_simulated_outputs": skippedOnSimulated.map(Value.int) ?? .null]))
         }
         if format == .json { output(Value.list(items).jsonText(pretty: true) + "\n") } else {
             output(Table.render(rows))
             output("\(rows.count - 1 - failures) passed, \(failures) failed\n")
         }
         if failures > 0 { throw ExitCode(Exit.failure) }
+    }
+
+    /// The skipped steps whose `when` reads another step (`steps.*`): a drill has no scenario, so
+    /// what it read was a simulated output (null) or a simulated status, not what the systems
+    /// would answer in an incident. An `ok` row says nothing about those steps.
+    static func skippedOnSimulatedOutputs(_ rb: Runbook, skipped: [String]) -> [String] {
+        skipped.filter { id in
+            rb.step(id)?.when?.template.references.contains { $0.first == "steps" } == true
+        }
+    }
+
+    /// The DETAIL note for skipped steps: how many the simulated outputs decided, how many
+    /// the values a drill really has (params, env, run) decided, and that scenario tests are
+    /// what walks those branches.
+    static func skipNote(_ rb: Runbook, skipped: [String]) -> String? {
+        guard !skipped.isEmpty else { return nil }
+        let simulated = Set(skippedOnSimulatedOutputs(rb, skipped: skipped))
+        let others = skipped.filter { !simulated.contains($0) }
+        func steps(_ n: Int) -> String { n == 1 ? "1 step" : "\(n) steps" }
+        var parts: [String] = []
+        if !simulated.isEmpty { parts.append("\(steps(simulated.count)) skipped by 'when' on simulated outputs") }
+        if !others.isEmpty {
+            // What those conditions read, in the order the format lists the contexts.
+            let read = Set(others.flatMap { rb.step($0)?.when?.template.references.compactMap(\.first) ?? [] })
+            let contexts = ["params", "env", "secrets", "run", "trigger"].filter(read.contains)
+            parts.append("\(steps(others.count)) skipped by 'when'"
+                         + (contexts.isEmpty ? "" : " on " + contexts.joined(separator: ", ")))
+        }
+        return parts.joined(separator: ", ") + ": cover \(skipped.count == 1 ? "it" : "them") with scenario tests (runbook test)"
     }
 }
 

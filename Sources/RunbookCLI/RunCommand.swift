@@ -34,7 +34,8 @@ struct ExecutionOptions: ParsableArguments {
     var allowConcurrent = false
 
     @Option(name: .long, help: ArgumentHelp(
-        "Journal durability: group (default: fsync'd in batches in the background; the run waits for the disk before a non-idempotent action, a pause and its end) or record (fsync before every record returns).",
+        // ArgumentParser adds "(values: group, record; default: group)" itself.
+        "Journal durability: group (fsync'd in batches in the background; the run waits for the disk before a non-idempotent action, a pause and its end) or record (fsync before every record returns).",
         valueName: "group|record"))
     var journalSync: Journal.Durability = .groupCommit
 
@@ -174,10 +175,17 @@ struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a runbook (lints it first; a runbook with errors never runs).",
+        // One exit code per line: the help wraps each line on its own, so a sentence broken by
+        // hand ends mid-phrase on a wide terminal.
         discussion: """
-        Exit status: 0 succeeded, 1 failed (rollback ran), 2 invalid runbook or usage, 3 paused awaiting
-        confirmation (resume with 'runbook resume RUN --approve STEP'), 4 rollback itself failed.
         Without a terminal and without --yes/--approve a confirmation is never assumed: the run pauses.
+
+        Exit status:
+          0  succeeded
+          1  failed (the rollback ran), or aborted
+          2  invalid runbook, or usage error
+          3  paused, waiting for a confirmation: runbook resume RUN --approve STEP
+          4  the rollback itself failed
         """
     )
 

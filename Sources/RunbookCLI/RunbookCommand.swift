@@ -18,12 +18,29 @@ public struct RunbookCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// Commands that docs/cli.md ("Planned commands") names but this build does not have. They
+    /// get their own usage error, not "Unexpected argument", and stay out of `runbook --help`.
+    public static let plannedCommands = ["check", "watch", "serve"]
+
+    /// The usage error for a planned command (`runbook check ...`, `runbook help check`), if
+    /// that is what the arguments ask for.
+    static func plannedCommandError(_ arguments: [String]) -> String? {
+        var words = arguments[...]
+        if words.first == "help" { words = words.dropFirst() }
+        guard let name = words.first, plannedCommands.contains(name) else { return nil }
+        return "error: '\(name)' is planned and not built yet; see docs/cli.md"
+    }
+
     /// Runs the CLI with the documented exit codes: usage errors exit 2 (not ArgumentParser's 64).
     public static func runMain(_ arguments: [String]? = nil) async -> Never {
         // A reader that goes away (`| head`, quitting `| less`, a dying log shipper) must not kill
         // a run halfway through its remediation: writes to a closed pipe fail (EPIPE, ignored by
         // `output`) and the run goes on. Children get the default disposition back (spawn resets it).
         signal(SIGPIPE, SIG_IGN)
+        if let planned = plannedCommandError(arguments ?? Array(CommandLine.arguments.dropFirst())) {
+            printError(planned)
+            Foundation.exit(Exit.usage)
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -76,7 +93,8 @@ func output(_ text: String) {
 
 /// Options shared by commands that find runbooks by id.
 struct RunbookDirectoryOptions: ParsableArguments {
-    @Option(name: .long, help: "Directory of runbooks (default: runbooks.d).")
+    // ArgumentParser adds "(default: runbooks.d)" itself.
+    @Option(name: .long, help: "Directory of runbooks.")
     var runbooks: String = "runbooks.d"
 
     /// Loads a runbook by id (from the directory) or by path; lint errors abort with exit 2.

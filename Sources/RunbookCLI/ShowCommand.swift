@@ -5,7 +5,10 @@ import RunbookKit
 
 /// `runbook show ID`: a runbook's metadata, triggers, steps and rollback at a glance.
 struct ShowCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a runbook: metadata, triggers, steps, rollback.")
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show a runbook: metadata, description, triggers, steps, rollback, manual recovery, prevention."
+    )
 
     @Argument(help: "Runbook id or path.")
     var runbook: String
@@ -30,6 +33,7 @@ enum RunbookSummary {
         out += "\n"
         if let owner = rb.owner { out += "  owner: \(t(owner.value))\n" }
         if !rb.components.isEmpty { out += "  components: \(t(rb.components.map(\.value).joined(separator: ", ")))\n" }
+        if let d = rb.description { out += "\n" + block(d.value) }
         if !rb.params.isEmpty {
             out += "\nparams:\n"
             for p in rb.params {
@@ -50,7 +54,32 @@ enum RunbookSummary {
             out += "\nrollback:\n"
             for (n, s) in rb.rollback.enumerated() { out += stepLine(n + 1, s) }
         }
+        // Last, so it is what stays on screen: what the on-call does by hand when the run
+        // cannot finish the job.
+        if let m = rb.manualRecovery { out += "\nmanual recovery:\n" + block(m.value) }
+        if !rb.prevention.isEmpty {
+            out += "\nprevention:\n"
+            for p in rb.prevention { out += "  - " + lines(p.value, indent: "    ") + "\n" }
+        }
         return out
+    }
+
+    /// Text written as Markdown (a description, the manual recovery), as written: every line
+    /// indented by two spaces, line breaks kept (commands in it stay copyable), control
+    /// characters escaped, trailing blank lines dropped.
+    static func block(_ text: String) -> String {
+        "  " + lines(text, indent: "  ") + "\n"
+    }
+
+    /// `text` escaped for the terminal with its line breaks kept, each continued under `indent`
+    /// (blank lines stay empty).
+    static func lines(_ text: String, indent: String) -> String {
+        var kept = Substring(text)
+        while let last = kept.last, last.isWhitespace { kept = kept.dropLast() }
+        return TerminalText.escaped(String(kept), keepingNewlines: true)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .enumerated().map { $0.offset == 0 || $0.element.isEmpty ? String($0.element) : indent + $0.element }
+            .joined(separator: "\n")
     }
 
     /// A condition as written: a bare one (`when: x == 1`) is kept wrapped as `${{x == 1}}`.

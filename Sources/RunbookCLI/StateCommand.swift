@@ -137,7 +137,7 @@ struct StateBreakerCommand: AsyncParsableCommand {
     @Argument(help: "Breaker name, e.g. qwen.")
     var name: String
 
-    @Argument(help: "open or close.")
+    @Argument(help: "open, close or closed.")
     var state: String
 
     @Option(name: .long, help: "Why; recorded in the history.")
@@ -146,9 +146,15 @@ struct StateBreakerCommand: AsyncParsableCommand {
     @OptionGroup var store: StateStoreOptions
 
     func validate() throws {
-        guard Self.target(state) != nil else { throw ValidationError("state must be 'open' or 'close', got '\(state)'") }
+        guard Self.target(state) != nil else {
+            let quoted = Self.words.map { "'\($0)'" }
+            throw ValidationError("state must be \(quoted.dropLast().joined(separator: ", ")) or \(quoted.last!), got '\(state)'")
+        }
         guard !name.isEmpty else { throw ValidationError("the breaker needs a name") }
     }
+
+    /// Every word `target` accepts, as the usage error lists them.
+    static let words = ["open", "close", "closed"]
 
     static func target(_ word: String) -> BreakerState? {
         switch word.lowercased() {
@@ -217,13 +223,19 @@ struct StateHistoryCommand: AsyncParsableCommand {
     @Argument(help: "Only this breaker or flag.")
     var name: String?
 
-    @Option(name: .long, help: "At most this many changes.")
+    /// `.unconditional`: `--limit -1` is a value to refuse with the rule below, not an unknown option `-1`.
+    @Option(name: .long, parsing: .unconditional, help: "At most this many changes (1 or more).")
     var limit: Int?
 
     @Option(name: .long, help: "Output: text or json.")
     var format: RunOutputFormat = .text
 
     @OptionGroup var store: StateStoreOptions
+
+    func validate() throws {
+        // 0 would print "no changes" about a store that has some.
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
+    }
 
     func run() async throws {
         let db = try store.openExisting()

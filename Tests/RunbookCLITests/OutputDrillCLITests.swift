@@ -174,6 +174,58 @@ struct DrillTestCLITests {
                 "\(r.stdout)")
     }
 
+    @Test("a drill row says how many steps 'when' skipped on simulated outputs, and points to scenario tests")
+    func drillCountsStepsSkippedOnSimulatedOutputs() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("rb/probed.yaml", """
+            version: 1
+            id: probed
+            title: Probe, then fix what the probe found
+            severity: sev4
+            automation: automatic
+            params:
+              force: {type: bool, default: false}
+            steps:
+              - id: probe
+                action: http.check
+                with: {url: "http://127.0.0.1:9/health"}
+                on_failure: continue
+              - id: fix_one
+                action: log
+                with: {message: fixing}
+                when: "${{ steps.probe.status == 'failed' }}"
+              - id: fix_two
+                action: log
+                with: {message: still fixing}
+                when: "${{ steps.probe.status == 'failed' }}"
+              - id: forced
+                action: log
+                with: {message: forced}
+                when: "${{ params.force }}"
+              - id: done
+                action: log
+                with: {message: done}
+            """)
+        try dir.write("rb/plain.yaml", cleanRunbook)
+        let r = try await CLI.run(["drill", "rb"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        let row = try #require(r.stdout.split(separator: "\n").first { $0.hasPrefix("probed ") })
+        #expect(row.contains("ok"), "still ok: nothing failed")
+        #expect(row.contains("2 ran, 3 skipped"), "\(row)")
+        #expect(row.hasSuffix("2 steps skipped by 'when' on simulated outputs, 1 step skipped by 'when' on params: "
+                              + "cover them with scenario tests (runbook test)"), "\(row)")
+        let plain = try #require(r.stdout.split(separator: "\n").first { !$0.hasPrefix("probed ") && $0.contains(" ok ") })
+        #expect(!plain.contains("skipped by"), "nothing skipped, nothing said: \(plain)")
+
+        let json = try await CLI.run(["drill", "rb", "--format", "json"], in: dir.path)
+        #expect(json.status == 0)
+        let rows = try #require(Value.parseJSON(json.stdout)?.listValue).map(\.mapValue)
+        let probed = try #require(rows.first { $0["runbook"] == .string("probed") })
+        #expect(probed["skipped_on_simulated_outputs"] == .int(2))
+        #expect(probed["detail"]?.stringValue?.contains("2 steps skipped by 'when' on simulated outputs") == true, "\(probed)")
+        #expect(rows.first { $0["runbook"] != .string("probed") }?["skipped_on_simulated_outputs"] == .int(0))
+    }
+
     @Test func scenarioTestsReportPassedAndFailed() async throws {
         let r = try await CLI.run(["test", Fixture.scenarios("mixed")])
         #expect(r.status == 1, "\(r.stdout)\(r.stderr)")

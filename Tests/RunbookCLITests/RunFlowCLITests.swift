@@ -153,6 +153,79 @@ struct RunFlowCLITests {
             #expect(journal.last?["status"] == .string("failed"))
         }
     }
+
+    @Test("a failure in a runbook without rollback steps says there is nothing to roll back, not 'rolling back'")
+    func nothingToRollBack() async throws {
+        try await RunWorld.with { w in
+            try w.dir.write("ask_only.yaml", """
+                version: 1
+                id: ask_only
+                title: Ask, then log
+                severity: sev4
+                automation: semi_automatic
+                steps:
+                  - id: ask
+                    action: confirm
+                    with: {message: "Go ahead?"}
+                  - id: after
+                    action: log
+                    with: {message: after}
+                """)
+            let r = try await w.cli(["run", "ask_only.yaml", "--decline", "ask"] + w.state)
+            #expect(r.status == 1, "\(r.stdout)\(r.stderr)")
+            #expect(!r.stdout.contains("rolling back"), "\(r.stdout)")
+            #expect(r.stdout.contains("✗ failed in"), "\(r.stdout)")
+            #expect(r.stdout.contains("failed in") && r.stdout.contains("(nothing to roll back: the runbook has no rollback steps)"),
+                    "\(r.stdout)")
+            #expect(r.stdout.contains("  failed: ask\n"), "\(r.stdout)")
+            let journal = try w.journal(try w.onlyRunID())
+            #expect(journal.records("rollback_started").isEmpty, "no rollback started")
+            #expect(journal.last?["status"] == .string("failed"))
+
+            // JSON: the same events, no rollback_started either.
+            let json = try await w.cli(["run", "ask_only.yaml", "--decline", "ask", "--format", "json"] + w.state)
+            #expect(json.status == 1)
+            #expect(!json.stdout.contains("rollback_started"), "\(json.stdout)")
+        }
+    }
+
+    @Test("a step tried once prints its failure once; a step with retry prints each failed try")
+    func failedTriesOnlyForRetriedSteps() async throws {
+        try await RunWorld.with { w in
+            w.server.route("/down", .text("down", status: 503))
+            try w.dir.write("tries.yaml", """
+                version: 1
+                id: tries
+                title: Tries
+                severity: sev4
+                automation: automatic
+                params:
+                  base_url: {type: url}
+                steps:
+                  - id: once
+                    action: http.check
+                    with: {url: "${{ params.base_url }}/down"}
+                    on_failure: continue
+                  - id: twice
+                    action: http.check
+                    with: {url: "${{ params.base_url }}/down"}
+                    retry: {attempts: 2}
+                    on_failure: continue
+                """)
+            let r = try await w.cli(["run", "tries.yaml"] + w.state + w.base)
+            #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+            let once = try #require(r.stdout.components(separatedBy: "▶ twice").first)
+            #expect(!once.contains("✗ try"), "a single try is the step's own failure: \(once)")
+            #expect(once.contains("✗ failed in"), "\(once)")
+            let twice = r.stdout.components(separatedBy: "▶ twice").dropFirst().joined()
+            #expect(twice.contains("✗ try 1: ") && twice.contains("✗ try 2: "), "\(twice)")
+            #expect(twice.contains("(after 2 attempts)"), "\(twice)")
+            // The journal still has every failed try, a single one too.
+            let journal = try w.journal(try w.onlyRunID())
+            #expect(journal.records("attempt_failed", step: "once").count == 1)
+            #expect(journal.records("attempt_failed", step: "twice").count == 2)
+        }
+    }
 }
 
 /// An RFC 3339 journal time.

@@ -145,6 +145,52 @@ struct SecretsCLITests {
         }
     }
 
+    @Test("a secrets file that cannot be read says why, in the system's words")
+    func anUnreadableSecretsFileSaysWhy() async throws {
+        try await RunWorld.with { w in
+            Self.routes(w.server)
+            try FileManager.default.createDirectory(atPath: w.dir.path + "/scratch", withIntermediateDirectories: true)
+            try "x".write(toFile: w.dir.path + "/plain", atomically: true, encoding: .utf8)
+            let cases: [(String, String)] = [
+                ("scratch/nonexist.env", "error: secrets file scratch/nonexist.env: cannot read it: no such file or directory"),
+                ("scratch", "error: secrets file scratch: cannot read it: it is a directory"),
+                ("plain/x.env", "error: secrets file plain/x.env: cannot read it: not a directory"),
+            ]
+            for (file, message) in cases {
+                let r = try await w.run("secret_flow", ["--secrets-file", file])
+                #expect(r.status == 2, "\(file): \(r.stdout)\(r.stderr)")
+                #expect(r.stderr == message + "\n", "\(file): \(r.stderr)")
+            }
+            #expect(w.server.requestCount == 0)
+            #expect(w.runIDs.isEmpty, "nothing ran")
+        }
+    }
+
+    @Test("a secrets file without read permission says 'permission denied'", .disabled(if: geteuid() == 0, "root reads any file"))
+    func aSecretsFileWithoutReadPermission() async throws {
+        try await RunWorld.with { w in
+            let file = w.dir.path + "/secrets.env"
+            try "API_TOKEN=\(Self.secret)\n".write(toFile: file, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o200], ofItemAtPath: file)
+            let r = try await w.run("secret_flow", ["--secrets-file", file])
+            #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+            #expect(r.stderr.contains("secrets file \(file): cannot read it: permission denied"), "\(r.stderr)")
+        }
+    }
+
+    @Test("a secrets file may be a pipe (--secrets-file <(...)), and its secret stays masked")
+    func aSecretsFileFromAPipe() async throws {
+        try await RunWorld.with { w in
+            Self.routes(w.server)
+            let command = "exec \"$0\" run \"$1\" --state-dir \"$2\" --param base_url=\"$3\" --secrets-file <(printf 'API_TOKEN=%s\\n' \"$4\")"
+            let r = try await CLI.runProgram("/bin/bash", ["-c", command, CLI.executable, Fixture.runbook("secret_flow"),
+                                                           w.stateDir, w.server.baseURL, Self.secret], in: w.dir.path)
+            #expect(r.status == 1, "the secret was read, so the run went as far as its failing step: \(r.stdout)\(r.stderr)")
+            #expect(w.server.requests(path: "/echo").first?.header("authorization") == "Bearer \(Self.secret)")
+            #expect(!r.stdout.contains(Self.secret) && !r.stderr.contains(Self.secret))
+        }
+    }
+
     @Test func aMissingSecretFailsTheStepWithoutSendingAnything() async throws {
         try await RunWorld.with { w in
             Self.routes(w.server)

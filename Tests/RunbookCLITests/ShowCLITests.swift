@@ -55,4 +55,73 @@ import Testing
 
         """), "\(r.stdout)")
     }
+
+    @Test("show prints the description, the manual recovery and the prevention list, as written")
+    func showsDescriptionManualRecoveryAndPrevention() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("notes.yaml", """
+        version: 1
+        id: notes
+        title: Notes
+        description: |
+          Redis is unreachable.
+
+          **Symptoms**
+          - hit rate at 0 %
+        severity: sev3
+        automation: automatic
+        steps:
+          - id: hello
+            action: log
+            with: {message: hi}
+        manual_recovery: |
+          1. Look at Redis:
+
+                 redis-cli -h localhost ping
+
+          2. Turn the bypass off.
+        prevention:
+          - Redis memory alerts
+          - "A replica with Sentinel\\e[2J"
+
+        """)
+        let r = try await CLI.run(["show", "notes.yaml"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.hasPrefix("""
+        notes: Notes
+          severity: Sev3   automation: automatic
+
+          Redis is unreachable.
+
+          **Symptoms**
+          - hit rate at 0 %
+
+        steps:
+
+        """), "\(r.stdout)")
+        #expect(r.stdout.hasSuffix("""
+
+        manual recovery:
+          1. Look at Redis:
+
+                 redis-cli -h localhost ping
+
+          2. Turn the bypass off.
+
+        prevention:
+          - Redis memory alerts
+          - A replica with Sentinel\\u{1B}[2J
+
+        """), "last, after the rollback, with escape sequences escaped: \(r.stdout)")
+    }
+
+    @Test("show of a repository runbook includes its manual recovery, commands indented as written")
+    func repositoryRunbookShowsManualRecovery() async throws {
+        let r = try await CLI.run(["show", Repo.path("runbooks.d/cache_service_failure.yaml")])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("\nmanual recovery:\n  If the run stopped with the bypass on, Redis is still down:\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("\n         kubectl get pods -n production -l app=redis\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("\nprevention:\n  - Redis memory alerts"), "\(r.stdout)")
+        #expect(r.stdout.contains("\n  Redis is unreachable, or the cache stopped serving hits."), "the description: \(r.stdout)")
+    }
 }

@@ -113,7 +113,33 @@ struct StateCLITests {
         defer { dir.cleanup() }
         let r = try await CLI.run(["state", "breaker", "qwen", "half-open", "--state-dir", dir.path])
         #expect(r.status == 2)
-        #expect(r.stderr.contains("'open' or 'close'"))
+        // Every word that works, 'closed' included (it is accepted, so the error must not hide it).
+        #expect(r.stderr.contains("state must be 'open', 'close' or 'closed', got 'half-open'"), "\(r.stderr)")
+        let closed = try await CLI.run(["state", "breaker", "qwen", "closed", "--state-dir", dir.path])
+        #expect(closed.status == 0, "\(closed.stderr)")
+    }
+
+    @Test("state history --limit below 1 is a usage error, however it is written, never \"no changes\"")
+    func historyLimitMustBePositive() async throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let state = ["--state-dir", dir.path + "/st"]
+        for n in 0..<3 {
+            let r = try await CLI.run(["state", "flag", "f", "\(n)"] + state)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+        for limit in [["--limit", "0"], ["--limit", "-1"], ["--limit=-1"], ["--limit=0"], ["--limit", "-5"]] {
+            let r = try await CLI.run(["state", "history"] + limit + state)
+            #expect(r.status == 2, "\(limit): \(r.stdout)\(r.stderr)")
+            #expect(r.stderr.contains("--limit must be at least 1"), "\(limit): \(r.stderr)")
+            #expect(!r.stderr.contains("Missing value"), "\(limit): -1 is the value, not an option: \(r.stderr)")
+            #expect(r.stdout.isEmpty, "\(limit): \(r.stdout)")
+        }
+        let one = try await CLI.run(["state", "history", "--limit", "1", "--format", "json"] + state)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(Value.parseJSON(one.stdout)?.listValue?.count == 1, "\(one.stdout)")
+        let notANumber = try await CLI.run(["state", "history", "--limit", "--format", "json"] + state)
+        #expect(notANumber.status == 2, "\(notANumber.stdout)\(notANumber.stderr)")
     }
 
     @Test("20 processes setting flags at once: every change is recorded")

@@ -172,6 +172,8 @@ public struct RunOutcome: Sendable {
     /// (secrets masked); nil when no failure stopped the run.
     public var stoppedAt: String?
     public var stoppedBy: String?
+    /// The run failed in a runbook without rollback steps: there was nothing to roll back.
+    public var nothingToRollBack = false
     public var durationMS: Int = 0
 }
 
@@ -296,6 +298,12 @@ public struct Executor: Sendable {
             }
         }
         guard let reason = rollbackReason else { return finish(state, .succeeded) }
+        if runbook.rollback.isEmpty {
+            // No rollback steps: no rollback starts (no `rollback_started`, no "rolling back"
+            // line, no "Rollback started" in an incident's timeline); the run just failed.
+            state.outcome.nothingToRollBack = true
+            return finish(state, .failed)
+        }
         if resume?.rollbackReason == nil { emit(.rollbackStarted(reason: masker.mask(reason))) }
         state.interruptBaseline = options.interrupt.signalCount
         var rollbackOK = true

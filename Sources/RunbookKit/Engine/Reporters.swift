@@ -9,6 +9,9 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
     private let lock = NSLock()
     private var titles: [String: String] = [:]
     private var dryRun = false
+    /// Steps with more than one try (the executor announces each try of those only): a failed
+    /// try of a single-try step would print its message twice, as the try and as the step.
+    private var retried: Set<String> = []
 
     public init(color: Bool, verbose: Bool = false, write: @escaping @Sendable (String) -> Void) {
         self.color = color
@@ -38,6 +41,7 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             write(line + "\n")
         case let .stepStarted(step, title, action, phase):
             titles[step] = title
+            retried.remove(step)
             let prefix = phase == .rollback ? paint("↩", "35") : paint("▶", "36")
             write("\(prefix) \(e(step)) [\(e(action))]\(title != step ? " \(e(title))" : "")\n")
         case let .stepPlanned(_, arguments, condition, note):
@@ -48,10 +52,12 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             }
             if let condition { write("    when: \(condition)\n") }
             write("    \(paint("plan:", "2")) \(lines(note, indent: "      "))\n")
-        case let .attempt(_, number, of):
+        case let .attempt(step, number, of):
+            retried.insert(step)
             if number > 1 { write("    attempt \(number)/\(of)\n") }
-        case let .attemptFailed(_, number, message):
-            write("    \(paint("✗", "33")) try \(number): \(lines(message, indent: "      "))\n")
+        case let .attemptFailed(step, number, message):
+            // A single try's failure is the step's: the `✗ failed` line says it.
+            if retried.contains(step) { write("    \(paint("✗", "33")) try \(number): \(lines(message, indent: "      "))\n") }
         case let .log(_, level, message):
             write("    \(level == "info" ? "" : e(level) + ": ")\(lines(message, indent: "    "))\n")
         case let .confirmationAsked(_, message, _):
@@ -86,7 +92,10 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
         let word: String
         switch outcome.status {
         case .succeeded: word = paint("succeeded", "1;32")
-        case .failed: word = paint("failed", "1;31") + (outcome.rolledBack.isEmpty ? "" : " (rolled back)")
+        case .failed:
+            word = paint("failed", "1;31")
+                + (outcome.nothingToRollBack ? " (nothing to roll back: the runbook has no rollback steps)"
+                   : outcome.rolledBack.isEmpty ? "" : " (rolled back)")
         case .aborted: word = paint("aborted", "1;31") + " (no rollback)"
         case .paused: word = paint("paused", "1;33")
         case .rollbackFailed: word = paint("failed, and rollback failed", "1;31")

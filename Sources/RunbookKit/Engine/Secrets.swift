@@ -15,21 +15,40 @@ public struct SecretStore: Sendable {
             if !name.isEmpty { values[name] = value }
         }
         if let file {
+            // Every refusal says why in the system's words (no such file, permission denied, ...):
+            // at 3 a.m. "cannot read it" leaves the on-call guessing.
             var st = stat()
-            guard stat(file, &st) == 0 else { throw SecretsError("secrets file \(file): cannot read it") }
+            guard stat(file, &st) == 0 else { throw SecretsError("secrets file \(file): cannot read it: \(systemErrorText())") }
+            // Before the mode check: a directory's usual 755 is not a secrets file readable by others.
+            if st.st_mode & S_IFMT == S_IFDIR { throw SecretsError("secrets file \(file): cannot read it: it is a directory") }
             if st.st_mode & 0o077 != 0 {
                 throw SecretsError(String(format: "secrets file %@ is readable by others (mode %o); run: chmod 600 %@",
                                           file, st.st_mode & 0o777, file))
             }
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw SecretsError("secrets file \(file): cannot read it")
-            }
+            let data = try readAll(file)
             // A byte order mark (Notepad writes one) is not part of the first name.
             let bytes = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
             let text = String(decoding: bytes, as: UTF8.self)
             for (name, value) in try parseFile(text, name: file) { values[name] = value }
         }
         return SecretStore(values: values)
+    }
+
+    /// The whole file, or an error with the system's reason (permission denied, an I/O error).
+    /// Read through the descriptor, so `--secrets-file <(...)` (a pipe) works too.
+    private static func readAll(_ file: String) throws(SecretsError) -> [UInt8] {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SecretsError("secrets file \(file): cannot read it: \(systemErrorText())") }
+        defer { close(fd) }
+        var data: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n > 0 { data += chunk[..<n]; continue }
+            if n == 0 { return data }
+            if errno == EINTR { continue }
+            throw SecretsError("secrets file \(file): cannot read it: \(systemErrorText())")
+        }
     }
 
     /// The `NAME=value` pairs of a secrets file, in order (names lower-cased). Lines end in LF

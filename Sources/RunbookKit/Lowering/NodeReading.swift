@@ -75,13 +75,25 @@ struct NodeReader {
         return s
     }
 
-    mutating func int(_ node: YAMLNode, what: String) -> Located<Int>? {
+    /// A `${{ }}` where only a literal goes (`retry`, a step's `timeout`, thresholds): reported as
+    /// that (`wrong-type`), not as a string of the wrong type or a malformed duration, which
+    /// would leave the author wondering why `"${{ params.n }}"` is "a string". `place` names where
+    /// expressions are not allowed (default: `what`).
+    mutating func expressionInLiteral(_ node: YAMLNode, what: String, expected: String, place: String?) -> Bool {
+        guard let s = node.scalar, Template.containsExpressionOpener(s.text) else { return false }
+        error("wrong-type", "\(what) must be \(expected), not an expression: expressions are not allowed in \(place ?? what); "
+              + "write the value", node)
+        return true
+    }
+
+    mutating func int(_ node: YAMLNode, what: String, literalIn place: String? = nil) -> Located<Int>? {
         if let s = node.scalar, case .int(let i) = YAMLNode.resolvePlain(s) { return Located(i, at: node.reportLocation) }
+        if expressionInLiteral(node, what: what, expected: "a literal integer", place: place) { return nil }
         error("wrong-type", "\(what) must be an integer, found \(node.kindDescription)", node)
         return nil
     }
 
-    mutating func number(_ node: YAMLNode, what: String) -> Located<Double>? {
+    mutating func number(_ node: YAMLNode, what: String, literalIn place: String? = nil) -> Located<Double>? {
         if let s = node.scalar {
             switch YAMLNode.resolvePlain(s) {
             case .int(let i): return Located(Double(i), at: node.reportLocation)
@@ -94,9 +106,8 @@ struct NodeReader {
             }
         }
         // `above: "${{ params.threshold }}"`: only probes' url and query are evaluated.
-        let hint = node.scalar.map { Template.containsExpressionOpener($0.text) } == true
-            ? "; expressions are not evaluated here, write the number" : ""
-        error("wrong-type", "\(what) must be a number, found \(node.kindDescription)" + hint, node)
+        if expressionInLiteral(node, what: what, expected: "a literal number", place: place) { return nil }
+        error("wrong-type", "\(what) must be a number, found \(node.kindDescription)", node)
         return nil
     }
 
@@ -116,7 +127,10 @@ struct NodeReader {
 
     static let boolLike: Set<String> = ["yes", "no", "on", "off", "y", "n"]
 
-    mutating func duration(_ node: YAMLNode, what: String) -> Located<RunbookDuration>? {
+    mutating func duration(_ node: YAMLNode, what: String, literalIn place: String? = nil) -> Located<RunbookDuration>? {
+        if expressionInLiteral(node, what: what, expected: "a literal duration such as '90s', '5m' or '1h30m'", place: place) {
+            return nil
+        }
         guard let s = node.scalar else {
             error("wrong-type", "\(what) must be a duration such as '90s', '5m' or '1h30m', found \(node.kindDescription)", node)
             return nil
@@ -135,8 +149,8 @@ struct NodeReader {
 
     /// `duration`, which must be greater than zero (a timeout): `out-of-range` otherwise, and
     /// the value is kept (the finding is the error).
-    mutating func positiveDuration(_ node: YAMLNode, what: String) -> Located<RunbookDuration>? {
-        let d = duration(node, what: what)
+    mutating func positiveDuration(_ node: YAMLNode, what: String, literalIn place: String? = nil) -> Located<RunbookDuration>? {
+        let d = duration(node, what: what, literalIn: place)
         if let d, d.value.seconds <= 0 { bag.error("out-of-range", "\(what) must be greater than zero", at: d.location) }
         return d
     }

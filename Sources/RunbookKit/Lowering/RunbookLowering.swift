@@ -397,7 +397,9 @@ public enum RunbookLowering {
         let comparisons = ["above", "below", "equals"].filter { map[$0] != nil }
         if comparisons.count > 1 {
             r.error("conflicting-keys", "\(what) has more than one of 'above', 'below', 'equals'; use one", node)
-        } else if let key = comparisons.first, let n = r.number(map[key]!, what: "'\(key)'") {
+        } else if let key = comparisons.first,
+                  let n = r.number(map[key]!, what: "'\(key)'",
+                                   literalIn: "a trigger's threshold (only a probe's 'url' and 'query' take them)") {
             comparison = key == "above" ? .above(n.value) : key == "below" ? .below(n.value) : .equals(n.value)
         }
         let probe: TriggerCondition.Probe
@@ -427,7 +429,9 @@ public enum RunbookLowering {
                             at: code.location)
             }
             let statuses = codes.map(\.value)
-            let timeout = h["timeout"].flatMap { r.positiveDuration($0, what: "'timeout' of the http probe") }?.value
+            let timeout = h["timeout"].flatMap {
+                r.positiveDuration($0, what: "'timeout' of the http probe", literalIn: "a probe's 'timeout' (only a probe's 'url' and 'query' take them)")
+            }?.value
             probe = .http(url: url, expectStatus: statuses, timeout: timeout)
             if comparison != nil {
                 r.error("conflicting-keys", "\(what): 'above', 'below' and 'equals' apply to prometheus probes only", node)
@@ -526,7 +530,8 @@ public enum RunbookLowering {
         }
         let when = map["when"].flatMap { r.condition($0, what: "'when'") }
         let until = map["until"].flatMap { r.condition($0, what: "'until'") }
-        let timeout = map["timeout"].flatMap { r.positiveDuration($0, what: "'timeout'") }
+        // Read before the step runs (and by lint, to weigh it against waits): no expressions.
+        let timeout = map["timeout"].flatMap { r.positiveDuration($0, what: "'timeout'", literalIn: "a step's 'timeout'") }
         let onFailure = map["on_failure"].flatMap { r.enumeration($0, OnFailure.self, what: "on_failure") }
         var confirm: Confirmation?
         if let c = map["confirm"] { confirm = lowerConfirm(c, &r) }
@@ -580,7 +585,9 @@ public enum RunbookLowering {
         let m = r.requireKey(map, "message", what: "'confirm'")
         let text = m.flatMap { r.string($0, what: "'message'") }
         let message: LocatedTemplate? = if let m, let text, !isBlank(text.value, m, &r) { r.template(m, text: text.value) } else { nil }
-        let timeout = map["timeout"].flatMap { r.positiveDuration($0, what: "'timeout' of a confirmation") }
+        let timeout = map["timeout"].flatMap {
+            r.positiveDuration($0, what: "'timeout' of a confirmation", literalIn: "a confirmation's 'timeout'")
+        }
         guard let message else { return nil }
         return Confirmation(message: message, timeout: timeout, location: node.reportLocation)
     }
@@ -596,13 +603,15 @@ public enum RunbookLowering {
         guard let map = r.mapping(node, what: "'retry'", allowed: ["attempts", "delay", "backoff"]) else { return nil }
         // Every key is checked even when 'attempts' is wrong: one pass reports them all.
         let a = r.requireKey(map, "attempts", what: "'retry'")
-        let attempts = a.flatMap { r.int($0, what: "'attempts'") }
+        // Lint judges them (ranges, `until` with one try, timeout budgets): literal values only.
+        let literal = "'retry' (attempts, delay, backoff)"
+        let attempts = a.flatMap { r.int($0, what: "'attempts'", literalIn: literal) }
         if let attempts, let a, attempts.value < 1 || attempts.value > 10_000 {
             r.error("out-of-range", "'attempts' must be between 1 and 10000", a)
         }
-        let delay = map["delay"].flatMap { r.duration($0, what: "'delay'") }
+        let delay = map["delay"].flatMap { r.duration($0, what: "'delay'", literalIn: literal) }
         var backoff: Located<Double>?
-        if let b = map["backoff"], let n = r.number(b, what: "'backoff'") {
+        if let b = map["backoff"], let n = r.number(b, what: "'backoff'", literalIn: literal) {
             if n.value < 1 || n.value > 10 { r.error("out-of-range", "'backoff' must be between 1 and 10", b) }
             backoff = n
         }
