@@ -23,7 +23,7 @@ struct ShowCommand: AsyncParsableCommand {
 
 /// Human-readable summaries of a runbook.
 enum RunbookSummary {
-    static func text(_ rb: Runbook) -> String {
+    static func text(_ rb: Runbook, catalog: ActionCatalog? = BuiltinActions.catalog) -> String {
         // Every value from the file is escaped: a `\r` or an escape sequence in a title or a step
         // name could otherwise hide what a step really does.
         let t = { (text: String) in TerminalText.escaped(text) }
@@ -36,9 +36,11 @@ enum RunbookSummary {
         if let d = rb.description { out += "\n" + block(d.value) }
         if !rb.params.isEmpty {
             out += "\nparams:\n"
+            // As `docs` shows them: a default given to a secret or a notification URL hidden.
+            let shown = MarkdownDocs.defaultShown(rb, catalog: catalog)
             for p in rb.params {
                 // An empty text default is shown as "" (a blank would read as no value at all).
-                let def = p.defaultValue.map { " = " + ($0.value == .string("") ? "\"\"" : t($0.value.interpolationText)) }
+                let def = p.defaultValue.map { " = " + ($0.value == .string("") ? "\"\"" : t(shown(p.name.value, $0.value.interpolationText))) }
                     ?? (p.required ? " (required)" : "")
                 let choices = p.enumValues.map { " one of " + t($0.map { $0 == .string("") ? "\"\"" : $0.interpolationText }.joined(separator: ", ")) } ?? ""
                 out += "  \(p.name.value): \(p.type.rawValue)\(choices)\(def)\(p.description.map { "  — \(t($0))" } ?? "")\n"

@@ -56,6 +56,38 @@ import Testing
         """), "\(r.stdout)")
     }
 
+    @Test("show hides a default given to a notification URL or a secret, and a URL's password, as docs does")
+    func showHidesDefaultsAsDocsDoes() async throws {
+        let dir = try TempDir(); defer { dir.cleanup() }
+        try dir.write("hook.yaml", """
+        version: 1
+        id: hook
+        title: Hook
+        severity: sev4
+        automation: automatic
+        params:
+          hook_url: {type: url, default: "http://127.0.0.1:18081/hooks/payments"}
+          key: {type: string, default: "R0UT1NGKEY"}
+          db: {type: url, default: "http://ops:pw@db.internal/"}
+        steps:
+          - id: tell
+            action: notify.webhook
+            with: {url: "${{ params.hook_url }}", json: {text: hi}}
+          - id: page
+            action: notify.pagerduty
+            with: {routing_key: "${{ params.key }}", summary: down}
+          - id: probe
+            action: http.check
+            with: {url: "${{ params.db }}"}
+        """)
+        let r = try await CLI.run(["show", "hook.yaml"], in: dir.path)
+        #expect(r.status == 0, "\(r.stdout)\(r.stderr)")
+        #expect(r.stdout.contains("hook_url: url = http://127.0.0.1:18081/***"), "\(r.stdout)")
+        #expect(r.stdout.contains("key: string = ***"), "\(r.stdout)")
+        #expect(r.stdout.contains("db: url = http://ops:***@db.internal/"), "\(r.stdout)")
+        for clear in ["hooks/payments", "R0UT1NGKEY", ":pw@"] { #expect(!r.stdout.contains(clear), "\(clear): \(r.stdout)") }
+    }
+
     @Test("show prints the description, the manual recovery and the prevention list, as written")
     func showsDescriptionManualRecoveryAndPrevention() async throws {
         let dir = try TempDir(); defer { dir.cleanup() }

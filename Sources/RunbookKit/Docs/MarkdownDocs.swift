@@ -16,23 +16,9 @@ public enum MarkdownDocs {
         if let d = rb.description { md += d.value.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
         if !rb.params.isEmpty {
             md += "### Params\n\n| name | type | default | description |\n|---|---|---|---|\n"
-            // A param given whole to a secret parameter or to a notification's URL: its default is
-            // shown as that parameter shows it (`***`, or the URL's origin).
-            var hiddenDefaults: [String: (String) -> String] = [:]
-            for step in rb.steps + rb.rollback {
-                guard let action = catalog?[step.action.value] else { continue }
-                for argument in step.with {
-                    guard case .template(let t) = argument.value, let name = t.template.singleParamReference,
-                          let parameter = action.parameter(named: argument.name.value) else { continue }
-                    // A secret parameter's way wins over a notification URL's.
-                    if parameter.secret || (action.notifies && parameter.type == .url && hiddenDefaults[name] == nil) {
-                        hiddenDefaults[name] = shownText(for: parameter, of: action)
-                    }
-                }
-            }
+            let shown = defaultShown(rb, catalog: catalog)
             for p in rb.params {
-                let hide = hiddenDefaults[p.name.value] ?? SecretMasker.hidingURLPassword
-                let def = p.defaultValue.map { code(hide($0.value.interpolationText)) } ?? "required"
+                let def = p.defaultValue.map { code(shown(p.name.value, $0.value.interpolationText)) } ?? "required"
                 let allowed = p.enumValues.map { " (one of " + $0.map { code($0.interpolationText) }.joined(separator: ", ") + ")" } ?? ""
                 md += "| `\(p.name.value)` | \(p.type.rawValue)\(cell(allowed)) | \(cell(def)) | \(cell(p.description ?? "")) |\n"
             }
@@ -108,6 +94,25 @@ public enum MarkdownDocs {
             return item
         }
         return "   - with: " + items.joined(separator: ", ") + "\n"
+    }
+
+    /// How a param's default is shown (`docs`, `show`): a param given whole to a secret parameter
+    /// or to a notification's URL as that parameter shows it (`***`, or the URL's origin), any
+    /// other without a URL's password. Call as `shown(paramName, defaultText)`.
+    public static func defaultShown(_ rb: Runbook, catalog: ActionCatalog?) -> (String, String) -> String {
+        var hidden: [String: (String) -> String] = [:]
+        for step in rb.steps + rb.rollback {
+            guard let action = catalog?[step.action.value] else { continue }
+            for argument in step.with {
+                guard case .template(let t) = argument.value, let name = t.template.singleParamReference,
+                      let parameter = action.parameter(named: argument.name.value) else { continue }
+                // A secret parameter's way wins over a notification URL's.
+                if parameter.secret || (action.notifies && parameter.type == .url && hidden[name] == nil) {
+                    hidden[name] = shownText(for: parameter, of: action)
+                }
+            }
+        }
+        return { name, text in (hidden[name] ?? SecretMasker.hidingURLPassword)(text) }
     }
 
     /// How a text given to `parameter` of `action` is shown, as the dry-run plan shows it
