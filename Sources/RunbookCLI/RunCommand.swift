@@ -176,7 +176,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the resolved plan; never change anything or notify anyone.")
     var dryRun = false
 
-    @Option(name: .long, help: "A param as name=value (repeatable).")
+    @Option(name: .long, help: "A param as name=value (repeatable, each name once).")
     var param: [String] = []
 
     @Option(name: .long, help: "Scenario file with simulated outputs and answers per step (dry-run).")
