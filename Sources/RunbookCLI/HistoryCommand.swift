@@ -115,7 +115,10 @@ struct HistoryCommand: AsyncParsableCommand {
                 + (r["reason"]?.stringValue.map { " — \($0)" } ?? "")
         case "confirmation_asked": detail = ": \(r["message"]?.stringValue ?? "")"
         case "confirmation_answered":
-            detail = ": \(r["approved"] == .bool(true) ? "approved" : "declined") by \(r["by"]?.stringValue ?? "?") (\(r["how"]?.stringValue ?? ""))"
+            let who = EarlierAnswer.describe(by: r["by"]?.stringValue ?? "?", how: r["how"]?.stringValue ?? "",
+                                             earlierHow: r["earlier_how"]?.stringValue,
+                                             earlierSeq: r["earlier_seq"]?.numberValue.map { Int($0) })
+            detail = ": \(r["approved"] == .bool(true) ? "approved" : "declined") by \(who)"
         case "attempt_failed", "log": detail = ": \(r["message"]?.stringValue ?? "")"
         case "rollback_started": detail = ": \(r["reason"]?.stringValue ?? "")"
         case "run_paused": detail = ": \(r["reason"]?.stringValue ?? "")"

@@ -126,8 +126,9 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
             }
         case let .confirmationAsked(step, message, _):
             entry("confirmation_asked", "Confirmation asked at step '\(step)': \(message)", step: step)
-        case let .confirmationAnswered(step, approved, by, how):
-            entry("confirmation_answered", "Step '\(step)' \(approved ? "approved" : "declined") by \(by) (\(how))", step: step)
+        case let .confirmationAnswered(step, approved, by, how, _, earlier):
+            let who = EarlierAnswer.describe(by: by, how: how, earlierHow: earlier?.how, earlierSeq: earlier?.seq)
+            entry("confirmation_answered", "Step '\(step)' \(approved ? "approved" : "declined") by \(who)", step: step)
         case let .rollbackStarted(reason):
             entry("rollback_started", "Rollback started: \(reason)")
         case let .runPaused(step, reason):

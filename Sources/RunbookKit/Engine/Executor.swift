@@ -88,8 +88,11 @@ public struct ResumePoint: Sendable {
     public var rollbackReason: String?
     /// The run had already ended (not paused): nothing to resume.
     public var endedWith: RunStatus?
+    /// Answers to steps' confirmations already given (not to the re-run or rollback questions),
+    /// with who gave them, how, and the record that holds them.
+    public var earlierAnswers: [String: EarlierAnswer]
     /// Confirmation answers already given.
-    public var answers: [String: Bool]
+    public var answers: [String: Bool] { earlierAnswers.mapValues(\.approved) }
     /// When each step's confirmation was first asked: its expiry counts from then, across pauses.
     public var askedAt: [String: Date] = [:]
 
@@ -101,7 +104,7 @@ public struct ResumePoint: Sendable {
         }
         var point = ResumePoint(runID: runID, runbookID: runbook, file: start["file"]?.stringValue ?? "",
                                 dryRun: start["dry_run"] == .bool(true), params: [:], finished: [:], inFlight: nil,
-                                rollbackReason: nil, endedWith: nil, answers: [:])
+                                rollbackReason: nil, endedWith: nil, earlierAnswers: [:])
         if case .map(let p)? = start["params"] { point.params = p }
         // The kind of the last question asked per step: a `rerun` answer is not an answer to the step's gate.
         var lastAsked: [String: String] = [:]
@@ -131,8 +134,28 @@ public struct ResumePoint: Sendable {
                     }
                 }
             case "confirmation_answered":
-                // Only an answer to the step's own gate: not the crash (`rerun`) or interrupt (`rollback`) question.
-                if let step, lastAsked[step] == "confirm" { point.answers[step] = record["approved"] == .bool(true) }
+                // Only an answer to the step's own gate: not the crash (`rerun`) or interrupt (`rollback`)
+                // question. The record says which (`kind`); a journal written before it did is read
+                // by the question asked last.
+                let kind = record["kind"]?.stringValue ?? step.flatMap { lastAsked[$0] }
+                if let step, kind == "confirm" {
+                    let approved = record["approved"] == .bool(true)
+                    let by = record["by"]?.stringValue ?? "?"
+                    let how = record["how"]?.stringValue ?? "?"
+                    let seq = record["seq"]?.numberValue.map { Int($0) }
+                    if how == EarlierAnswer.how {
+                        // An answer restated from the journal: its own record comes first and is
+                        // kept, so the answer keeps naming who gave it and how (older versions
+                        // restated it as `by: journal`).
+                        if point.earlierAnswers[step]?.approved != approved {
+                            point.earlierAnswers[step] = EarlierAnswer(
+                                approved: approved, by: by, how: record["earlier_how"]?.stringValue ?? how,
+                                seq: record["earlier_seq"]?.numberValue.map { Int($0) } ?? seq)
+                        }
+                    } else {
+                        point.earlierAnswers[step] = EarlierAnswer(approved: approved, by: by, how: how, seq: seq)
+                    }
+                }
                 gateUnanswered = nil
             case "run_paused":
                 // Paused at the step's confirmation gate: its action never started, so the step is not
@@ -250,7 +273,7 @@ public struct Executor: Sendable {
                 } else {
                     result = await runStep(step, phase: .main, state: state,
                                            crashedInFlight: resume?.inFlight == step.id.value,
-                                           earlierAnswer: resume?.answers[step.id.value],
+                                           earlierAnswer: resume?.earlierAnswers[step.id.value],
                                            askedAt: resume?.askedAt[step.id.value])
                 }
                 switch result {
@@ -273,9 +296,9 @@ public struct Executor: Sendable {
                             let answer = await ask(step: "rollback", message: question, timeout: nil)
                             switch answer {
                             case .approved(let by, let how):
-                                emit(.confirmationAnswered(step: step.id.value, approved: true, by: by, how: how))
+                                emit(.confirmationAnswered(step: step.id.value, approved: true, by: by, how: how, kind: "rollback"))
                             case .declined(let by, let how):
-                                emit(.confirmationAnswered(step: step.id.value, approved: false, by: by, how: how))
+                                emit(.confirmationAnswered(step: step.id.value, approved: false, by: by, how: how, kind: "rollback"))
                                 return finish(state, .aborted)
                             case .pending:
                                 return finish(state, .aborted)
@@ -300,7 +323,7 @@ public struct Executor: Sendable {
             }
             let result = await runStep(step, phase: .rollback, state: state,
                                        crashedInFlight: resume?.inFlight == step.id.value,
-                                       earlierAnswer: resume?.answers[step.id.value],
+                                       earlierAnswer: resume?.earlierAnswers[step.id.value],
                                        askedAt: resume?.askedAt[step.id.value])
             switch result {
             // A rollback step that may fail (`on_failure: continue`, e.g. a page) does not fail the rollback.
@@ -420,7 +443,7 @@ public struct Executor: Sendable {
 
     /// Runs one step: when → confirm → tries (with timeout, until, retry) → outputs.
     func runStep(_ step: Step, phase: RunEvent.Phase, state: RunState, crashedInFlight: Bool,
-                 earlierAnswer: Bool?, askedAt: Date? = nil) async -> StepResult {
+                 earlierAnswer: EarlierAnswer?, askedAt: Date? = nil) async -> StepResult {
         let id = step.id.value
         let started = Date()
         let descriptor = registry.catalog[step.action.value]
@@ -466,10 +489,10 @@ public struct Executor: Sendable {
             case .pending:
                 return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)")
             case .declined(let by, let how):
-                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how))
+                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how, kind: "rerun"))
                 return finishStep(step, state, .failed, error: "not re-run after the run stopped mid-step (declined by \(by))", started: started)
             case .approved(let by, let how):
-                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how))
+                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how, kind: "rerun"))
             }
         }
 
@@ -496,8 +519,13 @@ public struct Executor: Sendable {
             let upFront = options.confirmer.upFrontAnswer(step: id)
             var declinedUpFront = false
             if case .declined? = upFront { declinedUpFront = true }
-            if let earlierAnswer, !(earlierAnswer && declinedUpFront) {
-                answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
+            var restated: EarlierAnswer?
+            if let earlierAnswer, !(earlierAnswer.approved && declinedUpFront) {
+                // Restated under the name of whoever gave it, and how: the record of this session
+                // still says who approved the change.
+                restated = earlierAnswer
+                answer = earlierAnswer.approved ? .approved(by: earlierAnswer.by, how: EarlierAnswer.how)
+                    : .declined(by: earlierAnswer.by, how: EarlierAnswer.how)
             } else if upFront == nil, let askedAt, let confirmTimeout, !options.dryRun,
                       Date() > askedAt.addingTimeInterval(confirmTimeout) {
                 // Asked before a pause and not answered in time: expired, unless the operator
@@ -516,7 +544,7 @@ public struct Executor: Sendable {
             case .pending:
                 return .paused("waiting for confirmation of step '\(id)': resume with --approve \(id) or --decline \(id)")
             case .declined(let by, let how):
-                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how))
+                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how, earlier: restated))
                 answeredBy = .string(by)
                 answeredAt = .string(Journal.timestamp(Date()))
                 let why = how == "expired" ? "confirmation expired (counts as declined)"
@@ -526,7 +554,7 @@ public struct Executor: Sendable {
                                   outputs: descriptor.id == "confirm" ? ["approved": .bool(false), "answered_by": answeredBy, "answered_at": answeredAt] : [:],
                                   error: why, started: started)
             case .approved(let by, let how):
-                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how))
+                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how, earlier: restated))
                 approvedOutput = true
                 answeredBy = .string(by)
                 answeredAt = .string(Journal.timestamp(Date()))

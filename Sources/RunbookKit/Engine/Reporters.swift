@@ -56,8 +56,9 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             write("    \(level == "info" ? "" : e(level) + ": ")\(lines(message, indent: "    "))\n")
         case let .confirmationAsked(_, message, _):
             write("    \(paint("?", "1;33")) \(lines(message, indent: "      "))\n")
-        case let .confirmationAnswered(_, approved, by, how):
-            write("    \(approved ? paint("approved", "32") : paint("declined", "31")) by \(e(by)) (\(e(how)))\n")
+        case let .confirmationAnswered(_, approved, by, how, _, earlier):
+            let who = EarlierAnswer.describe(by: by, how: how, earlierHow: earlier?.how, earlierSeq: earlier?.seq)
+            write("    \(approved ? paint("approved", "32") : paint("declined", "31")) by \(e(who))\n")
         case let .stepFinished(_, status, _, error, durationMS, reason, _):
             switch status {
             case .succeeded:
