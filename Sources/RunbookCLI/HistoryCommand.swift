@@ -29,7 +29,8 @@ struct HistoryCommand: AsyncParsableCommand {
                 return
             }
             // Journals hold remote data (command output, error texts): one escaped line per record.
-            for r in records { output(TerminalText.escaped(Self.timelineLine(r)) + "\n") }
+            let now = Date()
+            for r in records { output(TerminalText.escaped(Self.timelineLine(r, now: now)) + "\n") }
             return
         }
         // Oldest first by the start each journal records, not by file times: a state directory
@@ -55,10 +56,18 @@ struct HistoryCommand: AsyncParsableCommand {
             let lastStatus = lastSession.last(where: { $0["type"] == .string("run_finished") })?["status"]?.stringValue
             let status = point.endedWith?.rawValue
                 ?? (Journal.isInProgress(path: path) ? "running" : lastStatus == "paused" ? "paused" : "interrupted")
+            // A paused run waits for a question that may expire: when, beside the status.
+            let expiry = status == "paused"
+                ? lastSession.last(where: { $0["type"] == .string("run_paused") })?["expires_at"]?.stringValue
+                : nil
+            let shownStatus = expiry.flatMap(Journal.parseTimestamp).map { date in
+                QuestionExpiry.hasExpired(date) ? "paused (question expired)" : "paused (expires \(QuestionExpiry.relative(date)))"
+            } ?? status
             listed.append((Journal.parseTimestamp(started) ?? Self.startInID(id), id,
-                           [id, point.runbookID, started, status, point.dryRun ? "yes" : "no"],
+                           [id, point.runbookID, started, shownStatus, point.dryRun ? "yes" : "no"],
                            .map(["run_id": .string(id), "runbook": .string(point.runbookID), "started_at": .string(started),
-                                 "status": .string(status), "dry_run": .bool(point.dryRun)])))
+                                 "status": .string(status), "dry_run": .bool(point.dryRun),
+                                 "expires_at": expiry.map(Value.string) ?? .null])))
         }
         listed.sort(by: Self.oldestFirst)
         if format == .json {
@@ -99,11 +108,12 @@ struct HistoryCommand: AsyncParsableCommand {
 
     /// The JSON row of a run whose journal does not say what it ran.
     static func unknownRun(_ id: String, status: String) -> Value {
-        .map(["run_id": .string(id), "runbook": .null, "started_at": .null, "status": .string(status), "dry_run": .null])
+        .map(["run_id": .string(id), "runbook": .null, "started_at": .null, "status": .string(status), "dry_run": .null,
+              "expires_at": .null])
     }
 
     /// The raw text of one timeline line; the caller escapes it for the terminal.
-    static func timelineLine(_ r: [String: Value]) -> String {
+    static func timelineLine(_ r: [String: Value], now: Date = Date()) -> String {
         let time = r["time"]?.stringValue ?? ""
         let type = r["type"]?.stringValue ?? "?"
         let step = r["step"]?.stringValue.map { " \($0)" } ?? ""
@@ -121,7 +131,11 @@ struct HistoryCommand: AsyncParsableCommand {
             detail = ": \(r["approved"] == .bool(true) ? "approved" : "declined") by \(who)"
         case "attempt_failed", "log": detail = ": \(r["message"]?.stringValue ?? "")"
         case "rollback_started": detail = ": \(r["reason"]?.stringValue ?? "")"
-        case "run_paused": detail = ": \(r["reason"]?.stringValue ?? "")"
+        case "run_paused":
+            detail = ": \(r["reason"]?.stringValue ?? "")"
+                + (r["expires_at"]?.stringValue.flatMap(Journal.parseTimestamp).map {
+                    " (the question \(QuestionExpiry.describe($0, now: now)))"
+                } ?? "")
         case "run_finished": detail = ": \(r["status"]?.stringValue ?? "")"
         default: break
         }

@@ -131,8 +131,9 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
             entry("confirmation_answered", "Step '\(step)' \(approved ? "approved" : "declined") by \(who)", step: step)
         case let .rollbackStarted(reason):
             entry("rollback_started", "Rollback started: \(reason)")
-        case let .runPaused(step, reason):
-            entry("run_paused", "Run paused at step '\(step)': \(reason)", step: step)
+        case let .runPaused(step, reason, expiresAt):
+            entry("run_paused", "Run paused at step '\(step)': \(reason)"
+                + (expiresAt.map { " (the question expires at \(Journal.timestamp($0)))" } ?? ""), step: step)
         case let .runFinished(status, durationMS):
             if status != .paused {
                 entry("run_finished", "Run \(status.rawValue.replacingOccurrences(of: "_", with: " ")) after \(Self.duration(durationMS))")

@@ -188,6 +188,9 @@ public struct RunOutcome: Sendable {
     /// The step waiting for a confirmation (paused runs).
     public var pausedAt: String?
     public var pauseReason: String?
+    /// When the question the run waits for expires (a confirmation with a timeout): resumed
+    /// later without an answer, it counts as declined.
+    public var pauseExpiresAt: Date?
     /// The error of the first step that failed (secrets masked), for one-line reports (drill, test).
     public var firstFailure: String?
     public var durationMS: Int = 0
@@ -278,8 +281,8 @@ public struct Executor: Sendable {
                 }
                 switch result {
                 case .succeeded, .skipped: continue
-                case .paused(let reason):
-                    return finish(state, .paused, pausedAt: step.id.value, reason: reason)
+                case .paused(let reason, let expiresAt):
+                    return finish(state, .paused, pausedAt: step.id.value, reason: reason, expiresAt: expiresAt)
                 case .failed(let message):
                     let interrupted = options.interrupt.isTriggered || restoredInterrupt
                     switch step.failureMode {
@@ -328,7 +331,8 @@ public struct Executor: Sendable {
             switch result {
             // A rollback step that may fail (`on_failure: continue`, e.g. a page) does not fail the rollback.
             case .failed: if step.failureMode != .continue { rollbackOK = false }
-            case .paused(let why): return finish(state, .paused, pausedAt: step.id.value, reason: why)
+            case .paused(let why, let expiresAt):
+                return finish(state, .paused, pausedAt: step.id.value, reason: why, expiresAt: expiresAt)
             default: break
             }
         }
@@ -351,12 +355,16 @@ public struct Executor: Sendable {
         }
     }
 
-    private func finish(_ state: RunState, _ status: RunStatus, pausedAt: String? = nil, reason: String? = nil) -> RunOutcome {
+    private func finish(_ state: RunState, _ status: RunStatus, pausedAt: String? = nil, reason: String? = nil,
+                        expiresAt: Date? = nil) -> RunOutcome {
         state.outcome.status = status
         state.outcome.pausedAt = pausedAt
         state.outcome.pauseReason = reason
+        state.outcome.pauseExpiresAt = expiresAt
         state.outcome.durationMS = Int(Date().timeIntervalSince(state.started) * 1000)
-        if let pausedAt { emit(.runPaused(step: pausedAt, reason: masker.mask(reason ?? "awaiting confirmation"))) }
+        if let pausedAt {
+            emit(.runPaused(step: pausedAt, reason: masker.mask(reason ?? "awaiting confirmation"), expiresAt: expiresAt))
+        }
         emit(.runFinished(status: status, durationMS: state.outcome.durationMS))
         // The run's end (or pause) is on disk before the process reports it and exits.
         journal?.sync()
@@ -366,7 +374,8 @@ public struct Executor: Sendable {
     // MARK: one step
 
     enum StepResult: Sendable {
-        case succeeded, skipped, failed(String), paused(String)
+        /// `expiresAt`: when the question waited for expires (a confirmation with a timeout).
+        case succeeded, skipped, failed(String), paused(String, expiresAt: Date?)
     }
 
     /// The expression context at this point of the run.
@@ -487,7 +496,8 @@ public struct Executor: Sendable {
             let answer = await ask(step: id, message: message, timeout: nil)
             switch answer {
             case .pending:
-                return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)")
+                return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)",
+                               expiresAt: nil)
             case .declined(let by, let how):
                 emit(.confirmationAnswered(step: id, approved: false, by: by, how: how, kind: "rerun"))
                 return finishStep(step, state, .failed, error: "not re-run after the run stopped mid-step (declined by \(by))", started: started)
@@ -520,6 +530,7 @@ public struct Executor: Sendable {
             var declinedUpFront = false
             if case .declined? = upFront { declinedUpFront = true }
             var restated: EarlierAnswer?
+            var expiresAt: Date?
             if let earlierAnswer, !(earlierAnswer.approved && declinedUpFront) {
                 // Restated under the name of whoever gave it, and how: the record of this session
                 // still says who approved the change.
@@ -530,10 +541,17 @@ public struct Executor: Sendable {
                       Date() > askedAt.addingTimeInterval(confirmTimeout) {
                 // Asked before a pause and not answered in time: expired, unless the operator
                 // resuming answers it now (`--approve`, `--decline`, `--yes`): that answer is fresh.
+                expiresAt = askedAt.addingTimeInterval(confirmTimeout)
                 answer = .declined(by: "timeout", how: "expired")
             } else {
+                // The question expires `timeout` after it was first asked, across pauses: a
+                // prompt on resume gets what is left of it, as the pause summary said.
+                let now = Date()
+                if let confirmTimeout, !options.dryRun { expiresAt = (askedAt ?? now).addingTimeInterval(confirmTimeout) }
                 emit(.confirmationAsked(step: id, message: shown, kind: "confirm"))
-                var a = await ask(step: id, message: shown, timeout: confirmTimeout)
+                let remaining = askedAt != nil ? expiresAt.map { max(0.001, $0.timeIntervalSince(now)) } ?? confirmTimeout
+                    : confirmTimeout
+                var a = await ask(step: id, message: shown, timeout: remaining)
                 // Assumed for the plan, unless the scenario says nobody answers (`confirm: pause`).
                 if a == .pending && options.dryRun && options.scenario?.steps[id]?.pauses != true {
                     a = .approved(by: "dry-run", how: "assumed for the plan")
@@ -542,12 +560,15 @@ public struct Executor: Sendable {
             }
             switch answer {
             case .pending:
-                return .paused("waiting for confirmation of step '\(id)': resume with --approve \(id) or --decline \(id)")
+                return .paused("waiting for confirmation of step '\(id)': resume with --approve \(id) or --decline \(id)",
+                               expiresAt: expiresAt)
             case .declined(let by, let how):
                 emit(.confirmationAnswered(step: id, approved: false, by: by, how: how, earlier: restated))
                 answeredBy = .string(by)
                 answeredAt = .string(Journal.timestamp(Date()))
-                let why = how == "expired" ? "confirmation expired (counts as declined)"
+                let why = how == "expired"
+                    ? (expiresAt.map { "the question expired at \(QuestionExpiry.localTime($0)), counted as declined" }
+                        ?? "the question expired, counted as declined")
                     : how == TerminalPrompt.interrupted ? "interrupted by \(options.interrupt.signalName) while waiting for confirmation"
                     : "confirmation declined by \(by)"
                 return finishStep(step, state, .failed,

@@ -70,7 +70,7 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             }
         case let .rollbackStarted(reason):
             write(paint("rolling back", "1;35") + ": \(lines(reason, indent: "  "))\n")
-        case let .runPaused(_, reason):
+        case let .runPaused(_, reason, _):
             write(paint("paused", "1;33") + ": \(lines(reason, indent: "  "))\n")
         case .runFinished:
             break
@@ -104,6 +104,9 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             outcome.rollbackFailed)
         if outcome.status == .paused, let step = outcome.pausedAt {
             lines.append("  waiting at '\(step)': runbook resume \(outcome.runID) --approve \(step)   (or --decline \(step))")
+            if let expiry = outcome.pauseExpiresAt {
+                lines.append("  the question \(QuestionExpiry.describe(expiry)); resumed later without an answer, it counts as declined")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -130,6 +133,7 @@ public final class JSONRunReporter: RunReporter, @unchecked Sendable {
             "rollback_failed": .list(outcome.rollbackFailed.map(Value.string)), "duration_ms": .int(outcome.durationMS),
         ]
         if let p = outcome.pausedAt { m["paused_at"] = .string(p) }
+        if let expiry = outcome.pauseExpiresAt { m["expires_at"] = .string(Journal.timestamp(expiry)) }
         return Value.map(m).jsonText() + "\n"
     }
 }

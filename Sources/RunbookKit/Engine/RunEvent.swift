@@ -20,7 +20,8 @@ public enum RunEvent: Sendable {
     case stepFinished(step: String, status: StepStatus, outputs: [String: Value], error: String?, durationMS: Int, reason: String?,
                       masked: [String] = [])
     case rollbackStarted(reason: String)
-    case runPaused(step: String, reason: String)
+    /// `expiresAt`: when the question the run waits for expires (journaled as `expires_at`).
+    case runPaused(step: String, reason: String, expiresAt: Date? = nil)
     case runFinished(status: RunStatus, durationMS: Int)
 
     /// Main steps or rollback steps.
@@ -84,8 +85,10 @@ public enum RunEvent: Sendable {
             return m
         case let .rollbackStarted(reason):
             return ["reason": .string(reason)]
-        case let .runPaused(step, reason):
-            return ["step": .string(step), "reason": .string(reason)]
+        case let .runPaused(step, reason, expiresAt):
+            var m: [String: Value] = ["step": .string(step), "reason": .string(reason)]
+            if let expiresAt { m["expires_at"] = .string(Journal.timestamp(expiresAt)) }
+            return m
         case let .runFinished(status, durationMS):
             return ["status": .string(status.rawValue), "duration_ms": .int(durationMS)]
         }
