@@ -156,6 +156,11 @@ private enum Spawner {
                 throw LaunchError("cannot set the working directory: \(systemErrorText(rc))")
             }
         }
+        // Nothing else of the runner's: a descriptor it inherited without close-on-exec (a
+        // supervisor's pipe or socket) would otherwise stay open in the program, and, if the
+        // runner is killed, in an orphan that outlives it, so whoever waits for that descriptor to
+        // close waits for the program instead. Where the platform cannot, they are inherited.
+        _ = runbook_spawn_file_actions_addclosefrom(&actions, 3)
 
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         let setsid = Int32(runbook_spawn_setsid_flag())
