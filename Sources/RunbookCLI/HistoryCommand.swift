@@ -131,6 +131,10 @@ struct HistoryCommand: AsyncParsableCommand {
             detail = ": \(r["approved"] == .bool(true) ? "approved" : "declined") by \(who)"
         case "attempt_failed", "log": detail = ": \(r["message"]?.stringValue ?? "")"
         case "rollback_started": detail = ": \(r["reason"]?.stringValue ?? "")"
+        case "process_started":
+            let pid = r["pid"]?.numberValue.map { String(Int($0)) } ?? "?"
+            detail = ": pid \(pid) (process group \(r["pgid"]?.numberValue.map { String(Int($0)) } ?? pid))"
+                + (r["detached"] == .bool(true) ? ", detached" : "")
         case "run_paused":
             detail = ": \(r["reason"]?.stringValue ?? "")"
                 + (r["expires_at"]?.stringValue.flatMap(Journal.parseTimestamp).map {

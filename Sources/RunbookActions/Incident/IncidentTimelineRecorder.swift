@@ -138,7 +138,7 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
             if status != .paused {
                 entry("run_finished", "Run \(status.rawValue.replacingOccurrences(of: "_", with: " ")) after \(Self.duration(durationMS))")
             }
-        case .stepPlanned, .attempt, .attemptFailed, .log:
+        case .stepPlanned, .attempt, .attemptFailed, .log, .processStarted:
             break
         }
         return entries

@@ -25,7 +25,8 @@ public struct POSIXProgramLauncher: ProgramLauncher {
     }
 
     /// Runs the program in a new process group; see `ProgramLauncher.run`.
-    public func run(_ spec: ProgramSpec, timeout: Double) async throws -> ProgramOutcome {
+    public func run(_ spec: ProgramSpec, timeout: Double,
+                    started: @escaping @Sendable (Int32) -> Void) async throws -> ProgramOutcome {
         let stdoutPipe = try Pipe2()
         let stderrPipe: Pipe2
         do { stderrPipe = try Pipe2() } catch { stdoutPipe.closeBoth(); throw error }
@@ -39,6 +40,8 @@ public struct POSIXProgramLauncher: ProgramLauncher {
         }
         close(stdoutPipe.write)
         close(stderrPipe.write)
+        // Before anything can reap it: whoever is told can still read its start time in /proc.
+        started(pid)
 
         let group = ProcessGroup(pgid: pid, grace: killGrace)
         let drain = OutputDrain(stdout: stdoutPipe.read, stderr: stderrPipe.read, cap: max(0, spec.maxOutputBytes))
@@ -90,8 +93,9 @@ public struct POSIXProgramLauncher: ProgramLauncher {
     }
 
     /// Starts the program in a new session; see `ProgramLauncher.start`.
-    public func start(_ spec: ProgramSpec) async throws -> DetachedStart {
+    public func start(_ spec: ProgramSpec, started: @escaping @Sendable (Int32) -> Void) async throws -> DetachedStart {
         let pid = try Spawner.spawn(spec, stdout: -1, stderr: -1, detached: true)
+        started(pid)
         // Reap it whenever it ends, so that a long-lived runner (serve, watch) never keeps a zombie.
         let exit = ExitWatch(pid: pid)
         let watcher = Task.detached { await exit.wait() }

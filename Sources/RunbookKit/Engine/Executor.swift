@@ -95,6 +95,9 @@ public struct ResumePoint: Sendable {
     public var answers: [String: Bool] { earlierAnswers.mapValues(\.approved) }
     /// When each step's confirmation was first asked: its expiry counts from then, across pauses.
     public var askedAt: [String: Date] = [:]
+    /// The programs the step in flight started (`process_started` records, over every session
+    /// since it last finished): after a crash, resume says whether they still run.
+    public var inFlightProcesses: [SpawnedProcess] = []
 
     /// Rebuilds the state from journal records.
     public static func from(records: [[String: Value]]) throws(JournalError) -> ResumePoint {
@@ -110,6 +113,8 @@ public struct ResumePoint: Sendable {
         var lastAsked: [String: String] = [:]
         // The step whose gate was asked and not answered yet: stopped there, its action never started.
         var gateUnanswered: String?
+        // Programs started per step since the step last finished.
+        var processes: [String: [SpawnedProcess]] = [:]
         for record in records {
             let step = record["step"]?.stringValue
             switch record["type"]?.stringValue {
@@ -121,8 +126,11 @@ public struct ResumePoint: Sendable {
                     var restored = StepRecord(status: status, outputs: outputs, error: record["error"]?.stringValue)
                     if case .list(let names)? = record["masked_outputs"] { restored.maskedOutputs = Set(names.compactMap(\.stringValue)) }
                     point.finished[step] = restored
+                    processes[step] = nil
                 }
                 point.inFlight = nil
+            case "process_started":
+                if let step, let process = SpawnedProcess(record: record) { processes[step, default: []].append(process) }
             case "confirmation_asked":
                 if let step {
                     let kind = record["kind"]?.stringValue ?? "confirm"
@@ -172,6 +180,7 @@ public struct ResumePoint: Sendable {
         // Killed while its question was on screen: the action never started, so the step is
         // asked its question again, not the "may or may not have taken effect" re-run question.
         if let step = point.inFlight, step == gateUnanswered { point.inFlight = nil }
+        point.inFlightProcesses = point.inFlight.flatMap { processes[$0] } ?? []
         return point
     }
 }
@@ -277,7 +286,8 @@ public struct Executor: Sendable {
                     result = await runStep(step, phase: .main, state: state,
                                            crashedInFlight: resume?.inFlight == step.id.value,
                                            earlierAnswer: resume?.earlierAnswers[step.id.value],
-                                           askedAt: resume?.askedAt[step.id.value])
+                                           askedAt: resume?.askedAt[step.id.value],
+                                           spawned: resume?.inFlight == step.id.value ? resume?.inFlightProcesses ?? [] : [])
                 }
                 switch result {
                 case .succeeded, .skipped: continue
@@ -327,7 +337,8 @@ public struct Executor: Sendable {
             let result = await runStep(step, phase: .rollback, state: state,
                                        crashedInFlight: resume?.inFlight == step.id.value,
                                        earlierAnswer: resume?.earlierAnswers[step.id.value],
-                                       askedAt: resume?.askedAt[step.id.value])
+                                       askedAt: resume?.askedAt[step.id.value],
+                                       spawned: resume?.inFlight == step.id.value ? resume?.inFlightProcesses ?? [] : [])
             switch result {
             // A rollback step that may fail (`on_failure: continue`, e.g. a page) does not fail the rollback.
             case .failed: if step.failureMode != .continue { rollbackOK = false }
@@ -451,8 +462,9 @@ public struct Executor: Sendable {
     }
 
     /// Runs one step: when → confirm → tries (with timeout, until, retry) → outputs.
+    /// `spawned`: the programs a step in flight when the run stopped had started (`crashedInFlight`).
     func runStep(_ step: Step, phase: RunEvent.Phase, state: RunState, crashedInFlight: Bool,
-                 earlierAnswer: EarlierAnswer?, askedAt: Date? = nil) async -> StepResult {
+                 earlierAnswer: EarlierAnswer?, askedAt: Date? = nil, spawned: [SpawnedProcess] = []) async -> StepResult {
         let id = step.id.value
         let started = Date()
         let descriptor = registry.catalog[step.action.value]
@@ -490,19 +502,39 @@ public struct Executor: Sendable {
 
         // A step interrupted by a crash: re-run only idempotent actions without asking.
         if crashedInFlight && !descriptor.idempotent && !options.dryRun {
-            let message = "Step '\(id)' (\(descriptor.id)) was in flight when the run stopped and is not idempotent: it may or may not have taken effect. Run it again?"
+            // What the step started may outlive the runner (an `exec` child is reparented to init
+            // when the runner is SIGKILLed): said in the question, so nobody starts a second copy
+            // beside the first without knowing.
+            let notes = spawned.map { ($0, $0.stillRunningNote()) }
+            let running = notes.compactMap { $0.1 }.map(masker.mask).joined(separator: "; ")
+            let ended = notes.filter { $0.0.startTime != nil && $0.1 == nil }.map { String($0.0.pid) }
+            let effect = !running.isEmpty ? "it may or may not have taken effect, and \(running)"
+                : ended.isEmpty ? "it may or may not have taken effect"
+                : ended.count == 1 ? "it may or may not have taken effect (process group \(ended[0]) it started is no longer running)"
+                : "it may or may not have taken effect (process groups \(ended.joined(separator: ", ")) it started are no longer running)"
+            let message = "Step '\(id)' (\(descriptor.id)) was in flight when the run stopped and is not idempotent: \(effect). Run it again?"
             // Always asked: an earlier approval of the step's gate approved running it once, not twice.
+            // While its program still runs, `--yes` is no answer: only one that names the step.
             emit(.confirmationAsked(step: id, message: message, kind: "rerun"))
-            let answer = await ask(step: id, message: message, timeout: nil)
+            let answer = await ask(step: id, message: message, timeout: nil, namingStep: !running.isEmpty)
             switch answer {
             case .pending:
-                return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)",
+                if running.isEmpty {
+                    return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)",
+                                   expiresAt: nil)
+                }
+                return .paused("step '\(id)' was in flight when the run stopped, and \(running): check on it first; "
+                               + "re-run the step beside it with --approve \(id) (--yes does not), or mark it failed with --decline \(id)",
                                expiresAt: nil)
             case .declined(let by, let how):
                 emit(.confirmationAnswered(step: id, approved: false, by: by, how: how, kind: "rerun"))
-                return finishStep(step, state, .failed, error: "not re-run after the run stopped mid-step (declined by \(by))", started: started)
+                return finishStep(step, state, .failed, error: "not re-run after the run stopped mid-step (declined by \(by))"
+                                  + (running.isEmpty ? "" : "; \(running)"), started: started)
             case .approved(let by, let how):
                 emit(.confirmationAnswered(step: id, approved: true, by: by, how: how, kind: "rerun"))
+                if !running.isEmpty {
+                    emit(.log(step: id, level: "warning", message: "re-run while \(running): the two copies run side by side"))
+                }
             }
         }
 
@@ -653,11 +685,13 @@ public struct Executor: Sendable {
 
     /// Asks the confirmer; a SIGINT/SIGTERM that arrives while it waits (on a terminal) ends the
     /// question as declined instead of leaving the operator at a prompt that ignores Ctrl-C.
-    func ask(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
+    /// `namingStep`: only an answer that names the step counts (not `--yes`; see `Confirmer.confirmNamingStep`).
+    func ask(step: String, message: String, timeout: Double?, namingStep: Bool = false) async -> ConfirmationAnswer {
         let baseline = options.interrupt.signalCount
         let confirmer = options.confirmer
         return await cancellableByInterrupt(alreadyInterrupted: { options.interrupt.signalCount > baseline }) {
-            await confirmer.confirm(step: step, message: message, timeout: timeout)
+            namingStep ? await confirmer.confirmNamingStep(step: step, message: message, timeout: timeout)
+                : await confirmer.confirm(step: step, message: message, timeout: timeout)
         }
     }
 
@@ -730,6 +764,9 @@ public struct Executor: Sendable {
                                     environment: options.environment, masker: masker,
                                     runbookSeverity: runbook.severity.value.rawValue,
                                     runbookComponents: runbook.components.map(\.value),
+                                    processStarted: { [self] pid, detached in
+                                        emit(.processStarted(step: id, process: SpawnedProcess.observe(pid: pid, detached: detached)))
+                                    },
                                     emit: { [self] level, message in emit(.log(step: id, level: level, message: masker.mask(message))) })
         let invocation = ActionInvocation(stepID: id, arguments: arguments, timeout: timeout, context: context)
         if implementation.isInstant {

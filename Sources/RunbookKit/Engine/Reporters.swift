@@ -72,7 +72,8 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             write(paint("rolling back", "1;35") + ": \(lines(reason, indent: "  "))\n")
         case let .runPaused(_, reason, _):
             write(paint("paused", "1;33") + ": \(lines(reason, indent: "  "))\n")
-        case .runFinished:
+        case .runFinished, .processStarted:
+            // A program's pid is in the journal (for resume) and the step's `pid` output.
             break
         }
     }

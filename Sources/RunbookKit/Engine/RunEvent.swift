@@ -19,6 +19,9 @@ public enum RunEvent: Sendable {
     /// `masked`: the outputs that held a secret (shown and journaled masked).
     case stepFinished(step: String, status: StepStatus, outputs: [String: Value], error: String?, durationMS: Int, reason: String?,
                       masked: [String] = [])
+    /// A step started a program (`exec`): its pid and process group, so that a resume after the
+    /// runner died can tell whether it is still running.
+    case processStarted(step: String, process: SpawnedProcess)
     case rollbackStarted(reason: String)
     /// `expiresAt`: when the question the run waits for expires (journaled as `expires_at`).
     case runPaused(step: String, reason: String, expiresAt: Date? = nil)
@@ -39,6 +42,7 @@ public enum RunEvent: Sendable {
         case .confirmationAsked: "confirmation_asked"
         case .confirmationAnswered: "confirmation_answered"
         case .stepFinished: "step_finished"
+        case .processStarted: "process_started"
         case .rollbackStarted: "rollback_started"
         case .runPaused: "run_paused"
         case .runFinished: "run_finished"
@@ -82,6 +86,12 @@ public enum RunEvent: Sendable {
             if let error { m["error"] = .string(error) }
             if let reason { m["reason"] = .string(reason) }
             if !masked.isEmpty { m["masked_outputs"] = .list(masked.map(Value.string)) }
+            return m
+        case let .processStarted(step, process):
+            var m: [String: Value] = ["step": .string(step), "pid": .int(Int(process.pid)), "pgid": .int(Int(process.pid)),
+                                      "detached": .bool(process.detached)]
+            if let start = process.startTime, start <= UInt64(Int.max) { m["start_time"] = .int(Int(start)) }
+            if let boot = process.bootID { m["boot_id"] = .string(boot) }
             return m
         case let .rollbackStarted(reason):
             return ["reason": .string(reason)]
