@@ -33,7 +33,7 @@ struct DrillCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Output: text or json.")
     var format: RunOutputFormat = .text
 
-    @Option(name: .long, help: "A param as name=value (repeatable), given to every runbook that declares it.")
+    @Option(name: .long, help: "A param as name=value (repeatable, each name once), given to every runbook that declares it.")
     var param: [String] = []
 
     func run() async throws {

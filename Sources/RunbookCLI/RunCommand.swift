@@ -54,13 +54,27 @@ struct ExecutionOptions: ParsableArguments {
     var questionsOnScreen: Bool { format == .text && isatty(STDOUT_FILENO) == 1 }
 
     /// `--approve`/`--decline` must name steps of `runbook`: a misspelt `--decline` ignored
-    /// would let `--yes` approve the very step the operator meant to refuse.
-    func checkStepIDs(in runbook: Runbook) throws {
-        let ids = (runbook.steps + runbook.rollback).map(\.id.value)
+    /// would let `--yes` approve the very step the operator meant to refuse. They must also name
+    /// a step that asks something: `--approve` on a step without a confirmation answers nothing,
+    /// and the operator who thought it approved (or refused) that step must hear so before the
+    /// run starts. `questionAlso`: a step that is asked a question this time without a
+    /// confirmation of its own (on `resume`, the non-idempotent step in flight when the run
+    /// stopped, asked whether to re-run it).
+    func checkStepIDs(in runbook: Runbook, questionAlso: String? = nil) throws {
+        let steps = runbook.steps + runbook.rollback
+        let ids = steps.map(\.id.value)
+        let asking = steps.filter { $0.confirm != nil || $0.action.value == "confirm" || $0.id.value == questionAlso }
+            .map(\.id.value)
         for (option, names) in [("--approve", approve), ("--decline", decline)] {
             for name in names where !ids.contains(name) {
                 printError("error: \(option) \(name): runbook '\(runbook.id.value)' has no step '\(name)'"
                            + Suggestions.hint(for: name, in: ids))
+                throw ExitCode(Exit.usage)
+            }
+            for name in names where !asking.contains(name) {
+                printError("error: \(option) \(name): step '\(name)' of runbook '\(runbook.id.value)' has no confirmation "
+                           + "to answer (no 'confirm:', not a 'confirm' step)"
+                           + (asking.isEmpty ? "; the runbook asks nothing" : "; steps that ask: " + asking.joined(separator: ", ")))
                 throw ExitCode(Exit.usage)
             }
         }
@@ -195,7 +209,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print the resolved plan; never change anything or notify anyone.")
     var dryRun = false
 
-    @Option(name: .long, help: "A param as name=value (repeatable).")
+    @Option(name: .long, help: "A param as name=value (repeatable, each name once).")
     var param: [String] = []
 
     @Option(name: .long, help: "Scenario file with simulated outputs and answers per step (dry-run).")
@@ -310,7 +324,14 @@ struct ResumeCommand: AsyncParsableCommand {
             printError(DiagnosticRenderer(format: .text).render([linted]))
             throw ExitCode(Exit.usage)
         }
-        try execution.checkStepIDs(in: rb)
+        // The step in flight when the run stopped is asked whether to re-run it when its action
+        // is not idempotent (a dry run asks nothing of the kind): `--approve STEP` answers that.
+        let rerunAsked = point.inFlight.flatMap { id -> String? in
+            guard !point.dryRun, let step = (rb.steps + rb.rollback).first(where: { $0.id.value == id }),
+                  BuiltinActions.catalog[step.action.value]?.idempotent == false else { return nil }
+            return id
+        }
+        try execution.checkStepIDs(in: rb, questionAlso: rerunAsked)
         let secrets = try execution.loadSecrets()
         // A dry run that followed a scenario follows it on: its saved copy, as the runbook's.
         var scenario: Scenario?

@@ -92,12 +92,30 @@ struct ConfirmationCLITests {
         }
     }
 
-    @Test func approvingAnotherStepStillPauses() async throws {
+    @Test("--approve or --decline naming a step without a confirmation is a usage error: it would answer nothing")
+    func approvingAStepWithoutAConfirmationIsRefused() async throws {
         try await RunWorld.with { w in
             Self.routes(w.server)
-            let r = try await w.run("confirm_flow", ["--approve", "after"])
-            #expect(r.status == 3, "\(r.stdout)\(r.stderr)")
+            for flag in ["--approve", "--decline"] {
+                let r = try await w.run("confirm_flow", [flag, "after"])
+                #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
+                #expect(r.stderr.contains("error: \(flag) after: step 'after' of runbook 'confirm_flow' has no confirmation to answer"
+                                          + " (no 'confirm:', not a 'confirm' step); steps that ask: restart"), "\(r.stderr)")
+                #expect(w.runIDs.isEmpty, "no run was started")
+            }
+            // Rollback steps are steps too; naming one of them without a confirmation is refused the same way.
+            let rollback = try await w.run("confirm_flow", ["--yes", "--decline", "rollback_marker"])
+            #expect(rollback.status == 2 && rollback.stderr.contains("step 'rollback_marker'"), "\(rollback.stderr)")
+            #expect(w.count("/before") == 0 && w.count("/restart") == 0, "nothing ran")
+
+            // On resume too, for a paused run.
+            #expect(try await w.run("confirm_flow").status == 3)
+            let run = try w.onlyRunID()
+            let resumed = try await w.resume(run, ["--approve", "before"])
+            #expect(resumed.status == 2, "\(resumed.stdout)\(resumed.stderr)")
+            #expect(resumed.stderr.contains("step 'before' of runbook 'confirm_flow' has no confirmation"), "\(resumed.stderr)")
             #expect(w.count("/restart") == 0)
+            #expect(try w.journal(run).records("run_started").count == 1, "the refused resume wrote nothing")
         }
     }
 

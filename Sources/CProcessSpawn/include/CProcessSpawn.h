@@ -11,6 +11,10 @@ int runbook_pipe_cloexec(int fds[2]);
 /// posix_spawn_file_actions_addchdir_np. Returns 0 or an error number (ENOSYS where unsupported).
 int runbook_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+): the child closes every descriptor from
+/// `from` up. Returns 0 or an error number (ENOSYS where unsupported).
+int runbook_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
 /// POSIX_SPAWN_SETSID, or 0 where the platform has no such flag.
 short runbook_spawn_setsid_flag(void);
 

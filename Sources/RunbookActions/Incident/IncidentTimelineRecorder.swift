@@ -126,17 +126,19 @@ public final class IncidentTimelineRecorder: RunReporter, @unchecked Sendable {
             }
         case let .confirmationAsked(step, message, _):
             entry("confirmation_asked", "Confirmation asked at step '\(step)': \(message)", step: step)
-        case let .confirmationAnswered(step, approved, by, how):
-            entry("confirmation_answered", "Step '\(step)' \(approved ? "approved" : "declined") by \(by) (\(how))", step: step)
+        case let .confirmationAnswered(step, approved, by, how, _, earlier):
+            let who = EarlierAnswer.describe(by: by, how: how, earlierHow: earlier?.how, earlierSeq: earlier?.seq)
+            entry("confirmation_answered", "Step '\(step)' \(approved ? "approved" : "declined") by \(who)", step: step)
         case let .rollbackStarted(reason):
             entry("rollback_started", "Rollback started: \(reason)")
-        case let .runPaused(step, reason):
-            entry("run_paused", "Run paused at step '\(step)': \(reason)", step: step)
+        case let .runPaused(step, reason, expiresAt):
+            entry("run_paused", "Run paused at step '\(step)': \(reason)"
+                + (expiresAt.map { " (the question expires at \(Journal.timestamp($0)))" } ?? ""), step: step)
         case let .runFinished(status, durationMS):
             if status != .paused {
                 entry("run_finished", "Run \(status.rawValue.replacingOccurrences(of: "_", with: " ")) after \(Self.duration(durationMS))")
             }
-        case .stepPlanned, .attempt, .attemptFailed, .log:
+        case .stepPlanned, .attempt, .attemptFailed, .log, .processStarted:
             break
         }
         return entries

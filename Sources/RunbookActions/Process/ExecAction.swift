@@ -23,7 +23,8 @@ public struct ExecAction: Action {
 
         if invocation.bool("detach") == true {
             let started: DetachedStart
-            do { started = try await launcher.start(spec) } catch let error as LaunchError {
+            let told = invocation.context.processStarted
+            do { started = try await launcher.start(spec, started: { told($0, true) }) } catch let error as LaunchError {
                 throw ActionFailure(masker.mask("\(label): \(error.description)"))
             }
             var outputs: [String: Value] = ["exit_code": .null, "stdout": .string(""), "stderr": .string(""),
@@ -47,7 +48,8 @@ public struct ExecAction: Action {
 
         let timeout = Self.effectiveTimeout(invocation)
         let outcome: ProgramOutcome
-        do { outcome = try await launcher.run(spec, timeout: timeout) } catch let error as LaunchError {
+        let told = invocation.context.processStarted
+        do { outcome = try await launcher.run(spec, timeout: timeout, started: { told($0, false) }) } catch let error as LaunchError {
             throw ActionFailure(masker.mask("\(label): \(error.description)"))
         }
         // The launcher kept a margin beyond max_output_bytes (see `spec`): cut here, past any

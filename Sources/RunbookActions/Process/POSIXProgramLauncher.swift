@@ -25,7 +25,8 @@ public struct POSIXProgramLauncher: ProgramLauncher {
     }
 
     /// Runs the program in a new process group; see `ProgramLauncher.run`.
-    public func run(_ spec: ProgramSpec, timeout: Double) async throws -> ProgramOutcome {
+    public func run(_ spec: ProgramSpec, timeout: Double,
+                    started: @escaping @Sendable (Int32) -> Void) async throws -> ProgramOutcome {
         let stdoutPipe = try Pipe2()
         let stderrPipe: Pipe2
         do { stderrPipe = try Pipe2() } catch { stdoutPipe.closeBoth(); throw error }
@@ -39,6 +40,8 @@ public struct POSIXProgramLauncher: ProgramLauncher {
         }
         close(stdoutPipe.write)
         close(stderrPipe.write)
+        // Before anything can reap it: whoever is told can still read its start time in /proc.
+        started(pid)
 
         let group = ProcessGroup(pgid: pid, grace: killGrace)
         let drain = OutputDrain(stdout: stdoutPipe.read, stderr: stderrPipe.read, cap: max(0, spec.maxOutputBytes))
@@ -96,8 +99,9 @@ public struct POSIXProgramLauncher: ProgramLauncher {
     }
 
     /// Starts the program in a new session; see `ProgramLauncher.start`.
-    public func start(_ spec: ProgramSpec) async throws -> DetachedStart {
+    public func start(_ spec: ProgramSpec, started: @escaping @Sendable (Int32) -> Void) async throws -> DetachedStart {
         let pid = try Spawner.spawn(spec, stdout: -1, stderr: -1, detached: true)
+        started(pid)
         // Reap it whenever it ends, so that a long-lived runner (serve, watch) never keeps a zombie.
         let exit = ExitWatch(pid: pid)
         let watcher = Task.detached { await exit.wait() }
@@ -162,6 +166,11 @@ private enum Spawner {
                 throw LaunchError("cannot set the working directory: \(systemErrorText(rc))")
             }
         }
+        // Nothing else of the runner's: a descriptor it inherited without close-on-exec (a
+        // supervisor's pipe or socket) would otherwise stay open in the program, and, if the
+        // runner is killed, in an orphan that outlives it, so whoever waits for that descriptor to
+        // close waits for the program instead. Where the platform cannot, they are inherited.
+        _ = runbook_spawn_file_actions_addclosefrom(&actions, 3)
 
         var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
         let setsid = Int32(runbook_spawn_setsid_flag())

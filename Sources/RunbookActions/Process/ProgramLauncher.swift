@@ -109,12 +109,26 @@ public struct LaunchError: Error, Sendable, CustomStringConvertible {
 public protocol ProgramLauncher: Sendable {
     /// Runs the program to completion in its own process group. After `timeout` seconds, or when the
     /// calling task is cancelled, the whole group gets SIGTERM, then SIGKILL after a grace period, and
-    /// is reaped before this returns (cancellation then throws `CancellationError`).
-    func run(_ spec: ProgramSpec, timeout: Double) async throws -> ProgramOutcome
+    /// is reaped before this returns (cancellation then throws `CancellationError`). `started` is
+    /// told the child's pid (its process group id) as soon as it runs, before it can be reaped.
+    func run(_ spec: ProgramSpec, timeout: Double, started: @escaping @Sendable (Int32) -> Void) async throws -> ProgramOutcome
 
     /// Starts the program in a new session with no terminal and output to /dev/null, and returns its
-    /// pid once it is running; it outlives the step (and the runner).
-    func start(_ spec: ProgramSpec) async throws -> DetachedStart
+    /// pid once it is running; it outlives the step (and the runner). `started` is told the pid as
+    /// soon as the child runs, before it can be reaped.
+    func start(_ spec: ProgramSpec, started: @escaping @Sendable (Int32) -> Void) async throws -> DetachedStart
+}
+
+extension ProgramLauncher {
+    /// `run` with nobody told the pid before it ends.
+    public func run(_ spec: ProgramSpec, timeout: Double) async throws -> ProgramOutcome {
+        try await run(spec, timeout: timeout, started: { _ in })
+    }
+
+    /// `start` with nobody told the pid before it returns.
+    public func start(_ spec: ProgramSpec) async throws -> DetachedStart {
+        try await start(spec, started: { _ in })
+    }
 }
 
 /// What `start` saw of a detached program.

@@ -15,10 +15,18 @@ public protocol Confirmer: Sendable {
     /// `--yes`), if any. On resume, a decline wins over an approval the journal holds from before
     /// a crash, and any such answer wins over a question's expiry: it is given now.
     func upFrontAnswer(step: String) -> ConfirmationAnswer?
+    /// `confirm` for a question that `--yes` must not answer: the answer names the step
+    /// (`--approve STEP`, `--decline STEP`) or is typed on the terminal. Asked before re-running a
+    /// step whose program is still running, where a blanket approval would start a second copy
+    /// beside the first without anyone having read that it runs.
+    func confirmNamingStep(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer
 }
 
 extension Confirmer {
     public func upFrontAnswer(step: String) -> ConfirmationAnswer? { nil }
+    public func confirmNamingStep(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
+        await confirm(step: step, message: message, timeout: timeout)
+    }
 }
 
 /// Answers from flags, a scenario or a terminal, in that order; otherwise pending.
@@ -67,7 +75,19 @@ public struct ConfirmationPolicy: Confirmer {
     }
 
     public func confirm(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
-        if let answer = upFrontAnswer(step: step) { return answer }
+        await confirm(step: step, message: message, timeout: timeout, blanket: true)
+    }
+
+    public func confirmNamingStep(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
+        await confirm(step: step, message: message, timeout: timeout, blanket: false)
+    }
+
+    /// `blanket`: `--yes` answers too.
+    private func confirm(step: String, message: String, timeout: Double?, blanket: Bool) async -> ConfirmationAnswer {
+        if declined.contains(step) || approved.contains(step) || (blanket && approveAll),
+           let answer = upFrontAnswer(step: step) {
+            return answer
+        }
         if let answer = scenarioAnswers[step] {
             return answer ? .approved(by: "scenario", how: "scenario") : .declined(by: "scenario", how: "scenario")
         }

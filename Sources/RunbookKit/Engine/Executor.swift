@@ -88,10 +88,16 @@ public struct ResumePoint: Sendable {
     public var rollbackReason: String?
     /// The run had already ended (not paused): nothing to resume.
     public var endedWith: RunStatus?
+    /// Answers to steps' confirmations already given (not to the re-run or rollback questions),
+    /// with who gave them, how, and the record that holds them.
+    public var earlierAnswers: [String: EarlierAnswer]
     /// Confirmation answers already given.
-    public var answers: [String: Bool]
+    public var answers: [String: Bool] { earlierAnswers.mapValues(\.approved) }
     /// When each step's confirmation was first asked: its expiry counts from then, across pauses.
     public var askedAt: [String: Date] = [:]
+    /// The programs the step in flight started (`process_started` records, over every session
+    /// since it last finished): after a crash, resume says whether they still run.
+    public var inFlightProcesses: [SpawnedProcess] = []
 
     /// Rebuilds the state from journal records.
     public static func from(records: [[String: Value]]) throws(JournalError) -> ResumePoint {
@@ -101,12 +107,14 @@ public struct ResumePoint: Sendable {
         }
         var point = ResumePoint(runID: runID, runbookID: runbook, file: start["file"]?.stringValue ?? "",
                                 dryRun: start["dry_run"] == .bool(true), params: [:], finished: [:], inFlight: nil,
-                                rollbackReason: nil, endedWith: nil, answers: [:])
+                                rollbackReason: nil, endedWith: nil, earlierAnswers: [:])
         if case .map(let p)? = start["params"] { point.params = p }
         // The kind of the last question asked per step: a `rerun` answer is not an answer to the step's gate.
         var lastAsked: [String: String] = [:]
         // The step whose gate was asked and not answered yet: stopped there, its action never started.
         var gateUnanswered: String?
+        // Programs started per step since the step last finished.
+        var processes: [String: [SpawnedProcess]] = [:]
         for record in records {
             let step = record["step"]?.stringValue
             switch record["type"]?.stringValue {
@@ -118,8 +126,11 @@ public struct ResumePoint: Sendable {
                     var restored = StepRecord(status: status, outputs: outputs, error: record["error"]?.stringValue)
                     if case .list(let names)? = record["masked_outputs"] { restored.maskedOutputs = Set(names.compactMap(\.stringValue)) }
                     point.finished[step] = restored
+                    processes[step] = nil
                 }
                 point.inFlight = nil
+            case "process_started":
+                if let step, let process = SpawnedProcess(record: record) { processes[step, default: []].append(process) }
             case "confirmation_asked":
                 if let step {
                     let kind = record["kind"]?.stringValue ?? "confirm"
@@ -131,8 +142,28 @@ public struct ResumePoint: Sendable {
                     }
                 }
             case "confirmation_answered":
-                // Only an answer to the step's own gate: not the crash (`rerun`) or interrupt (`rollback`) question.
-                if let step, lastAsked[step] == "confirm" { point.answers[step] = record["approved"] == .bool(true) }
+                // Only an answer to the step's own gate: not the crash (`rerun`) or interrupt (`rollback`)
+                // question. The record says which (`kind`); a journal written before it did is read
+                // by the question asked last.
+                let kind = record["kind"]?.stringValue ?? step.flatMap { lastAsked[$0] }
+                if let step, kind == "confirm" {
+                    let approved = record["approved"] == .bool(true)
+                    let by = record["by"]?.stringValue ?? "?"
+                    let how = record["how"]?.stringValue ?? "?"
+                    let seq = record["seq"]?.numberValue.map { Int($0) }
+                    if how == EarlierAnswer.how {
+                        // An answer restated from the journal: its own record comes first and is
+                        // kept, so the answer keeps naming who gave it and how (older versions
+                        // restated it as `by: journal`).
+                        if point.earlierAnswers[step]?.approved != approved {
+                            point.earlierAnswers[step] = EarlierAnswer(
+                                approved: approved, by: by, how: record["earlier_how"]?.stringValue ?? how,
+                                seq: record["earlier_seq"]?.numberValue.map { Int($0) } ?? seq)
+                        }
+                    } else {
+                        point.earlierAnswers[step] = EarlierAnswer(approved: approved, by: by, how: how, seq: seq)
+                    }
+                }
                 gateUnanswered = nil
             case "run_paused":
                 // Paused at the step's confirmation gate: its action never started, so the step is not
@@ -149,6 +180,7 @@ public struct ResumePoint: Sendable {
         // Killed while its question was on screen: the action never started, so the step is
         // asked its question again, not the "may or may not have taken effect" re-run question.
         if let step = point.inFlight, step == gateUnanswered { point.inFlight = nil }
+        point.inFlightProcesses = point.inFlight.flatMap { processes[$0] } ?? []
         return point
     }
 }
@@ -165,6 +197,9 @@ public struct RunOutcome: Sendable {
     /// The step waiting for a confirmation (paused runs).
     public var pausedAt: String?
     public var pauseReason: String?
+    /// When the question the run waits for expires (a confirmation with a timeout): resumed
+    /// later without an answer, it counts as declined.
+    public var pauseExpiresAt: Date?
     /// The error of the first step that failed (secrets masked), for one-line reports (drill, test).
     /// It may be a step that failed under `on_failure: continue`; `stoppedBy` is what ended the run.
     public var firstFailure: String?
@@ -258,13 +293,14 @@ public struct Executor: Sendable {
                 } else {
                     result = await runStep(step, phase: .main, state: state,
                                            crashedInFlight: resume?.inFlight == step.id.value,
-                                           earlierAnswer: resume?.answers[step.id.value],
-                                           askedAt: resume?.askedAt[step.id.value])
+                                           earlierAnswer: resume?.earlierAnswers[step.id.value],
+                                           askedAt: resume?.askedAt[step.id.value],
+                                           spawned: resume?.inFlight == step.id.value ? resume?.inFlightProcesses ?? [] : [])
                 }
                 switch result {
                 case .succeeded, .skipped: continue
-                case .paused(let reason):
-                    return finish(state, .paused, pausedAt: step.id.value, reason: reason)
+                case .paused(let reason, let expiresAt):
+                    return finish(state, .paused, pausedAt: step.id.value, reason: reason, expiresAt: expiresAt)
                 case .failed(let message):
                     let interrupted = options.interrupt.isTriggered || restoredInterrupt
                     switch step.failureMode {
@@ -281,9 +317,9 @@ public struct Executor: Sendable {
                             let answer = await ask(step: "rollback", message: question, timeout: nil)
                             switch answer {
                             case .approved(let by, let how):
-                                emit(.confirmationAnswered(step: step.id.value, approved: true, by: by, how: how))
+                                emit(.confirmationAnswered(step: step.id.value, approved: true, by: by, how: how, kind: "rollback"))
                             case .declined(let by, let how):
-                                emit(.confirmationAnswered(step: step.id.value, approved: false, by: by, how: how))
+                                emit(.confirmationAnswered(step: step.id.value, approved: false, by: by, how: how, kind: "rollback"))
                                 return finish(state, .aborted)
                             case .pending:
                                 return finish(state, .aborted)
@@ -316,12 +352,14 @@ public struct Executor: Sendable {
             }
             let result = await runStep(step, phase: .rollback, state: state,
                                        crashedInFlight: resume?.inFlight == step.id.value,
-                                       earlierAnswer: resume?.answers[step.id.value],
-                                       askedAt: resume?.askedAt[step.id.value])
+                                       earlierAnswer: resume?.earlierAnswers[step.id.value],
+                                       askedAt: resume?.askedAt[step.id.value],
+                                       spawned: resume?.inFlight == step.id.value ? resume?.inFlightProcesses ?? [] : [])
             switch result {
             // A rollback step that may fail (`on_failure: continue`, e.g. a page) does not fail the rollback.
             case .failed: if step.failureMode != .continue { rollbackOK = false }
-            case .paused(let why): return finish(state, .paused, pausedAt: step.id.value, reason: why)
+            case .paused(let why, let expiresAt):
+                return finish(state, .paused, pausedAt: step.id.value, reason: why, expiresAt: expiresAt)
             default: break
             }
         }
@@ -344,12 +382,16 @@ public struct Executor: Sendable {
         }
     }
 
-    private func finish(_ state: RunState, _ status: RunStatus, pausedAt: String? = nil, reason: String? = nil) -> RunOutcome {
+    private func finish(_ state: RunState, _ status: RunStatus, pausedAt: String? = nil, reason: String? = nil,
+                        expiresAt: Date? = nil) -> RunOutcome {
         state.outcome.status = status
         state.outcome.pausedAt = pausedAt
         state.outcome.pauseReason = reason
+        state.outcome.pauseExpiresAt = expiresAt
         state.outcome.durationMS = Int(Date().timeIntervalSince(state.started) * 1000)
-        if let pausedAt { emit(.runPaused(step: pausedAt, reason: masker.mask(reason ?? "awaiting confirmation"))) }
+        if let pausedAt {
+            emit(.runPaused(step: pausedAt, reason: masker.mask(reason ?? "awaiting confirmation"), expiresAt: expiresAt))
+        }
         emit(.runFinished(status: status, durationMS: state.outcome.durationMS))
         // The run's end (or pause) is on disk before the process reports it and exits.
         journal?.sync()
@@ -359,7 +401,8 @@ public struct Executor: Sendable {
     // MARK: one step
 
     enum StepResult: Sendable {
-        case succeeded, skipped, failed(String), paused(String)
+        /// `expiresAt`: when the question waited for expires (a confirmation with a timeout).
+        case succeeded, skipped, failed(String), paused(String, expiresAt: Date?)
     }
 
     /// The expression context at this point of the run.
@@ -435,8 +478,9 @@ public struct Executor: Sendable {
     }
 
     /// Runs one step: when → confirm → tries (with timeout, until, retry) → outputs.
+    /// `spawned`: the programs a step in flight when the run stopped had started (`crashedInFlight`).
     func runStep(_ step: Step, phase: RunEvent.Phase, state: RunState, crashedInFlight: Bool,
-                 earlierAnswer: Bool?, askedAt: Date? = nil) async -> StepResult {
+                 earlierAnswer: EarlierAnswer?, askedAt: Date? = nil, spawned: [SpawnedProcess] = []) async -> StepResult {
         let id = step.id.value
         let started = Date()
         let descriptor = registry.catalog[step.action.value]
@@ -474,18 +518,39 @@ public struct Executor: Sendable {
 
         // A step interrupted by a crash: re-run only idempotent actions without asking.
         if crashedInFlight && !descriptor.idempotent && !options.dryRun {
-            let message = "Step '\(id)' (\(descriptor.id)) was in flight when the run stopped and is not idempotent: it may or may not have taken effect. Run it again?"
+            // What the step started may outlive the runner (an `exec` child is reparented to init
+            // when the runner is SIGKILLed): said in the question, so nobody starts a second copy
+            // beside the first without knowing.
+            let notes = spawned.map { ($0, $0.stillRunningNote()) }
+            let running = notes.compactMap { $0.1 }.map(masker.mask).joined(separator: "; ")
+            let ended = notes.filter { $0.0.startTime != nil && $0.1 == nil }.map { String($0.0.pid) }
+            let effect = !running.isEmpty ? "it may or may not have taken effect, and \(running)"
+                : ended.isEmpty ? "it may or may not have taken effect"
+                : ended.count == 1 ? "it may or may not have taken effect (process group \(ended[0]) it started is no longer running)"
+                : "it may or may not have taken effect (process groups \(ended.joined(separator: ", ")) it started are no longer running)"
+            let message = "Step '\(id)' (\(descriptor.id)) was in flight when the run stopped and is not idempotent: \(effect). Run it again?"
             // Always asked: an earlier approval of the step's gate approved running it once, not twice.
+            // While its program still runs, `--yes` is no answer: only one that names the step.
             emit(.confirmationAsked(step: id, message: message, kind: "rerun"))
-            let answer = await ask(step: id, message: message, timeout: nil)
+            let answer = await ask(step: id, message: message, timeout: nil, namingStep: !running.isEmpty)
             switch answer {
             case .pending:
-                return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)")
+                if running.isEmpty {
+                    return .paused("step '\(id)' was in flight when the run stopped; re-run it with --approve \(id) or mark it failed with --decline \(id)",
+                                   expiresAt: nil)
+                }
+                return .paused("step '\(id)' was in flight when the run stopped, and \(running): check on it first; "
+                               + "re-run the step beside it with --approve \(id) (--yes does not), or mark it failed with --decline \(id)",
+                               expiresAt: nil)
             case .declined(let by, let how):
-                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how))
-                return finishStep(step, state, .failed, error: "not re-run after the run stopped mid-step (declined by \(by))", started: started)
+                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how, kind: "rerun"))
+                return finishStep(step, state, .failed, error: "not re-run after the run stopped mid-step (declined by \(by))"
+                                  + (running.isEmpty ? "" : "; \(running)"), started: started)
             case .approved(let by, let how):
-                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how))
+                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how, kind: "rerun"))
+                if !running.isEmpty {
+                    emit(.log(step: id, level: "warning", message: "re-run while \(running): the two copies run side by side"))
+                }
             }
         }
 
@@ -512,16 +577,29 @@ public struct Executor: Sendable {
             let upFront = options.confirmer.upFrontAnswer(step: id)
             var declinedUpFront = false
             if case .declined? = upFront { declinedUpFront = true }
-            if let earlierAnswer, !(earlierAnswer && declinedUpFront) {
-                answer = earlierAnswer ? .approved(by: "journal", how: "earlier answer") : .declined(by: "journal", how: "earlier answer")
+            var restated: EarlierAnswer?
+            var expiresAt: Date?
+            if let earlierAnswer, !(earlierAnswer.approved && declinedUpFront) {
+                // Restated under the name of whoever gave it, and how: the record of this session
+                // still says who approved the change.
+                restated = earlierAnswer
+                answer = earlierAnswer.approved ? .approved(by: earlierAnswer.by, how: EarlierAnswer.how)
+                    : .declined(by: earlierAnswer.by, how: EarlierAnswer.how)
             } else if upFront == nil, let askedAt, let confirmTimeout, !options.dryRun,
                       Date() > askedAt.addingTimeInterval(confirmTimeout) {
                 // Asked before a pause and not answered in time: expired, unless the operator
                 // resuming answers it now (`--approve`, `--decline`, `--yes`): that answer is fresh.
+                expiresAt = askedAt.addingTimeInterval(confirmTimeout)
                 answer = .declined(by: "timeout", how: "expired")
             } else {
+                // The question expires `timeout` after it was first asked, across pauses: a
+                // prompt on resume gets what is left of it, as the pause summary said.
+                let now = Date()
+                if let confirmTimeout, !options.dryRun { expiresAt = (askedAt ?? now).addingTimeInterval(confirmTimeout) }
                 emit(.confirmationAsked(step: id, message: shown, kind: "confirm"))
-                var a = await ask(step: id, message: shown, timeout: confirmTimeout)
+                let remaining = askedAt != nil ? expiresAt.map { max(0.001, $0.timeIntervalSince(now)) } ?? confirmTimeout
+                    : confirmTimeout
+                var a = await ask(step: id, message: shown, timeout: remaining)
                 // Assumed for the plan, unless the scenario says nobody answers (`confirm: pause`).
                 if a == .pending && options.dryRun && options.scenario?.steps[id]?.pauses != true {
                     a = .approved(by: "dry-run", how: "assumed for the plan")
@@ -530,19 +608,22 @@ public struct Executor: Sendable {
             }
             switch answer {
             case .pending:
-                return .paused("waiting for confirmation of step '\(id)': resume with --approve \(id) or --decline \(id)")
+                return .paused("waiting for confirmation of step '\(id)': resume with --approve \(id) or --decline \(id)",
+                               expiresAt: expiresAt)
             case .declined(let by, let how):
-                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how))
+                emit(.confirmationAnswered(step: id, approved: false, by: by, how: how, earlier: restated))
                 answeredBy = .string(by)
                 answeredAt = .string(Journal.timestamp(Date()))
-                let why = how == "expired" ? "confirmation expired (counts as declined)"
+                let why = how == "expired"
+                    ? (expiresAt.map { "the question expired at \(QuestionExpiry.localTime($0)), counted as declined" }
+                        ?? "the question expired, counted as declined")
                     : how == TerminalPrompt.interrupted ? "interrupted by \(options.interrupt.signalName) while waiting for confirmation"
                     : "confirmation declined by \(by)"
                 return finishStep(step, state, .failed,
                                   outputs: descriptor.id == "confirm" ? ["approved": .bool(false), "answered_by": answeredBy, "answered_at": answeredAt] : [:],
                                   error: why, started: started)
             case .approved(let by, let how):
-                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how))
+                emit(.confirmationAnswered(step: id, approved: true, by: by, how: how, earlier: restated))
                 approvedOutput = true
                 answeredBy = .string(by)
                 answeredAt = .string(Journal.timestamp(Date()))
@@ -624,11 +705,13 @@ public struct Executor: Sendable {
 
     /// Asks the confirmer; a SIGINT/SIGTERM that arrives while it waits (on a terminal) ends the
     /// question as declined instead of leaving the operator at a prompt that ignores Ctrl-C.
-    func ask(step: String, message: String, timeout: Double?) async -> ConfirmationAnswer {
+    /// `namingStep`: only an answer that names the step counts (not `--yes`; see `Confirmer.confirmNamingStep`).
+    func ask(step: String, message: String, timeout: Double?, namingStep: Bool = false) async -> ConfirmationAnswer {
         let baseline = options.interrupt.signalCount
         let confirmer = options.confirmer
         return await cancellableByInterrupt(alreadyInterrupted: { options.interrupt.signalCount > baseline }) {
-            await confirmer.confirm(step: step, message: message, timeout: timeout)
+            namingStep ? await confirmer.confirmNamingStep(step: step, message: message, timeout: timeout)
+                : await confirmer.confirm(step: step, message: message, timeout: timeout)
         }
     }
 
@@ -702,6 +785,9 @@ public struct Executor: Sendable {
                                     environment: options.environment, masker: masker,
                                     runbookSeverity: runbook.severity.value.rawValue,
                                     runbookComponents: runbook.components.map(\.value),
+                                    processStarted: { [self] pid, detached in
+                                        emit(.processStarted(step: id, process: SpawnedProcess.observe(pid: pid, detached: detached)))
+                                    },
                                     emit: { [self] level, message in emit(.log(step: id, level: level, message: masker.mask(message))) })
         let invocation = ActionInvocation(stepID: id, arguments: arguments, timeout: timeout, context: context)
         if implementation.isInstant {

@@ -5,14 +5,21 @@ public enum ParamBinding {
         public var description: String
     }
 
-    /// Parses `name=value` pairs (the first `=` splits).
+    /// Parses `name=value` pairs (the first `=` splits). A name given twice is an error: the
+    /// last value winning silently would run with a value the operator may not have meant (a
+    /// replica count typed twice, an old value left in shell history before a new one). The
+    /// message names the param, not its values.
     public static func parseAssignments(_ items: [String]) throws(Problem) -> [String: String] {
         var out: [String: String] = [:]
         for item in items {
             guard let eq = item.firstIndex(of: "="), eq != item.startIndex else {
                 throw Problem(description: "--param '\(item)': expected name=value")
             }
-            out[String(item[..<eq])] = String(item[item.index(after: eq)...])
+            let name = String(item[..<eq])
+            guard out[name] == nil else {
+                throw Problem(description: "--param '\(name)' is given more than once; give each param once")
+            }
+            out[name] = String(item[item.index(after: eq)...])
         }
         return out
     }

@@ -62,8 +62,9 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             write("    \(level == "info" ? "" : e(level) + ": ")\(lines(message, indent: "    "))\n")
         case let .confirmationAsked(_, message, _):
             write("    \(paint("?", "1;33")) \(lines(message, indent: "      "))\n")
-        case let .confirmationAnswered(_, approved, by, how):
-            write("    \(approved ? paint("approved", "32") : paint("declined", "31")) by \(e(by)) (\(e(how)))\n")
+        case let .confirmationAnswered(_, approved, by, how, _, earlier):
+            let who = EarlierAnswer.describe(by: by, how: how, earlierHow: earlier?.how, earlierSeq: earlier?.seq)
+            write("    \(approved ? paint("approved", "32") : paint("declined", "31")) by \(e(who))\n")
         case let .stepFinished(_, status, _, error, durationMS, reason, _):
             switch status {
             case .succeeded:
@@ -75,9 +76,10 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             }
         case let .rollbackStarted(reason):
             write(paint("rolling back", "1;35") + ": \(lines(reason, indent: "  "))\n")
-        case let .runPaused(_, reason):
+        case let .runPaused(_, reason, _):
             write(paint("paused", "1;33") + ": \(lines(reason, indent: "  "))\n")
-        case .runFinished:
+        case .runFinished, .processStarted:
+            // A program's pid is in the journal (for resume) and the step's `pid` output.
             break
         }
     }
@@ -112,6 +114,9 @@ public final class TextRunReporter: RunReporter, @unchecked Sendable {
             outcome.rollbackFailed)
         if outcome.status == .paused, let step = outcome.pausedAt {
             lines.append("  waiting at '\(step)': runbook resume \(outcome.runID) --approve \(step)   (or --decline \(step))")
+            if let expiry = outcome.pauseExpiresAt {
+                lines.append("  the question \(QuestionExpiry.describe(expiry)); resumed later without an answer, it counts as declined")
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -138,6 +143,7 @@ public final class JSONRunReporter: RunReporter, @unchecked Sendable {
             "rollback_failed": .list(outcome.rollbackFailed.map(Value.string)), "duration_ms": .int(outcome.durationMS),
         ]
         if let p = outcome.pausedAt { m["paused_at"] = .string(p) }
+        if let expiry = outcome.pauseExpiresAt { m["expires_at"] = .string(Journal.timestamp(expiry)) }
         return Value.map(m).jsonText() + "\n"
     }
 }

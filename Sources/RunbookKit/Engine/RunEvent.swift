@@ -10,12 +10,21 @@ public enum RunEvent: Sendable {
     case attemptFailed(step: String, number: Int, message: String)
     case log(step: String, level: String, message: String)
     case confirmationAsked(step: String, message: String, kind: String)
-    case confirmationAnswered(step: String, approved: Bool, by: String, how: String)
+    /// `kind`: the question answered, as `confirmationAsked` names it (`confirm`: the step's own
+    /// confirmation; `rerun`: whether to re-run a step in flight when the run stopped; `rollback`:
+    /// whether to roll back after Ctrl-C). `earlier`: the answer is one given before a pause or
+    /// crash, restated from the journal (then `by` is who gave it and `how` is `earlier answer`).
+    case confirmationAnswered(step: String, approved: Bool, by: String, how: String, kind: String = "confirm",
+                              earlier: EarlierAnswer? = nil)
     /// `masked`: the outputs that held a secret (shown and journaled masked).
     case stepFinished(step: String, status: StepStatus, outputs: [String: Value], error: String?, durationMS: Int, reason: String?,
                       masked: [String] = [])
+    /// A step started a program (`exec`): its pid and process group, so that a resume after the
+    /// runner died can tell whether it is still running.
+    case processStarted(step: String, process: SpawnedProcess)
     case rollbackStarted(reason: String)
-    case runPaused(step: String, reason: String)
+    /// `expiresAt`: when the question the run waits for expires (journaled as `expires_at`).
+    case runPaused(step: String, reason: String, expiresAt: Date? = nil)
     case runFinished(status: RunStatus, durationMS: Int)
 
     /// Main steps or rollback steps.
@@ -33,6 +42,7 @@ public enum RunEvent: Sendable {
         case .confirmationAsked: "confirmation_asked"
         case .confirmationAnswered: "confirmation_answered"
         case .stepFinished: "step_finished"
+        case .processStarted: "process_started"
         case .rollbackStarted: "rollback_started"
         case .runPaused: "run_paused"
         case .runFinished: "run_finished"
@@ -59,8 +69,14 @@ public enum RunEvent: Sendable {
             return ["step": .string(step), "level": .string(level), "message": .string(message)]
         case let .confirmationAsked(step, message, kind):
             return ["step": .string(step), "message": .string(message), "kind": .string(kind)]
-        case let .confirmationAnswered(step, approved, by, how):
-            return ["step": .string(step), "approved": .bool(approved), "by": .string(by), "how": .string(how)]
+        case let .confirmationAnswered(step, approved, by, how, kind, earlier):
+            var m: [String: Value] = ["step": .string(step), "approved": .bool(approved), "by": .string(by),
+                                      "how": .string(how), "kind": .string(kind)]
+            if let earlier {
+                m["earlier_how"] = .string(earlier.how)
+                if let seq = earlier.seq { m["earlier_seq"] = .int(seq) }
+            }
+            return m
         case let .stepFinished(step, status, outputs, error, durationMS, reason, masked):
             // NaN and ±Inf (a Prometheus ratio with no traffic) have no JSON form: kept as
             // {"$number": "NaN"} so that `resume` gives the same value back, not null.
@@ -71,13 +87,49 @@ public enum RunEvent: Sendable {
             if let reason { m["reason"] = .string(reason) }
             if !masked.isEmpty { m["masked_outputs"] = .list(masked.map(Value.string)) }
             return m
+        case let .processStarted(step, process):
+            var m: [String: Value] = ["step": .string(step), "pid": .int(Int(process.pid)), "pgid": .int(Int(process.pid)),
+                                      "detached": .bool(process.detached)]
+            if let start = process.startTime, start <= UInt64(Int.max) { m["start_time"] = .int(Int(start)) }
+            if let boot = process.bootID { m["boot_id"] = .string(boot) }
+            return m
         case let .rollbackStarted(reason):
             return ["reason": .string(reason)]
-        case let .runPaused(step, reason):
-            return ["step": .string(step), "reason": .string(reason)]
+        case let .runPaused(step, reason, expiresAt):
+            var m: [String: Value] = ["step": .string(step), "reason": .string(reason)]
+            if let expiresAt { m["expires_at"] = .string(Journal.timestamp(expiresAt)) }
+            return m
         case let .runFinished(status, durationMS):
             return ["status": .string(status.rawValue), "duration_ms": .int(durationMS)]
         }
+    }
+}
+
+/// An answer to a step's confirmation given in an earlier session of the run, as its journal
+/// record says: who gave it, how, and which record (`seq`) holds it.
+public struct EarlierAnswer: Sendable, Equatable {
+    public var approved: Bool
+    public var by: String
+    /// How it was given then (`--yes`, `--approve STEP`, `terminal`, ...).
+    public var how: String
+    /// The `seq` of the journal record of the answer; nil when the record has none.
+    public var seq: Int?
+
+    public init(approved: Bool, by: String, how: String, seq: Int?) {
+        self.approved = approved
+        self.by = by
+        self.how = how
+        self.seq = seq
+    }
+
+    /// The `how` of an answer restated from the journal.
+    public static let how = "earlier answer"
+
+    /// Who answered and how, for people: `root (--yes)`, or for an answer restated from the
+    /// journal `root via --yes, earlier answer (seq 12)`.
+    public static func describe(by: String, how: String, earlierHow: String?, earlierSeq: Int?) -> String {
+        guard let earlierHow else { return "\(by) (\(how))" }
+        return "\(by) via \(earlierHow), \(how)" + (earlierSeq.map { " (seq \($0))" } ?? "")
     }
 }
 

@@ -40,16 +40,12 @@ public struct StateDirectory: Sendable {
         return "\(runbook)-\(stamp)-\(String(repeating: "0", count: 4 - suffix.count) + suffix)"
     }
 
-    /// Run ids present, oldest first.
+    /// Run ids present (those with a journal), sorted by id. File times say nothing of when a
+    /// run started (a copied or restored state directory gives every file a new one): `history`
+    /// orders runs by the start their journals record.
     public func runIDs() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: runsPath)) ?? []
-        return names.filter { FileManager.default.fileExists(atPath: journalPath($0)) }
-            .sorted { a, b in
-                let ta = (try? FileManager.default.attributesOfItem(atPath: journalPath(a))[.creationDate] as? Date) ?? nil
-                let tb = (try? FileManager.default.attributesOfItem(atPath: journalPath(b))[.creationDate] as? Date) ?? nil
-                if let ta, let tb, ta != tb { return ta < tb }
-                return a < b
-            }
+        return names.filter { FileManager.default.fileExists(atPath: journalPath($0)) }.sorted()
     }
 
     /// Takes the per-runbook lock (one run at a time per runbook id). Held until `release` or process exit.

@@ -95,10 +95,16 @@ public struct ActionContext: Sendable {
     public var runbookSeverity: String?
     /// The runbook's `components`: the default of `incident.create`.
     public var runbookComponents: [String]
+    /// Told the pid of each program the action starts (`exec`), as soon as it runs and before it
+    /// is reaped, with whether it is detached: the run journals it, so that a resume after the
+    /// runner died can tell whether the program is still running.
+    public var processStarted: @Sendable (_ pid: Int32, _ detached: Bool) -> Void
 
     public init(runID: String, runbookID: String, stateDirectory: String, environment: [String: String],
                 masker: SecretMasker, runbookSeverity: String? = nil, runbookComponents: [String] = [],
+                processStarted: @escaping @Sendable (Int32, Bool) -> Void = { _, _ in },
                 emit: @escaping @Sendable (String, String) -> Void) {
+        self.processStarted = processStarted
         self.runID = runID
         self.runbookID = runbookID
         self.stateDirectory = stateDirectory

@@ -260,6 +260,30 @@ struct ExecActionTests {
         #expect(getsid(Int32(pid)) == Int32(pid), "a detached program leads its own session")
     }
 
+    @Test("a program gets stdin, stdout and stderr, and none of the runner's other descriptors, detached or not")
+    func inheritsNoOtherDescriptors() async throws {
+        // Opened without close-on-exec, as a descriptor the runner inherited from its parent is.
+        let fd = open("/dev/null", O_RDONLY)
+        try #require(fd > 2)
+        defer { close(fd) }
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let check = "if test -e /proc/$$/fd/\(fd); then echo leaked; else echo closed; fi"
+        let result = try await ActionHarness.run(action, ["command": .string(check), "shell": .bool(true)])
+        #expect(result.outputs["stdout"] == .string("closed\n"), "\(result.outputs)")
+        let detached = try await ActionHarness.run(action, [
+            "command": .string(check + " > \(dir)/out"), "shell": .bool(true), "detach": .bool(true),
+        ])
+        #expect(detached.succeeded, "\(detached.failureMessage ?? "")")
+        try await eventually { (try? String(contentsOfFile: dir + "/out", encoding: .utf8)) == "closed\n" }
+    }
+
+    /// Polls `condition` for up to 10 s.
+    func eventually(_ condition: () -> Bool) async throws {
+        for _ in 0..<500 where !condition() { try await Task.sleep(nanoseconds: 20_000_000) }
+        #expect(condition())
+    }
+
     @Test func detachReportsAProgramThatFailsAtOnce() async throws {
         let result = try await ActionHarness.run(action, [
             "argv": .list([.string("sh"), .string("-c"), .string("exit 7")]), "detach": .bool(true),

@@ -91,6 +91,20 @@ struct EngineParamBindingTests {
         #expect(throws: ParamBinding.Problem.self) { try ParamBinding.parseAssignments(["novalue"]) }
     }
 
+    @Test("a name given twice is refused, naming the param and not its values, even with the same value twice")
+    func repeatedName() throws {
+        for items in [["replicas=8", "replicas=80"], ["replicas=8", "other=1", "replicas=8"]] {
+            do {
+                _ = try ParamBinding.parseAssignments(items)
+                Issue.record("\(items) was accepted")
+            } catch {
+                #expect(error.description == "--param 'replicas' is given more than once; give each param once")
+            }
+        }
+        // The same name in another case is another param.
+        #expect(try ParamBinding.parseAssignments(["a=1", "A=2"]) == ["a": "1", "A": "2"])
+    }
+
     @Test("bound params are what the run sees")
     func boundParamsReachTheRun() async throws {
         let h = try EngineHarness(); defer { h.cleanUp() }
