@@ -8,8 +8,37 @@ public struct ParamsRead: Sendable {
 
     mutating func add(_ template: LocatedTemplate) {
         guard !readsAll, template.template.mentions("params") else { return }
-        for path in template.template.references where path.first == "params" {
-            if path.count > 1 { names.insert(path[1]) } else { readsAll = true }
+        // Straight over the syntax trees: lint does this for every template of every step, and
+        // `Template.references` builds every path (with a set to drop repeats) to get there.
+        for segment in template.template.segments {
+            if case .expression(let e) = segment { collect(e.root) }
+        }
+    }
+
+    /// `params.x` and `params['x']` read x; `params` any other way (`to_json(params)`,
+    /// `params[name]`) reads them all.
+    private mutating func collect(_ node: ExprNode) {
+        switch node.kind {
+        case .literal:
+            return
+        case .context(let name):
+            if name == "params" { readsAll = true }
+        case .member(let base, let name, _):
+            if case .context("params") = base.kind { names.insert(name) } else { collect(base) }
+        case .index(let base, let index):
+            if case .context("params") = base.kind, case .literal(.string(let name)) = index.kind {
+                names.insert(name)
+            } else {
+                collect(base)
+                collect(index)
+            }
+        case .unary(_, let operand):
+            collect(operand)
+        case .binary(_, let lhs, let rhs):
+            collect(lhs)
+            collect(rhs)
+        case .call(_, _, let arguments):
+            for argument in arguments { collect(argument) }
         }
     }
 
