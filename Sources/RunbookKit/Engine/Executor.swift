@@ -612,8 +612,9 @@ public struct Executor: Sendable {
                                expiresAt: expiresAt)
             case .declined(let by, let how):
                 emit(.confirmationAnswered(step: id, approved: false, by: by, how: how, earlier: restated))
-                answeredBy = .string(by)
-                answeredAt = .string(Journal.timestamp(Date()))
+                // Nobody answered an expired question: its outputs say so with nulls (actions.md).
+                answeredBy = how == "expired" ? .null : .string(by)
+                answeredAt = how == "expired" ? .null : .string(Journal.timestamp(Date()))
                 let why = how == "expired"
                     ? (expiresAt.map { "the question expired at \(QuestionExpiry.localTime($0)), counted as declined" }
                         ?? "the question expired, counted as declined")

@@ -109,4 +109,22 @@ struct QuestionExpiryTests {
         #expect(reporter.output.contains("the question expired at \(when), counted as declined"), "\(reporter.output)")
         #expect(try h.records().of("confirmation_answered", step: "gate").last?["how"] == .string("expired"))
     }
+
+    @Test("the confirm action's outputs after an expired question: approved false, nobody answered (nulls), as actions.md says")
+    func expiredConfirmActionOutputs() async throws {
+        let h = try EngineHarness(); defer { h.cleanUp() }
+        let point = try Self.pausedJournal(h, askedAgo: 3600)
+        let rb = try EngineHarness.runbook("""
+        steps:
+          - id: gate
+            action: confirm
+            with: {message: "Go?", timeout: 4m}
+        """, automation: "semi_automatic")
+        let reporter = RecordingReporter()
+        let outcome = try await h.run(rb, options: engineOptions(), journal: true, resume: point, reporter: reporter)
+        #expect(outcome.status == .failed)
+        let gate = try #require(reporter.finished("gate"))
+        #expect(gate.outputs["approved"] == .bool(false))
+        #expect(gate.outputs["answered_by"] == .null && gate.outputs["answered_at"] == .null, "\(gate.outputs)")
+    }
 }
