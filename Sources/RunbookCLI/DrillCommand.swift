@@ -231,7 +231,10 @@ struct TestCommand: AsyncParsableCommand {
         var problems: [String] = []
         if let status = expect.status, status != outcome.status {
             problems.append("expected status \(status.rawValue), got \(outcome.status.rawValue)"
-                            + ((outcome.stoppedAt ?? outcome.failed.first).map { " (step '\($0)' failed)" } ?? ""))
+                            + (outcome.stoppedAt.map { " (step '\($0)' failed)" }
+                               // Nothing stopped the run: a failure it went on from is no cause.
+                               ?? (outcome.status == .succeeded ? outcome.failed.first.map { " (step '\($0)' failed under on_failure: continue)" }
+                                   : outcome.failed.first.map { " (step '\($0)' failed)" }) ?? ""))
         }
         func compare(_ label: String, _ expected: [String]?, _ actual: [String]) {
             if let expected, expected != actual {

@@ -303,6 +303,18 @@ struct DrillTestCLITests {
         #expect(r.stdout.contains("run failed (step 'restart' failed: confirmation declined"), "\(r.stdout)")
         #expect(r.stdout.contains("expected status succeeded, got failed (step 'restart' failed)"), "\(r.stdout)")
         #expect(!r.stdout.contains("step 'probe' failed"), "\(r.stdout)")
+
+        // Expected to fail, but nothing stopped the run: the continued failure is not named as a cause.
+        try dir.write("book/tests/expects_failure.test.yaml", """
+            runbook: probed
+            steps:
+              probe: {outputs: {status: 500}}
+              restart: {confirm: approve}
+            expect: {status: failed}
+            """)
+        let wrong = try await CLI.run(["test", "book/tests/expects_failure.test.yaml"], in: dir.path)
+        #expect(wrong.stdout.contains("expected status failed, got succeeded (step 'probe' failed under on_failure: continue)"),
+                "\(wrong.stdout)")
     }
 
     @Test("confirm: pause leaves a question unanswered, so the run pauses; a runbook id is found beside the scenario")

@@ -34,6 +34,13 @@ public struct ExecAction: Action {
                 if !expected.contains(Int(code)) {
                     throw ActionFailure(masker.mask("\(label): exited at once with code \(code)"), outputs: outputs)
                 }
+                // A launcher that forks the daemon and exits: its pid names nothing any more, and a
+                // pidfile with it could later name an unrelated process that got the number.
+                invocation.context.emit("warning", masker.mask(
+                    "\(label) exited at once with code \(code): pid \(started.pid) is gone, so the 'pid' output names no running "
+                    + "process" + ((invocation.string("pidfile") ?? "").isEmpty ? "" : " and no pidfile was written")
+                    + "; detach the long-running program itself, not a launcher that forks it"))
+                return ActionResult(outputs: outputs, summary: "exited at once with code \(code)")
             }
             if let pidfile = invocation.string("pidfile"), !pidfile.isEmpty {
                 do {
@@ -68,7 +75,7 @@ public struct ExecAction: Action {
             invocation.context.emit("warning", masker.mask(
                 "\(label) left \(count == 10 ? "10 or more processes" : count == 1 ? "a process" : "\(count) processes") running "
                 + "in the background, stopped when the step ended: \(outcome.stoppedLeftovers.joined(separator: ", ")); "
-                + "exec stops everything a command started; a program meant to keep running needs 'detach: true'"))
+                + "exec stops what a command leaves in its process group; a program meant to keep running needs 'detach: true'"))
         }
         if outcome.timedOut {
             throw ActionFailure(masker.mask("\(label): timed out after \(RunbookDuration(seconds: timeout)); "

@@ -44,8 +44,10 @@ public enum ProcessActions {
     public static let exec = ActionDescriptor(
         id: "exec",
         summary: "Run a program from `argv` (no shell), or `command` with `shell: true`; pass when the exit code "
-            + "is in `expect_exit`. When the program ends, whatever it left running in the background (`nohup x &`) "
-            + "is stopped, with a warning: a program meant to keep running needs `detach`, which starts it and returns its pid",
+            + "is in `expect_exit`. When the program ends, whatever it left running in its process group (`nohup x &`) "
+            + "is stopped, with a warning; a program that starts a session of its own (`setsid`, a daemonizing init "
+            + "script) leaves the group and is neither stopped nor tracked. A program meant to keep running needs "
+            + "`detach`, which starts it and returns its pid",
         parameters: [
             ParameterDescriptor("argv", .list(.string), "Program and arguments, run without a shell"),
             ParameterDescriptor("command", .string, "Command line for /bin/sh -c (requires `shell: true`)"),

@@ -284,6 +284,22 @@ struct ExecActionTests {
         #expect(condition())
     }
 
+    @Test("a detached launcher that exits 0 at once: the step passes with a warning, and no pidfile names the gone pid")
+    func detachOfALauncherThatExitsAtOnce() async throws {
+        let dir = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let emitted = EmittedLines()
+        let result = try await ActionHarness.run(action, [
+            "argv": .list([.string("true")]), "detach": .bool(true), "pidfile": .string(dir + "/d.pid"),
+        ], emitted: emitted)
+        #expect(result.succeeded, "\(result.failureMessage ?? "")")
+        #expect(result.outputs["exit_code"] == .int(0))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/d.pid"))
+        let warning = try #require(emitted.lines.first { $0.level == "warning" }, "\(emitted.lines)")
+        #expect(warning.message.contains("exited at once with code 0: pid "), "\(warning.message)")
+        #expect(warning.message.contains("no pidfile was written"), "\(warning.message)")
+    }
+
     @Test func detachReportsAProgramThatFailsAtOnce() async throws {
         let result = try await ActionHarness.run(action, [
             "argv": .list([.string("sh"), .string("-c"), .string("exit 7")]), "detach": .bool(true),
