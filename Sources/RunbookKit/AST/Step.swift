@@ -219,14 +219,15 @@ public enum OnFailure: String, Sendable, CaseIterable {
 public struct WithArgument: Sendable {
     public var name: Located<String>
     public var value: TemplateValue
-    /// The value is a plain (unquoted) `yes`/`no`/`on`/`off`/`y`/`n`: a string in YAML 1.2,
-    /// a boolean to whoever wrote YAML 1.1 (Ansible). Lint warns where the parameter takes any
-    /// value (`feature_flag.set value: off` would store the text "off", which reads as true).
-    public var isPlainYAML11Bool: Bool
-    public init(name: Located<String>, value: TemplateValue, isPlainYAML11Bool: Bool = false) {
+    /// Plain (unquoted) `yes`/`no`/`on`/`off`/`y`/`n` in the value, top level or nested (at
+    /// most 8): strings in YAML 1.2, booleans to whoever wrote YAML 1.1 (Ansible). Lint warns
+    /// where the parameter takes any value (`feature_flag.set value: off` would store the text
+    /// "off", which reads as true; so would `json: {maintenance: off}`).
+    public var plainYAML11Bools: [Located<String>]
+    public init(name: Located<String>, value: TemplateValue, plainYAML11Bools: [Located<String>] = []) {
         self.name = name
         self.value = value
-        self.isPlainYAML11Bool = isPlainYAML11Bool
+        self.plainYAML11Bools = plainYAML11Bools
     }
 }
 

@@ -519,10 +519,10 @@ public enum RunbookLowering {
             } else if let pairs = w.mapping {
                 for pair in pairs {
                     guard let key = pair.key.scalar?.text, let value = r.templateValue(pair.value) else { continue }
-                    let yaml11Bool = if case .scalar(let s) = pair.value.content, s.style == .plain, s.tag == nil,
-                                        NodeReader.boolLike.contains(s.text.lowercased()) { true } else { false }
+                    var yaml11Bools: [Located<String>] = []
+                    Self.plainYAML11Bools(in: pair.value, into: &yaml11Bools)
                     with.append(WithArgument(name: Located(key, at: pair.key.reportLocation), value: value,
-                                             isPlainYAML11Bool: yaml11Bool))
+                                             plainYAML11Bools: yaml11Bools))
                 }
             } else {
                 r.error("wrong-type", "'with' of \(what) must be a mapping, found \(w.kindDescription)", w)
@@ -567,6 +567,22 @@ public enum RunbookLowering {
                         undoes: undoes, isRollbackStep: isRollback, location: node.reportLocation)
         if let nameTemplate { step.nameTemplate = nameTemplate }
         return step
+    }
+
+    /// Plain `yes`/`no`/`on`/`off`/`y`/`n` scalars in `node` (values, not keys), at most 8.
+    /// Bounded by the depth limit the parser enforces.
+    private static func plainYAML11Bools(in node: YAMLNode, into found: inout [Located<String>]) {
+        guard found.count < 8 else { return }
+        switch node.content {
+        case .scalar(let s):
+            if s.style == .plain, s.tag == nil, s.text.utf8.count <= 3, NodeReader.boolLike.contains(s.text.lowercased()) {
+                found.append(Located(s.text, at: node.reportLocation))
+            }
+        case .sequence(let items):
+            for item in items { plainYAML11Bools(in: item, into: &found) }
+        case .mapping(let pairs):
+            for pair in pairs { plainYAML11Bools(in: pair.value, into: &found) }
+        }
     }
 
     private static func lowerConfirm(_ node: YAMLNode, _ r: inout NodeReader) -> Confirmation? {

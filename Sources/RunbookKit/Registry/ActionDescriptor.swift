@@ -2,6 +2,17 @@ import Foundation
 
 /// The static type of a parameter, output or expression, as lint and the schema know it.
 public indirect enum ValueType: Sendable, Hashable, CustomStringConvertible {
+    /// Whether a value of this type may hold values of any type somewhere (`any`, `map(any)`,
+    /// a list of them): where a YAML 1.1 `off` is taken as the text it is in YAML 1.2.
+    public var holdsAny: Bool {
+        switch self {
+        case .any: true
+        case .list(let element), .map(let element): element.holdsAny
+        case .oneOf(let types): types.contains { $0.holdsAny }
+        default: false
+        }
+    }
+
     case string
     case int
     case number

@@ -53,11 +53,18 @@ public struct ActionArgumentsRule: StepLintRule {
                NodeReader.boolLike.contains(text.lowercased()) {
                 out.append(.warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for '\(parameter.name)'",
                                     at: location))
-            } else if parameter.type == .any, argument.isPlainYAML11Bool, case .literal(.string(let text), let location) = argument.value {
-                let meant = ["yes", "on", "y"].contains(text.lowercased())
-                out.append(.warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean: '\(parameter.name)' of '\(action.id)' "
-                                    + "gets the text \"\(text)\", which most programs read as true; write \(meant) for a boolean, "
-                                    + "or quote it ('\(text)') if the text is meant", at: location))
+            } else if parameter.type.holdsAny, !argument.plainYAML11Bools.isEmpty {
+                for found in argument.plainYAML11Bools {
+                    let text = found.value
+                    let meant = ["yes", "on", "y"].contains(text.lowercased())
+                    out.append(.warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean: '\(parameter.name)' of '\(action.id)' "
+                                        + "gets the text \"\(text)\", which most programs read as true; write \(meant) for a boolean, "
+                                        + "or quote it ('\(text)') if the text is meant", at: found.location))
+                }
+                if let problem = TypeCheck.problem(argument.value, against: parameter.type, typing: &typing) {
+                    out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
+                                      at: problem.location))
+                }
             } else if let problem = TypeCheck.problem(argument.value, against: parameter.type, typing: &typing) {
                 out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
                                   at: problem.location))
