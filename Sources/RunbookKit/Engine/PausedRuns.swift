@@ -11,7 +11,7 @@ public struct PausedRun: Sendable, Equatable {
 }
 
 extension StateDirectory {
-    /// The paused real (not dry) runs of `runbook`, oldest first. A new run of the same runbook
+    /// The paused real (not dry) runs of `runbook`, oldest pause first. A new run of the same runbook
     /// beside one of them works on the same breakers and flags, and its rollback can undo what
     /// the paused run set up while that run still waits for its answer.
     public func pausedRuns(of runbook: String) -> [PausedRun] {
@@ -27,6 +27,7 @@ extension StateDirectory {
                   let pause = lastSession.last(where: { $0["type"] == .string("run_paused") }) else { continue }
             found.append(PausedRun(runID: id, step: pause["step"]?.stringValue ?? "?", since: pause["time"]?.stringValue ?? "?"))
         }
-        return found
+        // Run ids order by the second only: the journal's pause time (milliseconds) decides.
+        return found.sorted { ($0.since, $0.runID) < ($1.since, $1.runID) }
     }
 }
