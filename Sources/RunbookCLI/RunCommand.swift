@@ -67,8 +67,9 @@ struct ExecutionOptions: ParsableArguments {
             .map(\.id.value)
         for (option, names) in [("--approve", approve), ("--decline", decline)] {
             for name in names where !ids.contains(name) {
+                // Suggested among the steps that ask: the others would be refused next.
                 printError("error: \(option) \(name): runbook '\(runbook.id.value)' has no step '\(name)'"
-                           + Suggestions.hint(for: name, in: ids))
+                           + Suggestions.hint(for: name, in: asking.isEmpty ? ids : asking))
                 throw ExitCode(Exit.usage)
             }
             for name in names where !asking.contains(name) {

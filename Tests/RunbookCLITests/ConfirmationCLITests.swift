@@ -127,6 +127,10 @@ struct ConfirmationCLITests {
             #expect(r.status == 2, "\(r.stdout)\(r.stderr)")
             #expect(r.stderr.contains("--decline restrat: runbook 'confirm_flow' has no step 'restrat'; did you mean 'restart'?"), "\(r.stderr)")
             #expect(w.count("/before") == 0 && w.count("/restart") == 0, "nothing ran")
+            // The hint only names steps that ask: 'before' asks nothing and would be refused next.
+            let near = try await w.run("confirm_flow", ["--decline", "befor"])
+            #expect(near.status == 2)
+            #expect(near.stderr.contains("has no step 'befor'") && !near.stderr.contains("did you mean 'before'"), "\(near.stderr)")
             let paused = try await w.run("confirm_flow")
             #expect(paused.status == 3)
             let resumed = try await w.resume(try w.onlyRunID(), ["--approve", "nope"])
