@@ -52,7 +52,7 @@ struct HistoryCommand: AsyncParsableCommand {
             }
             let started = records.first { $0["type"] == .string("run_started") }?["time"]?.stringValue ?? "?"
             // The last session's end only: a run paused, resumed, then killed is interrupted, not paused.
-            let lastSession = records.lastIndex { $0["type"] == .string("run_started") }.map { records[$0...] } ?? records[...]
+            let lastSession = Journal.lastSession(of: records)
             let lastStatus = lastSession.last(where: { $0["type"] == .string("run_finished") })?["status"]?.stringValue
             let status = point.endedWith?.rawValue
                 ?? (Journal.isInProgress(path: path) ? "running" : lastStatus == "paused" ? "paused" : "interrupted")

@@ -10,6 +10,14 @@ public struct PausedRun: Sendable, Equatable {
     public var since: String
 }
 
+extension Journal {
+    /// The records of the journal's last session (from its last `run_started`): a run paused,
+    /// resumed, then killed is interrupted, not paused, whatever an earlier session ended with.
+    public static func lastSession(of records: [[String: Value]]) -> ArraySlice<[String: Value]> {
+        records.lastIndex { $0["type"] == .string("run_started") }.map { records[$0...] } ?? records[...]
+    }
+}
+
 extension StateDirectory {
     /// The paused real (not dry) runs of `runbook`, oldest pause first. A new run of the same runbook
     /// beside one of them works on the same breakers and flags, and its rollback can undo what
@@ -21,8 +29,7 @@ extension StateDirectory {
             let path = journalPath(id)
             guard let records = try? Journal.read(path: path), let point = try? ResumePoint.from(records: records),
                   point.runbookID == runbook, !point.dryRun, point.endedWith == nil, !Journal.isInProgress(path: path) else { continue }
-            // The last session's end only: a run paused, resumed, then killed is interrupted, not paused.
-            let lastSession = records.lastIndex { $0["type"] == .string("run_started") }.map { records[$0...] } ?? records[...]
+            let lastSession = Journal.lastSession(of: records)
             guard lastSession.last(where: { $0["type"] == .string("run_finished") })?["status"] == .string("paused"),
                   let pause = lastSession.last(where: { $0["type"] == .string("run_paused") }) else { continue }
             found.append(PausedRun(runID: id, step: pause["step"]?.stringValue ?? "?", since: pause["time"]?.stringValue ?? "?"))
