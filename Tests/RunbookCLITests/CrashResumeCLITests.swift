@@ -211,14 +211,7 @@ extension CrashResumeCLITests {
 
     @Test func aGatedStepKilledInFlightIsAskedAboutTheRerunOnly() async throws {
         try await RunWorld.with { w in
-            ConfirmationCLITests.routes(w.server)
-            w.server.route("/restart", heldForever, .text("ok"))
-            let child = try await w.start("confirm_flow", ["--approve", "restart"])
-            defer { child.kill9() }
-            try await eventually("the restart request") { w.count("/restart") == 1 }
-            child.kill9()
-            _ = await child.wait()
-            let run = try w.onlyRunID()
+            let run = try await w.confirmFlowKilledDuringRestart()
             let asked = try await w.resume(run)
             #expect(asked.status == 3, "\(asked.stdout)\(asked.stderr)")
             #expect(asked.stdout.contains("was in flight"))
@@ -298,5 +291,20 @@ struct CrashAtRecordTests {
             #expect(w.count("/optional") == 1, "the failed step is not re-run")
             #expect(w.count("/after") == 2, "the rest ran (first run + resume)")
         }
+    }
+}
+
+extension RunWorld {
+    /// `confirm_flow` run with its `restart` gate approved (`--approve restart`) and SIGKILLed
+    /// while the restart request hangs: the id of the run left in flight.
+    func confirmFlowKilledDuringRestart() async throws -> String {
+        ConfirmationCLITests.routes(server)
+        server.route("/restart", heldForever, .text("ok"))
+        let child = try await start("confirm_flow", ["--approve", "restart"])
+        defer { child.kill9() }
+        try await eventually("the restart request") { count("/restart") == 1 }
+        child.kill9()
+        _ = await child.wait()
+        return try onlyRunID()
     }
 }

@@ -10,14 +10,7 @@ import Testing
 struct EarlierAnswerCLITests {
     @Test func aRestatedApprovalNamesTheOriginalApprover() async throws {
         try await RunWorld.with { w in
-            ConfirmationCLITests.routes(w.server)
-            w.server.route("/restart", heldForever, .text("ok"))
-            let child = try await w.start("confirm_flow", ["--approve", "restart"])
-            defer { child.kill9() }
-            try await eventually("the restart request") { w.count("/restart") == 1 }
-            child.kill9()
-            _ = await child.wait()
-            let run = try w.onlyRunID()
+            let run = try await w.confirmFlowKilledDuringRestart()
             let original = try #require(try w.journal(run).records("confirmation_answered", step: "restart").first)
             let seq = try #require(original["seq"]?.numberValue.map { Int($0) })
             #expect(original["kind"] == .string("confirm"))

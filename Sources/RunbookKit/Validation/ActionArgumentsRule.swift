@@ -49,11 +49,8 @@ public struct ActionArgumentsRule: StepLintRule {
                                   at: argument.name.location))
                 continue
             }
-            if parameter.type == .bool, case .literal(.string(let text), let location) = argument.value,
-               NodeReader.boolLike.contains(text.lowercased()) {
-                out.append(.warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for '\(parameter.name)'",
-                                    at: location))
-            } else if parameter.type.holdsAny, !argument.plainYAML11Bools.isEmpty {
+            // Where any value is taken, a plain `off` is the text "off" (type-checked as usual below).
+            if parameter.type.holdsAny {
                 for found in argument.plainYAML11Bools {
                     let text = found.value
                     let meant = ["yes", "on", "y"].contains(text.lowercased())
@@ -61,10 +58,11 @@ public struct ActionArgumentsRule: StepLintRule {
                                         + "gets the text \"\(text)\", which most programs read as true; write \(meant) for a boolean, "
                                         + "or quote it ('\(text)') if the text is meant", at: found.location))
                 }
-                if let problem = TypeCheck.problem(argument.value, against: parameter.type, typing: &typing) {
-                    out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
-                                      at: problem.location))
-                }
+            }
+            if parameter.type == .bool, case .literal(.string(let text), let location) = argument.value,
+               NodeReader.boolLike.contains(text.lowercased()) {
+                out.append(.warning("yaml11-bool", "'\(text)' is a string in YAML 1.2, not a boolean; write true or false for '\(parameter.name)'",
+                                    at: location))
             } else if let problem = TypeCheck.problem(argument.value, against: parameter.type, typing: &typing) {
                 out.append(.error("parameter-type", "parameter '\(parameter.name)' of '\(action.id)' \(problem.message)",
                                   at: problem.location))
