@@ -60,6 +60,8 @@ struct DrillCommand: AsyncParsableCommand {
                     let outcome = try await DryRun.outcome(rb, params: own, scenario: nil)
                     steps = "\(outcome.executed.count) ran, \(outcome.skipped.count) skipped"
                     time = "\(outcome.durationMS) ms"
+                    let simulated = Self.skippedOnSimulatedOutputs(rb, skipped: outcome.skipped)
+                    skippedOnSimulated = simulated.count
                     if outcome.status != .succeeded {
                         result = "FAIL"
                         detail = "\(outcome.status.rawValue): " + (outcome.stoppedBy ?? outcome.firstFailure ?? outcome.pauseReason ?? "")
@@ -70,10 +72,9 @@ struct DrillCommand: AsyncParsableCommand {
                             notes.append("\(outcome.failed.count) step(s) failed and the run went on (on_failure: continue): "
                                          + (outcome.firstFailure ?? outcome.failed.joined(separator: ", ")))
                         }
-                        if let skips = Self.skipNote(rb, skipped: outcome.skipped) { notes.append(skips) }
+                        if let skips = Self.skipNote(rb, skipped: outcome.skipped, simulated: Set(simulated)) { notes.append(skips) }
                         detail = notes.joined(separator: "; ")
                     }
-                    skippedOnSimulated = Self.skippedOnSimulatedOutputs(rb, skipped: outcome.skipped).count
                 } catch {
                     result = "FAIL"; detail = error.description
                 }
@@ -106,9 +107,9 @@ struct DrillCommand: AsyncParsableCommand {
     /// The DETAIL note for skipped steps: how many the simulated outputs decided, how many
     /// the values a drill really has (params, env, run) decided, and that scenario tests are
     /// what walks those branches.
-    static func skipNote(_ rb: Runbook, skipped: [String]) -> String? {
+    /// `simulated`: those of `skipped` that `skippedOnSimulatedOutputs` finds.
+    static func skipNote(_ rb: Runbook, skipped: [String], simulated: Set<String>) -> String? {
         guard !skipped.isEmpty else { return nil }
-        let simulated = Set(skippedOnSimulatedOutputs(rb, skipped: skipped))
         let others = skipped.filter { !simulated.contains($0) }
         func steps(_ n: Int) -> String { n == 1 ? "1 step" : "\(n) steps" }
         var parts: [String] = []
