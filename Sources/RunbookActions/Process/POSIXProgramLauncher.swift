@@ -280,21 +280,9 @@ private final class ProcessGroup: @unchecked Sendable {
     /// readable /proc: one entry "unknown" when `unknownAsMember`, else none.
     func liveMembers(limit: Int, unknownAsMember: Bool = false) -> [String] {
         #if os(Linux)
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else {
-            return unknownAsMember ? ["unknown"] : []
-        }
-        var found: [String] = []
-        for entry in entries where entry.first?.isNumber == true {
-            guard let data = FileManager.default.contents(atPath: "/proc/\(entry)/stat") else { continue }
-            let stat = String(decoding: data, as: UTF8.self)
-            // "pid (comm) S ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
-            guard let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"), open < close else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ", maxSplits: 4)
-            guard fields.count >= 3, Int32(fields[2]) == pgid, fields[0] != "Z", fields[0] != "X" else { continue }
-            found.append("\(entry) (\(stat[stat.index(after: open)..<close]))")
-            if found.count >= limit { break }
-        }
-        return found
+        guard ProcessProbe.stat(getpid()) != nil else { return unknownAsMember ? ["unknown"] : [] }
+        return ProcessProbe.all().filter { $0.pgrp == pgid && $0.state != "Z" && $0.state != "X" }
+            .prefix(limit).map { "\($0.pid) (\($0.comm))" }
         #else
         return unknownAsMember ? ["unknown"] : []
         #endif
