@@ -118,14 +118,13 @@ struct NotificationPoster: Sendable {
 
 /// Keeps endpoint secrets out of text: the run's secrets, the values given here, and a URL's path and query.
 struct NotificationRedactor: Sendable {
-    let masker: SecretMasker
-    let extraSecrets: [String]
-    /// The masker and the extra secrets as one, to find where a cut would split a secret.
+    /// The endpoint's own secrets (its URL, path and query, a routing key).
+    let endpoint: SecretMasker
+    /// The run's masker and the endpoint's secrets as one.
     let everything: SecretMasker
 
     /// The masker plus `url`'s full text, path and query, plus `secrets` (a routing key, say).
     init(masker: SecretMasker, url: String?, secrets: [String] = []) {
-        self.masker = masker
         var extra = secrets
         if let url {
             extra.append(url)
@@ -134,24 +133,20 @@ struct NotificationRedactor: Sendable {
                 if let query = parts.query { extra.append(query) }
             }
         }
-        extraSecrets = extra.filter { $0.count >= 3 }.sorted { $0.count > $1.count }
-        everything = masker.adding(extraSecrets)
+        endpoint = SecretMasker(secrets: extra)
+        everything = masker.adding(extra)
     }
 
     /// Every secret replaced by `***`.
     func redact(_ text: String) -> String {
-        hidingEndpoint(masker.mask(text))
+        everything.mask(text)
     }
 
     /// Only the endpoint's own secrets (URL, path, query, routing key, credential headers)
     /// replaced by `***`: for an output, whose run secrets the engine masks itself (and then
     /// lists it as having held one).
     func hidingEndpoint(_ text: String) -> String {
-        var out = text
-        for secret in extraSecrets where out.contains(secret) {
-            out = out.replacingOccurrences(of: secret, with: "***")
-        }
-        return out
+        endpoint.mask(text)
     }
 
     /// `https://hooks.slack.com/***`: only scheme, host and port of a URL.
@@ -163,9 +158,7 @@ struct NotificationRedactor: Sendable {
     /// round: a cut inside a secret keeps its start, which redaction (by whole values) misses.
     /// With `firstLine`, only the first line of the redacted text is kept.
     func shortened(_ text: String, characters limit: Int, firstLine: Bool = false) -> String {
-        var redacted = redact(text)
-        if firstLine, let newline = redacted.firstIndex(where: \.isNewline) { redacted = String(redacted[..<newline]) }
-        return redacted.count > limit ? String(redacted.prefix(max(0, limit))) + "…" : redacted
+        everything.maskedPrefix(text, characters: limit, firstLine: firstLine)
     }
 
     /// A response body as one short line, secrets removed: the first 2 KiB (ending before a
