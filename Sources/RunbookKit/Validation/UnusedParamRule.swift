@@ -45,11 +45,6 @@ public struct ParamsRead: Sendable {
     mutating func add(_ step: Step) {
         step.forEachTemplate { add($0) }
     }
-
-    mutating func formUnion(_ other: ParamsRead) {
-        names.formUnion(other.names)
-        readsAll = readsAll || other.readsAll
-    }
 }
 
 /// A declared param that nothing reads: a leftover after a step was removed, or a typo where it
